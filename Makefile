@@ -1,0 +1,66 @@
+# dashd build. `make run` and `make test` are the two commands a fresh clone needs.
+GO       ?= go
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X main.version=$(VERSION)
+BIN      := bin/dashd
+DATASTAR := node_modules/@starfederation/datastar/dist/datastar.js
+VENDORED := ui/static/vendor/datastar.js
+
+.PHONY: all run build assets templ templ-check vet test bench bench-fanout install uninstall clean
+
+all: build
+
+# npm ci only when the lock file changed or node_modules is missing.
+$(DATASTAR): package.json package-lock.json
+	npm ci --no-audit --no-fund
+	@touch $@
+
+$(VENDORED): $(DATASTAR)
+	cp $(DATASTAR) $@
+
+assets: $(VENDORED)
+
+# Regenerate templ code after editing *.templ (commit the result).
+templ:
+	$(GO) tool templ generate
+
+# Fails when committed *_templ.go files are stale.
+templ-check:
+	$(GO) tool templ generate -check
+
+build: assets templ-check
+	$(GO) build -trimpath -ldflags "$(LDFLAGS)" -o $(BIN) ./cmd/dashd
+
+run: build
+	./$(BIN) --config config.yaml
+
+vet: assets
+	$(GO) vet ./...
+
+test: assets templ-check vet
+	$(GO) test -race -count=1 -timeout 15m ./...
+
+bench: assets
+	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+# Fan-out load figures for the SSE hub (see README "Performance").
+bench-fanout: assets
+	$(GO) run ./cmd/dashd-bench fanout -n 10000 -duration 30s
+
+install: build
+	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/dashd
+	install -D -m 0644 systemd/dashd.service $(DESTDIR)/etc/systemd/system/dashd.service
+	@if [ -e $(DESTDIR)/etc/dashd/config.yaml ]; then \
+		echo "keeping existing $(DESTDIR)/etc/dashd/config.yaml"; \
+	else \
+		install -D -m 0644 config.yaml $(DESTDIR)/etc/dashd/config.yaml; \
+	fi
+
+uninstall:
+	rm -f $(DESTDIR)$(PREFIX)/bin/dashd $(DESTDIR)/etc/systemd/system/dashd.service
+	@echo "left $(DESTDIR)/etc/dashd and /var/lib/dashd in place (your configuration and history)"
+
+clean:
+	rm -rf bin $(VENDORED)

@@ -1,0 +1,22 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+
+	dashd "github.com/dashd/dashd"
+	"github.com/dashd/dashd/collectors"
+	"github.com/dashd/dashd/config"
+)
+
+// loadConfig is the one path every configuration goes through: serve, SIGHUP
+// reload and `dashd validate`. A missing file at the default path falls back to
+// the embedded example; a missing file the operator named is an error.
+func loadConfig(path string, explicit bool) (*config.Config, error) {
+	opts := config.Options{CheckTypes: collectors.Types()}
+	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !explicit {
+		return config.Parse(fmt.Sprintf("%s (embedded default)", "config.yaml"), dashd.DefaultConfig, opts)
+	}
+	return config.Load(path, opts)
+}

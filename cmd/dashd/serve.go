@@ -1,0 +1,355 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+	"time"
+
+	"github.com/dashd/dashd/collectors"
+	"github.com/dashd/dashd/collectors/system"
+	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/server"
+	"github.com/dashd/dashd/state"
+	"github.com/dashd/dashd/storage"
+	"github.com/dashd/dashd/ui"
+)
+
+// shutdownTimeout bounds the graceful part of a stop; systemd's
+// TimeoutStopSec is longer so we always exit on our own terms.
+const shutdownTimeout = 5 * time.Second
+
+// overrides are command-line values that win over the file on every (re)load.
+type overrides struct {
+	listen, data string
+}
+
+func (o overrides) apply(c *config.Config) {
+	if o.listen != "" {
+		c.Server.Listen = o.listen
+	}
+	if o.data != "" {
+		c.Storage.Path = o.data
+	}
+}
+
+func runServe(args []string, stdout, stderr io.Writer) int {
+	fs := flag.NewFlagSet("dashd", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	path := configFlag(fs)
+	var ov overrides
+	fs.StringVar(&ov.listen, "listen", "", "address to listen on, host:port (overrides server.listen; default 127.0.0.1:8080)")
+	fs.StringVar(&ov.data, "data", "", "history database file (overrides storage.path; default ./data/dashd.db)")
+	fs.Usage = func() {
+		fmt.Fprintln(fs.Output(), "Usage: dashd [serve] [--config PATH] [--listen ADDR] [--data PATH]\n\nRuns the dashboard daemon. SIGHUP reloads the configuration; SIGTERM or SIGINT\nstops it (a second signal stops it at once).\n\nFlags:")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return flagExit(err)
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "dashd: unexpected argument %q (see dashd --help)\n", fs.Arg(0))
+		return 2
+	}
+	explicit := explicitConfig(fs)
+	cfg, err := loadConfig(*path, explicit)
+	if err != nil {
+		printConfigError(stderr, err)
+		return 1
+	}
+	ov.apply(cfg)
+	log := newLogger(cfg.Log, stderr)
+
+	d, err := start(cfg, log, func() (*config.Config, error) {
+		c, err := loadConfig(*path, explicit)
+		if err == nil {
+			ov.apply(c)
+		}
+		return c, err
+	})
+	if err != nil {
+		fmt.Fprintln(stderr, "dashd:", err)
+		return 1
+	}
+	return d.wait()
+}
+
+// printConfigError prints every problem of an invalid configuration.
+func printConfigError(w io.Writer, err error) {
+	var ce *config.Error
+	if errors.As(err, &ce) {
+		for _, p := range ce.Problems {
+			fmt.Fprintln(w, p.String())
+		}
+		fmt.Fprintf(w, "dashd: invalid configuration (%d problem(s))\n", len(ce.Problems))
+		return
+	}
+	fmt.Fprintln(w, "dashd:", err)
+}
+
+// daemon holds the running parts. Start order follows the data flow; stop order
+// reverses it so nothing writes into a part that is already gone.
+type daemon struct {
+	log    *slog.Logger
+	reload func() (*config.Config, error)
+	latest *state.Latest
+	store  *storage.DB
+	hub    *hub.Hub
+	runner *collectors.Runner
+	srv    *server.Server
+
+	collectCancel context.CancelFunc
+	collectWG     sync.WaitGroup
+	hubCancel     context.CancelFunc
+	hubDone       chan struct{}
+	storeCancel   context.CancelFunc
+	storeDone     chan error
+	serveDone     chan error
+}
+
+func start(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error)) (*daemon, error) {
+	// The listener comes first so a busy port fails before anything is opened.
+	ln, err := net.Listen("tcp", cfg.Server.Listen)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", cfg.Server.Listen, unwrapOpError(err))
+	}
+	assets, err := ui.LoadAssets()
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+	sopts := storage.DefaultOptions()
+	r := cfg.Storage.Retention
+	sopts.Retention = storage.Retention{
+		Raw: r.Raw.D(), Minute: r.Minute.D(), Hour: r.Hour.D(), Results: r.Results.D(),
+		Events: r.Events.D(), Chat: r.Chat.D(), Notifications: r.Notifications.D(),
+	}
+	sopts.Logger = log.With("part", "storage")
+	store, err := storage.Open(cfg.Storage.Path, sopts)
+	if err != nil {
+		ln.Close()
+		return nil, err
+	}
+
+	d := &daemon{
+		log:       log,
+		reload:    reload,
+		latest:    state.New(cfg, time.Now()),
+		store:     store,
+		hubDone:   make(chan struct{}),
+		storeDone: make(chan error, 1),
+		serveDone: make(chan error, 1),
+	}
+	storeCtx, storeCancel := context.WithCancel(context.Background())
+	d.storeCancel = storeCancel
+	go func() { d.storeDone <- store.Run(storeCtx) }()
+
+	d.hub = hub.New(hub.WithLogger(log.With("part", "hub")))
+	hubCtx, hubCancel := context.WithCancel(context.Background())
+	d.hubCancel = hubCancel
+	go func() { d.hub.Run(hubCtx); close(d.hubDone) }()
+
+	d.runner = collectors.NewRunner(collectors.RunnerOptions{
+		MaxConcurrent: cfg.Collect.MaxConcurrentChecks,
+		Logger:        log.With("part", "checks"),
+		OnResult:      store.WriteResult,
+		OnEvent:       d.onCheckEvent,
+	})
+	sampler := system.New(samplerOptions(cfg, log))
+
+	hostname, _ := os.Hostname()
+	title := cfg.Dashboard.Title
+	if title == "" {
+		title = hostname
+	}
+	d.srv = server.New(server.Deps{
+		Logger:   log.With("part", "http"),
+		Assets:   assets,
+		Version:  version,
+		Hostname: hostname,
+		Title:    title,
+	})
+
+	collectCtx, collectCancel := context.WithCancel(context.Background())
+	d.collectCancel = collectCancel
+	d.goCollect(func() error { return d.runner.Run(collectCtx) })
+	d.goCollect(func() error {
+		return sampler.Run(collectCtx, func(s system.Snapshot) {
+			d.latest.SetSystem(s)
+			store.WriteSample(model.Sample{Time: s.Time, Points: s.Points()})
+		})
+	})
+	d.runner.Apply(cfg.Checks)
+
+	go func() { d.serveDone <- d.srv.Serve(ln) }()
+	d.event(model.EventStart, fmt.Sprintf("dashd %s started, %d checks", version, len(cfg.Checks)))
+	log.Info("dashd started", "version", version, "listen", ln.Addr().String(),
+		"config", cfg.File, "data", cfg.Storage.Path, "checks", len(cfg.Checks))
+	return d, nil
+}
+
+func samplerOptions(cfg *config.Config, log *slog.Logger) system.Options {
+	c := cfg.Collect
+	return system.Options{
+		Interval:        c.Interval.D(),
+		ProcessInterval: c.ProcessInterval.D(),
+		TopN:            c.TopProcesses,
+		MountInclude:    c.Filesystems.Include,
+		// Configured excludes add to the built-in pseudo-filesystem list
+		// instead of replacing it.
+		MountExclude:     append(system.DefaultMountExclude(), c.Filesystems.Exclude...),
+		InterfaceInclude: c.Network.Include,
+		InterfaceExclude: append([]string{}, c.Network.Exclude...),
+		Logger:           log.With("part", "system"),
+	}
+}
+
+func (d *daemon) goCollect(fn func() error) {
+	d.collectWG.Add(1)
+	go func() {
+		defer d.collectWG.Done()
+		if err := fn(); err != nil && !errors.Is(err, context.Canceled) {
+			d.log.Error("collector stopped", "err", err)
+		}
+	}()
+}
+
+func (d *daemon) onCheckEvent(e model.Event) {
+	if _, err := d.store.AddEvent(context.Background(), e); err != nil {
+		d.log.Warn("storing check event", "check", e.Check, "err", err)
+	}
+}
+
+// event records one of dashd's own events.
+func (d *daemon) event(kind model.EventKind, reason string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if _, err := d.store.AddEvent(ctx, model.Event{Time: time.Now(), Kind: kind, Reason: reason}); err != nil {
+		d.log.Warn("storing event", "kind", kind, "err", err)
+	}
+}
+
+// wait runs until a stop signal and returns the exit code.
+func (d *daemon) wait() int {
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+	for {
+		select {
+		case err := <-d.serveDone:
+			d.log.Error("http server stopped unexpectedly", "err", err)
+			d.stop(sigs)
+			return 1
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				d.doReload()
+				continue
+			}
+			d.log.Info("stopping", "signal", sig.String())
+			return d.stop(sigs)
+		}
+	}
+}
+
+// doReload re-reads the configuration; an invalid one is logged problem by
+// problem and the last good configuration keeps running.
+func (d *daemon) doReload() {
+	cfg, err := d.reload()
+	if err != nil {
+		var ce *config.Error
+		if errors.As(err, &ce) {
+			for _, p := range ce.Problems {
+				d.log.Error("config problem", "problem", p.String())
+			}
+			d.latest.Reject(ce.Problems, time.Now())
+		} else {
+			d.log.Error("config reload failed", "err", err)
+			d.latest.Reject([]config.Problem{{File: "config", Message: err.Error()}}, time.Now())
+		}
+		d.log.Warn("configuration rejected; still running on the last good one")
+		d.event(model.EventConfig, "configuration rejected: "+firstLine(err.Error()))
+		return
+	}
+	old := d.latest.Config()
+	if cfg.Server.Listen != old.Server.Listen || cfg.Storage.Path != old.Storage.Path {
+		d.log.Warn("server.listen and storage.path changes take effect on restart")
+	}
+	d.runner.Apply(cfg.Checks)
+	d.latest.SetConfig(cfg)
+	d.log.Info("configuration reloaded", "config", cfg.File, "checks", len(cfg.Checks))
+	d.event(model.EventReload, fmt.Sprintf("configuration reloaded, %d checks", len(cfg.Checks)))
+}
+
+// stop shuts down in reverse data-flow order: streams and HTTP first, then
+// collectors, then storage, which flushes everything queued. A second signal
+// exits at once.
+func (d *daemon) stop(sigs <-chan os.Signal) int {
+	done := make(chan int, 1)
+	go func() { done <- d.shutdown() }()
+	select {
+	case code := <-done:
+		return code
+	case sig := <-sigs:
+		d.log.Warn("second signal: exiting immediately", "signal", sig.String())
+		return 1
+	}
+}
+
+func (d *daemon) shutdown() int {
+	code := 0
+	ctx, cancel := context.WithTimeout(context.Background(), shutdownTimeout)
+	defer cancel()
+	d.hubCancel()
+	if err := d.srv.Shutdown(ctx); err != nil {
+		d.log.Error("http shutdown", "err", err)
+		code = 1
+	}
+	<-d.hubDone
+	d.collectCancel()
+	d.collectWG.Wait()
+	d.event(model.EventStop, "dashd stopped")
+	d.storeCancel()
+	if err := <-d.storeDone; err != nil && !errors.Is(err, context.Canceled) {
+		d.log.Error("storage writer", "err", err)
+		code = 1
+	}
+	if err := d.store.Close(); err != nil {
+		d.log.Error("closing storage", "err", err)
+		code = 1
+	}
+	d.log.Info("dashd stopped")
+	return code
+}
+
+func firstLine(s string) string {
+	for i := range len(s) {
+		if s[i] == '\n' {
+			return s[:i]
+		}
+	}
+	return s
+}
+
+// unwrapOpError turns "listen tcp 127.0.0.1:8080: bind: address already in use"
+// into its last part: the address is already in our own message.
+func unwrapOpError(err error) error {
+	var op *net.OpError
+	if errors.As(err, &op) && op.Err != nil {
+		var sys *os.SyscallError
+		if errors.As(op.Err, &sys) {
+			return sys.Err
+		}
+		return op.Err
+	}
+	return err
+}

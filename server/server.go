@@ -1,0 +1,116 @@
+// Package server is dashd's HTTP face: a fiber v2 app with the dashboard pages,
+// the Datastar SSE endpoints, polling endpoints, badges, the JSON API and
+// metrics. Handlers read from the parts given in Deps and never write to
+// collectors directly: requests come back into dashd only through here.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dashd/dashd/ui"
+)
+
+// Deps are the parts the handlers read from. cmd/dashd wires them.
+type Deps struct {
+	Logger   *slog.Logger
+	Assets   *ui.Assets
+	Version  string
+	Hostname string
+	Title    string
+}
+
+// Server owns the fiber app.
+type Server struct {
+	deps Deps
+	app  *fiber.App
+	log  *slog.Logger
+}
+
+// New builds the app and its routes.
+func New(deps Deps) *Server {
+	if deps.Logger == nil {
+		deps.Logger = slog.New(slog.DiscardHandler)
+	}
+	s := &Server{deps: deps, log: deps.Logger}
+	s.app = fiber.New(fiber.Config{
+		// Streams live for hours: a write timeout would cut them. Idle
+		// keep-alive connections still time out.
+		WriteTimeout:          0,
+		ReadTimeout:           30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+		DisableStartupMessage: true,
+		// Handlers copy what they keep, but immutable strings make a
+		// forgotten copy harmless rather than a data race.
+		Immutable:    true,
+		ErrorHandler: s.errorHandler,
+		AppName:      "dashd",
+	})
+	s.routes()
+	return s
+}
+
+// App exposes the fiber app (tests and benchmarks serve it on their own listener).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Serve serves on ln until Shutdown; it returns nil after a clean shutdown.
+func (s *Server) Serve(ln net.Listener) error {
+	if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+		return fmt.Errorf("server: %w", err)
+	}
+	return nil
+}
+
+// Shutdown stops accepting and waits (up to ctx) for in-flight requests and
+// streams to end; streams end when the hub stops, which the caller does first.
+func (s *Server) Shutdown(ctx context.Context) error {
+	deadline, ok := ctx.Deadline()
+	timeout := 5 * time.Second
+	if ok {
+		timeout = time.Until(deadline)
+	}
+	if err := s.app.ShutdownWithTimeout(timeout); err != nil {
+		return fmt.Errorf("server: shutdown: %w", err)
+	}
+	return nil
+}
+
+func (s *Server) routes() {
+	s.app.Get("/static/*", s.deps.Assets.Handler())
+	s.app.Get("/", s.handleDashboard)
+}
+
+func (s *Server) page() ui.Page {
+	return ui.Page{Title: s.deps.Title, Version: s.deps.Version, Hostname: s.deps.Hostname, Assets: s.deps.Assets}
+}
+
+func (s *Server) handleDashboard(c *fiber.Ctx) error {
+	c.Type("html", "utf-8")
+	return ui.Dashboard(s.page()).Render(c.UserContext(), c.Response().BodyWriter())
+}
+
+// errorHandler answers JSON to API clients and plain text to everyone else,
+// always with the message that says what was wrong.
+func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
+	code := fiber.StatusInternalServerError
+	var fe *fiber.Error
+	if errors.As(err, &fe) {
+		code = fe.Code
+	}
+	msg := err.Error()
+	if code >= 500 {
+		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		msg = "internal error"
+	}
+	if len(c.Path()) >= 5 && c.Path()[:5] == "/api/" {
+		return c.Status(code).JSON(fiber.Map{"error": msg, "status": code})
+	}
+	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+	return c.Status(code).SendString(msg)
+}

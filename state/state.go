@@ -1,0 +1,87 @@
+// Package state is dashd's latest-state view: the newest host sample, the
+// configuration in force and the problems of a rejected reload. Collectors and
+// the reload path write it; the scheduler, the API and the health endpoints read
+// it. Check states live in the collectors' Runner, which owns them.
+package state
+
+import (
+	"sync"
+	"time"
+
+	"github.com/dashd/dashd/collectors/system"
+	"github.com/dashd/dashd/config"
+)
+
+// Latest is safe for concurrent use. Values returned are copies or immutable:
+// callers must not modify a returned Snapshot's slices.
+type Latest struct {
+	mu        sync.RWMutex
+	sys       system.Snapshot
+	haveSys   bool
+	samples   uint64
+	cfg       *config.Config
+	rejected  []config.Problem
+	rejectAt  time.Time
+	startedAt time.Time
+}
+
+// New returns a Latest that holds cfg as the configuration in force.
+func New(cfg *config.Config, now time.Time) *Latest {
+	return &Latest{cfg: cfg, startedAt: now}
+}
+
+// SetSystem records the newest host sample.
+func (l *Latest) SetSystem(s system.Snapshot) {
+	l.mu.Lock()
+	l.sys, l.haveSys = s, true
+	l.samples++
+	l.mu.Unlock()
+}
+
+// System returns the newest host sample and whether there is one yet.
+func (l *Latest) System() (system.Snapshot, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.sys, l.haveSys
+}
+
+// Samples counts host samples taken since start; the watchdog and readiness
+// use it to tell that collection is progressing.
+func (l *Latest) Samples() uint64 {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.samples
+}
+
+// StartedAt is when the daemon started.
+func (l *Latest) StartedAt() time.Time { return l.startedAt }
+
+// Config returns the configuration in force.
+func (l *Latest) Config() *config.Config {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.cfg
+}
+
+// SetConfig installs a newly accepted configuration and clears any rejection.
+func (l *Latest) SetConfig(c *config.Config) {
+	l.mu.Lock()
+	l.cfg, l.rejected, l.rejectAt = c, nil, time.Time{}
+	l.mu.Unlock()
+}
+
+// Reject records the problems of a configuration that was not applied; the
+// last good one stays in force.
+func (l *Latest) Reject(problems []config.Problem, at time.Time) {
+	l.mu.Lock()
+	l.rejected, l.rejectAt = append([]config.Problem(nil), problems...), at
+	l.mu.Unlock()
+}
+
+// Rejected returns the problems of the last rejected reload (nil when the
+// configuration in force is the newest one) and when it happened.
+func (l *Latest) Rejected() ([]config.Problem, time.Time) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.rejected, l.rejectAt
+}
