@@ -49,7 +49,9 @@ bench: assets
 bench-fanout: assets
 	$(GO) run ./cmd/dashd-bench fanout -n 10000 -duration 30s
 
-install: build
+# Installs the binary built by `make build` (built now if missing).
+install:
+	@test -x $(BIN) || $(MAKE) build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/dashd
 	install -D -m 0644 systemd/dashd.service $(DESTDIR)/etc/systemd/system/dashd.service
 	@if [ -e $(DESTDIR)/etc/dashd/config.yaml ]; then \

@@ -14,6 +14,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/scheduler"
+	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/ui"
 )
 
@@ -24,6 +27,23 @@ type Deps struct {
 	Version  string
 	Hostname string
 	Title    string
+
+	// Read by the polling endpoints, badges, JSON API, metrics and health
+	// (api.go); any of them may be nil, and what needs it answers 503.
+	Latest *state.Latest // host snapshot, config in force, rejected reloads
+	Checks checkSource   // live check state: a *collectors.Runner
+	Store  historyStore  // history: a *storage.DB
+	Hub    *hub.Hub      // SSE counters for /metrics
+	// LatencyThresholds colour latency badges (ascending; nil: the badge
+	// package's defaults, 100ms/250ms/500ms/1s/2s).
+	LatencyThresholds []time.Duration
+	// Scheduler renders the live pages' views and state (dashboard.go); UIStore
+	// keeps chat and notification read marks: a *storage.DB. The pages
+	// answer 503 without them.
+	Scheduler *scheduler.Scheduler
+	UIStore   UIStore
+	// Now is the clock for relative API times and readiness; time.Now when nil.
+	Now func() time.Time
 }
 
 // Server owns the fiber app.
@@ -83,16 +103,12 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) routes() {
 	s.app.Get("/static/*", s.deps.Assets.Handler())
-	s.app.Get("/", s.handleDashboard)
+	s.apiRoutes()
+	s.uiRoutes()
 }
 
 func (s *Server) page() ui.Page {
 	return ui.Page{Title: s.deps.Title, Version: s.deps.Version, Hostname: s.deps.Hostname, Assets: s.deps.Assets}
-}
-
-func (s *Server) handleDashboard(c *fiber.Ctx) error {
-	c.Type("html", "utf-8")
-	return ui.Dashboard(s.page()).Render(c.UserContext(), c.Response().BodyWriter())
 }
 
 // errorHandler answers JSON to API clients and plain text to everyone else,

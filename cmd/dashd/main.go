@@ -43,7 +43,9 @@ func run(args []string, stdout, stderr io.Writer) int {
 	case "version":
 		fs := flag.NewFlagSet("dashd version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
-		fs.Usage = func() { fmt.Fprintln(fs.Output(), "Usage: dashd version\n\nPrints the dashd version and the Go version it was built with.") }
+		fs.Usage = func() {
+			fmt.Fprintln(fs.Output(), "Usage: dashd version\n\nPrints the dashd version and the Go version it was built with.")
+		}
 		if err := fs.Parse(args); err != nil {
 			return flagExit(err)
 		}

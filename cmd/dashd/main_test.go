@@ -40,8 +40,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// daemon is a running dashd child process.
-type daemon struct {
+// child is a running dashd child process.
+type child struct {
 	t    *testing.T
 	cmd  *exec.Cmd
 	addr string
@@ -51,13 +51,13 @@ type daemon struct {
 	err  error
 }
 
-func (d *daemon) Write(p []byte) (int, error) {
+func (d *child) Write(p []byte) (int, error) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.out.Write(p)
 }
 
-func (d *daemon) output() string {
+func (d *child) output() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	return d.out.String()
@@ -87,16 +87,16 @@ func writeConfig(t *testing.T, dir, extra string) string {
 
 // startDaemon starts dashd with args (plus --listen on a free port unless args
 // has one) and returns once it answers HTTP, or fails the test.
-func startDaemon(t *testing.T, args ...string) *daemon {
+func startDaemon(t *testing.T, args ...string) *child {
 	t.Helper()
 	d := newDaemon(t, args...)
 	d.waitHTTP()
 	return d
 }
 
-func newDaemon(t *testing.T, args ...string) *daemon {
+func newDaemon(t *testing.T, args ...string) *child {
 	t.Helper()
-	d := &daemon{t: t, done: make(chan struct{})}
+	d := &child{t: t, done: make(chan struct{})}
 	if !hasFlag(args, "--listen") {
 		d.addr = freeAddr(t)
 		args = append(args, "--listen", d.addr)
@@ -134,9 +134,9 @@ func hasFlag(args []string, name string) bool {
 	return false
 }
 
-func (d *daemon) url(path string) string { return "http://" + d.addr + path }
+func (d *child) url(path string) string { return "http://" + d.addr + path }
 
-func (d *daemon) waitHTTP() {
+func (d *child) waitHTTP() {
 	d.t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {
@@ -156,7 +156,7 @@ func (d *daemon) waitHTTP() {
 }
 
 // wait waits for exit and returns the exit code, failing after timeout.
-func (d *daemon) wait(timeout time.Duration) int {
+func (d *child) wait(timeout time.Duration) int {
 	d.t.Helper()
 	select {
 	case <-d.done:

@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"strings"
 	"sync"
 	"syscall"
 	"time"
@@ -19,6 +20,7 @@ import (
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/scheduler"
 	"github.com/dashd/dashd/server"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
@@ -70,7 +72,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	ov.apply(cfg)
 	log := newLogger(cfg.Log, stderr)
 
-	d, err := start(cfg, log, func() (*config.Config, error) {
+	d, err := start(cfg, log, *path, func() (*config.Config, error) {
 		c, err := loadConfig(*path, explicit)
 		if err == nil {
 			ov.apply(c)
@@ -106,7 +108,13 @@ type daemon struct {
 	store  *storage.DB
 	hub    *hub.Hub
 	runner *collectors.Runner
+	sched  *scheduler.Scheduler
 	srv    *server.Server
+
+	// pendingMu guards pending: check latency points waiting to ride along
+	// with the next host sample, so results cost no transaction of their own.
+	pendingMu sync.Mutex
+	pending   []model.Point
 
 	collectCancel context.CancelFunc
 	collectWG     sync.WaitGroup
@@ -115,9 +123,11 @@ type daemon struct {
 	storeCancel   context.CancelFunc
 	storeDone     chan error
 	serveDone     chan error
+	reloadReq     chan struct{}
+	notify        *notifier
 }
 
-func start(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, error)) (*daemon, error) {
+func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*config.Config, error)) (*daemon, error) {
 	// The listener comes first so a busy port fails before anything is opened.
 	ln, err := net.Listen("tcp", cfg.Server.Listen)
 	if err != nil {
@@ -149,6 +159,8 @@ func start(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 		hubDone:   make(chan struct{}),
 		storeDone: make(chan error, 1),
 		serveDone: make(chan error, 1),
+		reloadReq: make(chan struct{}, 1),
+		notify:    newNotifier(log),
 	}
 	storeCtx, storeCancel := context.WithCancel(context.Background())
 	d.storeCancel = storeCancel
@@ -162,7 +174,7 @@ func start(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	d.runner = collectors.NewRunner(collectors.RunnerOptions{
 		MaxConcurrent: cfg.Collect.MaxConcurrentChecks,
 		Logger:        log.With("part", "checks"),
-		OnResult:      store.WriteResult,
+		OnResult:      d.onResult,
 		OnEvent:       d.onCheckEvent,
 	})
 	sampler := system.New(samplerOptions(cfg, log))
@@ -172,24 +184,58 @@ func start(cfg *config.Config, log *slog.Logger, reload func() (*config.Config, 
 	if title == "" {
 		title = hostname
 	}
-	d.srv = server.New(server.Deps{
-		Logger:   log.With("part", "http"),
-		Assets:   assets,
+	d.sched = scheduler.New(scheduler.Options{
+		Hub:      d.hub,
+		Latest:   d.latest,
+		Checks:   d.runner,
+		Store:    store,
+		Interval: cfg.Dashboard.BroadcastInterval.D(),
 		Version:  version,
-		Hostname: hostname,
-		Title:    title,
+		Logger:   log.With("part", "scheduler"),
+	})
+	d.srv = server.New(server.Deps{
+		Logger:    log.With("part", "http"),
+		Assets:    assets,
+		Version:   version,
+		Hostname:  hostname,
+		Title:     title,
+		Latest:    d.latest,
+		Checks:    d.runner,
+		Store:     store,
+		Hub:       d.hub,
+		Scheduler: d.sched,
+		UIStore:   store,
 	})
 
 	collectCtx, collectCancel := context.WithCancel(context.Background())
 	d.collectCancel = collectCancel
+	d.goCollect(func() error { return d.sched.Run(collectCtx) })
 	d.goCollect(func() error { return d.runner.Run(collectCtx) })
 	d.goCollect(func() error {
 		return sampler.Run(collectCtx, func(s system.Snapshot) {
 			d.latest.SetSystem(s)
-			store.WriteSample(model.Sample{Time: s.Time, Points: s.Points()})
+			points := s.Points()
+			d.pendingMu.Lock()
+			points = append(points, d.pending...)
+			d.pending = d.pending[:0]
+			d.pendingMu.Unlock()
+			if err := store.WriteSample(model.Sample{Time: s.Time, Points: points}); err != nil {
+				log.Warn("dropping host sample", "err", err)
+			}
 		})
 	})
 	d.runner.Apply(cfg.Checks)
+	if !strings.HasSuffix(cfg.File, embeddedSuffix) {
+		err := watchConfig(collectCtx, path, 500*time.Millisecond, log, func() {
+			select {
+			case d.reloadReq <- struct{}{}:
+			default: // a reload is already pending
+			}
+		})
+		if err != nil {
+			log.Warn("not watching the config file; reload with SIGHUP", "err", err)
+		}
+	}
 
 	go func() { d.serveDone <- d.srv.Serve(ln) }()
 	d.event(model.EventStart, fmt.Sprintf("dashd %s started, %d checks", version, len(cfg.Checks)))
@@ -224,28 +270,68 @@ func (d *daemon) goCollect(fn func() error) {
 	}()
 }
 
-func (d *daemon) onCheckEvent(e model.Event) {
-	if _, err := d.store.AddEvent(context.Background(), e); err != nil {
-		d.log.Warn("storing check event", "check", e.Check, "err", err)
+func (d *daemon) onResult(r model.Result) {
+	if err := d.store.WriteResult(r); err != nil {
+		d.log.Warn("dropping check result", "check", r.Check, "err", err)
 	}
+	d.pendingMu.Lock()
+	d.pending = append(d.pending, model.Point{Series: scheduler.LatencySeries(r.Check), Value: float64(r.Latency) / float64(time.Millisecond)})
+	d.pendingMu.Unlock()
 }
+
+func (d *daemon) onCheckEvent(e model.Event) { d.record(e) }
 
 // event records one of dashd's own events.
 func (d *daemon) event(kind model.EventKind, reason string) {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
-	defer cancel()
-	if _, err := d.store.AddEvent(ctx, model.Event{Time: time.Now(), Kind: kind, Reason: reason}); err != nil {
-		d.log.Warn("storing event", "kind", kind, "err", err)
-	}
+	d.record(model.Event{Time: time.Now(), Kind: kind, Reason: reason})
 }
 
-// wait runs until a stop signal and returns the exit code.
+// record stores an event, then hands the stored copy (with its ID) to the
+// scheduler for the live pages and notifications.
+func (d *daemon) record(e model.Event) {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	stored, err := d.store.AddEvent(ctx, e)
+	if err != nil {
+		d.log.Warn("storing event", "kind", e.Kind, "check", e.Check, "err", err)
+		return
+	}
+	d.sched.Record(stored)
+}
+
+// wait runs until a stop signal and returns the exit code. It is the main
+// loop: readiness, watchdog pings and status lines for systemd come from here.
 func (d *daemon) wait() int {
 	sigs := make(chan os.Signal, 4)
 	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
 	defer signal.Stop(sigs)
+	tick := time.NewTicker(100 * time.Millisecond)
+	defer tick.Stop()
+	var ready bool
+	var lastPing, lastStatus time.Time
 	for {
 		select {
+		case now := <-tick.C:
+			if !ready {
+				// READY=1 only once the listener is up, storage is open
+				// (both done in start) and the first sample is taken.
+				if d.latest.Samples() == 0 {
+					continue
+				}
+				ready = true
+				d.notify.ready()
+				d.log.Info("ready")
+			}
+			if now.Sub(lastStatus) >= 5*time.Second {
+				d.notify.status(d.statusLine())
+				lastStatus = now
+			}
+			if wd := d.notify.watchdog; wd > 0 && now.Sub(lastPing) >= wd/3 && d.collecting(now) {
+				d.notify.ping()
+				lastPing = now
+			}
+		case <-d.reloadReq:
+			d.doReload()
 		case err := <-d.serveDone:
 			d.log.Error("http server stopped unexpectedly", "err", err)
 			d.stop(sigs)
@@ -256,6 +342,7 @@ func (d *daemon) wait() int {
 				continue
 			}
 			d.log.Info("stopping", "signal", sig.String())
+			d.notify.stopping()
 			return d.stop(sigs)
 		}
 	}
@@ -264,6 +351,8 @@ func (d *daemon) wait() int {
 // doReload re-reads the configuration; an invalid one is logged problem by
 // problem and the last good configuration keeps running.
 func (d *daemon) doReload() {
+	d.notify.reloading(time.Now())
+	defer d.notify.ready()
 	cfg, err := d.reload()
 	if err != nil {
 		var ce *config.Error
@@ -329,6 +418,29 @@ func (d *daemon) shutdown() int {
 	}
 	d.log.Info("dashd stopped")
 	return code
+}
+
+// collecting reports whether host sampling is making progress: the newest
+// sample is at most three intervals (plus slack for a slow tick) old. A stalled
+// collector stops the watchdog pings so systemd restarts us.
+func (d *daemon) collecting(now time.Time) bool {
+	snap, ok := d.latest.System()
+	if !ok {
+		return false
+	}
+	limit := 3*d.latest.Config().Collect.Interval.D() + 5*time.Second
+	return now.Sub(snap.Time) < limit
+}
+
+// statusLine is the one-line summary systemctl status shows.
+func (d *daemon) statusLine() string {
+	counts := map[model.State]int{}
+	for _, st := range d.runner.Statuses() {
+		counts[st.State]++
+	}
+	return fmt.Sprintf("checks: %d up, %d degraded, %d down, %d unknown; %d SSE clients",
+		counts[model.StateUp], counts[model.StateDegraded], counts[model.StateDown],
+		counts[model.StateUnknown], d.hub.ClientCount())
 }
 
 func firstLine(s string) string {

@@ -1,0 +1,43 @@
+// Command dashd-bench measures dashd's live-update machinery under load.
+//
+// Usage:
+//
+//	dashd-bench fanout [-n 1000] [-duration 10s] [-frag 2048]
+//
+// fanout re-executes itself as a child server (the hidden "serve"
+// subcommand) so that the server's memory and CPU can be read from /proc
+// apart from the load generator's. It runs two phases with the same N and
+// the same bytes: "hub", a hub.Hub served by fiber, and "floor", a bare loop
+// writing the event to N plain sockets; then prints both side by side.
+package main
+
+import (
+	"fmt"
+	"os"
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	var err error
+	switch os.Args[1] {
+	case "fanout":
+		err = runFanout(os.Args[2:])
+	case "badges":
+		err = runBadges(os.Args[2:])
+	case "serve": // hidden: the child of fanout
+		err = runServe(os.Args[2:])
+	default:
+		usage()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "dashd-bench:", err)
+		os.Exit(1)
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: dashd-bench fanout [-n clients] [-duration d] [-frag bytes]")
+	os.Exit(2)
+}

@@ -1,0 +1,416 @@
+package collectors
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"math/rand/v2"
+	"reflect"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/model"
+)
+
+// Runner defaults, applied by NewRunner to zero RunnerOptions fields.
+const (
+	DefaultMaxConcurrent = 8
+	DefaultFlapWindow    = 10 * time.Minute
+	DefaultFlapChanges   = 5
+	DefaultMaxStartDelay = 3 * time.Second
+	// DefaultAbandonAfter is how long past its timeout a check that ignores
+	// its context is waited for before the run is reported as hung.
+	DefaultAbandonAfter = 2 * time.Second
+)
+
+// RunnerOptions configures a Runner. The zero value is usable.
+type RunnerOptions struct {
+	// MaxConcurrent bounds how many checks run at the same moment
+	// (config collect.max_concurrent_checks; default 8).
+	MaxConcurrent int
+	// Logger receives check panics, build errors and hung checks; slog.Default when nil.
+	Logger *slog.Logger
+	// OnResult receives every result. OnEvent receives every state change
+	// (Kind model.EventCheck). Both are called from check goroutines, possibly
+	// concurrently for different checks, in order for any one check, after
+	// the Status already shows the new result. They must not block for long
+	// (hand off to a channel or a buffered writer): a slow callback delays
+	// that check's next run. They may call Statuses and Status.
+	OnResult func(model.Result)
+	OnEvent  func(model.Event)
+	// Now stamps results, events and flap windows; time.Now when nil.
+	// Scheduling always uses the real clock.
+	Now func() time.Time
+	// FlapWindow and FlapChanges: a check whose state changed FlapChanges
+	// times within FlapWindow is flapping (defaults 10m and 5).
+	FlapWindow  time.Duration
+	FlapChanges int
+	// MaxStartDelay caps the random delay before a check's first run
+	// (default 3s): checks spread out without making the dashboard wait a
+	// whole interval after start.
+	MaxStartDelay time.Duration
+	// AbandonAfter: see DefaultAbandonAfter.
+	AbandonAfter time.Duration
+}
+
+// Status is the latest state of one check: what the dashboard, badges and API read.
+type Status struct {
+	Name        string `json:"name"`
+	Type        string `json:"type"`
+	Group       string `json:"group,omitempty"`
+	Description string `json:"description,omitempty"`
+	// State is the damped state (see the package documentation).
+	State model.State `json:"state"`
+	// LastResult is the state of the latest run, which may disagree with
+	// State while fail_after or recover_after is still counting.
+	LastResult model.State `json:"last_result"`
+	// Reason and Detail come from the latest run.
+	Reason  string        `json:"reason,omitempty"`
+	Detail  string        `json:"detail,omitempty"`
+	Latency time.Duration `json:"latency_ns"`
+	// LastCheck is when the latest run finished; zero before the first.
+	LastCheck time.Time `json:"last_check,omitzero"`
+	// LastChange is when State last changed; zero while it never has.
+	LastChange time.Time          `json:"last_change,omitzero"`
+	Flapping   bool               `json:"flapping"`
+	Values     map[string]float64 `json:"values,omitempty"`
+	// Badge false means the check's public badges answer 404.
+	Badge    bool          `json:"badge"`
+	Interval time.Duration `json:"interval_ns"`
+	Timeout  time.Duration `json:"timeout_ns"`
+}
+
+// Runner runs checks, each in its own goroutine, and keeps their latest state.
+//
+// Lock order: Runner.mu is never held while a check runs or a callback is called.
+type Runner struct {
+	opts RunnerOptions
+	log  *slog.Logger
+	sem  chan struct{}
+
+	mu     sync.Mutex
+	order  []string          // check names in configuration order
+	checks map[string]*entry // by name
+	ctx    context.Context   // non-nil while Run runs
+	wg     sync.WaitGroup    // one per started check goroutine
+}
+
+// entry is one configured check and its live state. cfg and check never
+// change; a changed configuration gets a new entry. The other fields are
+// guarded by Runner.mu.
+type entry struct {
+	cfg    config.Check
+	check  Check
+	cancel context.CancelFunc // nil until started
+
+	st        tracker
+	last      Outcome
+	hasResult bool
+	lastCheck time.Time
+}
+
+// NewRunner returns a Runner with defaults filled in. It runs nothing until Run.
+func NewRunner(opts RunnerOptions) *Runner {
+	if opts.MaxConcurrent <= 0 {
+		opts.MaxConcurrent = DefaultMaxConcurrent
+	}
+	if opts.Logger == nil {
+		opts.Logger = slog.Default()
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.FlapWindow <= 0 {
+		opts.FlapWindow = DefaultFlapWindow
+	}
+	if opts.FlapChanges <= 0 {
+		opts.FlapChanges = DefaultFlapChanges
+	}
+	if opts.MaxStartDelay <= 0 {
+		opts.MaxStartDelay = DefaultMaxStartDelay
+	}
+	if opts.AbandonAfter <= 0 {
+		opts.AbandonAfter = DefaultAbandonAfter
+	}
+	return &Runner{
+		opts:   opts,
+		log:    opts.Logger,
+		sem:    make(chan struct{}, opts.MaxConcurrent),
+		checks: map[string]*entry{},
+	}
+}
+
+// Run starts every applied check and runs them until ctx ends, then stops
+// them and waits for their goroutines. It returns nil on a normal stop.
+func (r *Runner) Run(ctx context.Context) error {
+	r.mu.Lock()
+	if r.ctx != nil {
+		r.mu.Unlock()
+		return errors.New("collectors: runner already running")
+	}
+	r.ctx = ctx
+	for _, name := range r.order {
+		r.start(r.checks[name])
+	}
+	r.mu.Unlock()
+
+	<-ctx.Done()
+
+	r.mu.Lock()
+	r.ctx = nil // no goroutine starts after this, so Wait below is final
+	for _, e := range r.checks {
+		e.cancel = nil
+	}
+	r.mu.Unlock()
+	r.wg.Wait()
+	return nil
+}
+
+// Apply makes checks the configured set, at any time (before Run, or while
+// it runs on a config reload): new checks start, removed ones stop, changed
+// ones restart, and unchanged ones keep running with their state untouched.
+//
+// Checks compare with reflect.DeepEqual on the whole config.Check, Spec
+// included, except Line and Column: a check that merely moved in the file is
+// unchanged. A changed check keeps showing its previous state until its first
+// new result, which then applies at once (its old failure streak judged a
+// different configuration).
+//
+// A check that cannot be built still appears, as down with the reason; the
+// returned error joins every such problem (and duplicate names).
+func (r *Runner) Apply(checks []config.Check) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var errs []error
+	next := make(map[string]*entry, len(checks))
+	order := make([]string, 0, len(checks))
+	for _, c := range checks {
+		if _, dup := next[c.Name]; dup {
+			errs = append(errs, fmt.Errorf("collectors: duplicate check name %q ignored", c.Name))
+			continue
+		}
+		old := r.checks[c.Name]
+		order = append(order, c.Name)
+		if old != nil && sameCheck(old.cfg, c) {
+			next[c.Name] = old
+			continue
+		}
+		ch, err := New(c)
+		if err != nil {
+			errs = append(errs, err)
+			r.log.Error("check cannot run", "check", c.Name, "err", err)
+			ch = brokenCheck{reason: shorten("config: "+err.Error(), maxReason)}
+		}
+		e := &entry{cfg: c, check: ch,
+			st: newTracker(c.FailAfter, c.RecoverAfter, r.opts.FlapWindow, r.opts.FlapChanges)}
+		if old != nil {
+			e.st = old.st.restart(c.FailAfter, c.RecoverAfter)
+			e.last, e.hasResult, e.lastCheck = old.last, old.hasResult, old.lastCheck
+			old.stop()
+		}
+		next[c.Name] = e
+		if r.ctx != nil {
+			r.start(e)
+		}
+	}
+	for name, old := range r.checks {
+		if next[name] == nil {
+			old.stop()
+		}
+	}
+	r.checks, r.order = next, order
+	return errors.Join(errs...)
+}
+
+func sameCheck(a, b config.Check) bool {
+	a.Line, a.Column, b.Line, b.Column = 0, 0, 0, 0
+	return reflect.DeepEqual(a, b)
+}
+
+func (e *entry) stop() {
+	if e.cancel != nil {
+		e.cancel()
+		e.cancel = nil
+	}
+}
+
+// start launches e's goroutine; r.mu is held and r.ctx is set.
+func (r *Runner) start(e *entry) {
+	ctx, cancel := context.WithCancel(r.ctx)
+	e.cancel = cancel
+	r.wg.Add(1)
+	go func() {
+		defer r.wg.Done()
+		defer cancel()
+		r.loop(ctx, e)
+	}()
+}
+
+// loop runs e soon after start (random delay up to MaxStartDelay, so checks
+// do not fire in lockstep), then every interval, until ctx ends.
+func (r *Runner) loop(ctx context.Context, e *entry) {
+	interval := e.cfg.Interval.D()
+	if interval <= 0 {
+		interval = config.DefaultCheckInterval
+	}
+	var delay time.Duration
+	if spread := min(interval, r.opts.MaxStartDelay); spread > 0 {
+		delay = rand.N(spread)
+	}
+	timer := time.NewTimer(delay)
+	defer timer.Stop()
+	next := time.Now().Add(delay)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		}
+		select {
+		case r.sem <- struct{}{}:
+		case <-ctx.Done():
+			return
+		}
+		out := r.runOnce(ctx, e)
+		<-r.sem
+		if ctx.Err() != nil {
+			return // stopped mid-run: the cancellation is not the service's fault
+		}
+		r.publish(e, out)
+
+		// Keep the cadence of the first run; skip runs missed while the
+		// check was slow or waiting for a slot.
+		now := time.Now()
+		next = next.Add(interval)
+		if next.Before(now) {
+			next = now.Add(interval - now.Sub(next)%interval)
+		}
+		timer.Reset(next.Sub(now))
+	}
+}
+
+// runOnce runs the check under its timeout in a goroutine of its own, so a
+// panic is caught and a check that ignores its context cannot hold the
+// loop: after AbandonAfter past the timeout, the run is reported as hung and
+// left behind.
+func (r *Runner) runOnce(ctx context.Context, e *entry) Outcome {
+	timeout := e.cfg.Timeout.D()
+	if timeout <= 0 {
+		timeout = config.DefaultCheckTimeout
+	}
+	rctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	start := time.Now()
+	done := make(chan Outcome, 1) // buffered: an abandoned run must not block
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				r.log.Error("check panicked", "check", e.cfg.Name, "panic", p, "stack", string(debug.Stack()))
+				done <- Outcome{State: model.StateDown, Reason: shorten(fmt.Sprintf("panic: %v", p), maxReason)}
+			}
+		}()
+		done <- e.check.Run(rctx)
+	}()
+
+	var out Outcome
+	select {
+	case out = <-done:
+	case <-rctx.Done():
+		grace := time.NewTimer(r.opts.AbandonAfter)
+		select {
+		case out = <-done:
+			grace.Stop()
+		case <-grace.C:
+			r.log.Warn("check ignored its timeout; abandoning the run", "check", e.cfg.Name, "timeout", timeout)
+			out = Outcome{State: model.StateDown, Reason: fmt.Sprintf("timeout after %s (check did not stop)", timeout)}
+		}
+	}
+	if out.Latency == 0 {
+		out.Latency = time.Since(start)
+	}
+	if out.State != model.StateUp && out.State != model.StateDegraded {
+		out.State = model.StateDown
+	}
+	// Every check reports its timeout its own way ("read: i/o timeout",
+	// "timeout", "signal: killed"); say it once, the same way for all, and
+	// keep the check's words as detail.
+	if errors.Is(rctx.Err(), context.DeadlineExceeded) && ctx.Err() == nil &&
+		out.State == model.StateDown && !strings.HasPrefix(out.Reason, "timeout after") {
+		if out.Reason != "" && out.Reason != "timeout" {
+			out.Detail = strings.TrimSpace(out.Reason + "\n" + out.Detail)
+		}
+		out.Reason = fmt.Sprintf("timeout after %s", timeout)
+	}
+	return out
+}
+
+// publish records a result and tells the subscribers. A result from a check
+// that was removed or replaced meanwhile is dropped.
+func (r *Runner) publish(e *entry, out Outcome) {
+	now := r.opts.Now()
+	r.mu.Lock()
+	if r.checks[e.cfg.Name] != e {
+		r.mu.Unlock()
+		return
+	}
+	from, to, changed := e.st.observe(out.State, now)
+	e.last, e.hasResult, e.lastCheck = out, true, now
+	r.mu.Unlock()
+
+	if r.opts.OnResult != nil {
+		r.opts.OnResult(model.Result{
+			Check: e.cfg.Name, Time: now, State: out.State, Latency: out.Latency,
+			Reason: out.Reason, Values: out.Values,
+		})
+	}
+	if changed && r.opts.OnEvent != nil {
+		r.opts.OnEvent(model.Event{
+			Time: now, Kind: model.EventCheck, Check: e.cfg.Name, From: from, To: to, Reason: out.Reason,
+		})
+	}
+}
+
+// Statuses returns the latest state of every check in configuration order.
+// The values are copies.
+func (r *Runner) Statuses() []Status {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	out := make([]Status, 0, len(r.order))
+	for _, name := range r.order {
+		out = append(out, r.checks[name].status())
+	}
+	return out
+}
+
+// Status returns the latest state of one check.
+func (r *Runner) Status(name string) (Status, bool) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	e, ok := r.checks[name]
+	if !ok {
+		return Status{}, false
+	}
+	return e.status(), true
+}
+
+// status builds e's Status; Runner.mu is held.
+func (e *entry) status() Status {
+	s := Status{
+		Name: e.cfg.Name, Type: e.cfg.Type, Group: e.cfg.Group, Description: e.cfg.Description,
+		State: e.st.state, LastResult: model.StateUnknown,
+		LastChange: e.st.lastChange, Flapping: e.st.flapping,
+		Badge: e.cfg.Badge, Interval: e.cfg.Interval.D(), Timeout: e.cfg.Timeout.D(),
+	}
+	if e.hasResult {
+		s.LastResult = e.last.State
+		s.Reason, s.Detail, s.Latency = e.last.Reason, e.last.Detail, e.last.Latency
+		s.LastCheck = e.lastCheck
+		s.Values = maps.Clone(e.last.Values)
+	}
+	return s
+}

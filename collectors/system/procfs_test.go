@@ -1,0 +1,151 @@
+package system
+
+import (
+	"os"
+	"path/filepath"
+	"reflect"
+	"strings"
+	"testing"
+)
+
+func TestParseStat(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    statCounts
+		wantErr bool
+	}{
+		{"modern kernel", "cpu  30 0 20 100 1 0 0 0 0 0\ncpu0 10 0 10 50 1 0 0 2 3 4\ncpu1 20 0 10 50 0 0 0 0 0 0\nintr 1 2 3\nprocs_running 4\nprocs_blocked 2\n",
+			statCounts{Cores: []CPUTimes{
+				{Core: 0, User: 0.1, System: 0.1, Idle: 0.5, IOWait: 0.01, Steal: 0.02, Guest: 0.03, GuestNice: 0.04},
+				{Core: 1, User: 0.2, System: 0.1, Idle: 0.5},
+			}, Running: 4, Blocked: 2}, false},
+		{"old kernel: 7 columns, gap in cpu numbers", "cpu 1 2 3 4 5 6 7\ncpu0 1 2 3 4 5 6 7\ncpu3 1 1 1 1 1 1 1\n",
+			statCounts{Cores: []CPUTimes{
+				{Core: 0, User: 0.01, Nice: 0.02, System: 0.03, Idle: 0.04, IOWait: 0.05, IRQ: 0.06, SoftIRQ: 0.07},
+				{Core: 3, User: 0.01, Nice: 0.01, System: 0.01, Idle: 0.01, IOWait: 0.01, IRQ: 0.01, SoftIRQ: 0.01},
+			}}, false},
+		{"no per-cpu lines", "cpu 1 2 3 4\nintr 5\n", statCounts{}, true},
+		{"garbage number", "cpu0 1 x 3 4 5\n", statCounts{}, true},
+		{"short line", "cpu0 1 2\n", statCounts{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStat([]byte(tt.in), 100)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if got.Running != tt.want.Running || got.Blocked != tt.want.Blocked || len(got.Cores) != len(tt.want.Cores) {
+				t.Fatalf("= %+v, want %+v", got, tt.want)
+			}
+			for i := range got.Cores {
+				nearStruct(t, "core", got.Cores[i], tt.want.Cores[i])
+			}
+		})
+	}
+}
+
+func TestParseDiskstats(t *testing.T) {
+	in := `   8       0 sda 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17
+   8       1 sda1 1 2 3 4 5 6 7 8 9 10 11
+ 259       0 nvme0n1 100 0 200 0 300 0 400 0 0 500 0
+   7       0 loop0 1 1 1 1 1 1 1 1 1 1 1
+ short line
+`
+	keep := func(n string) bool { return n == "sda" || n == "nvme0n1" || n == "missing" }
+	got, err := parseDiskstats([]byte(in), keep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []Disk{
+		{Device: "sda", Reads: 1, ReadBytes: 3 * 512, Writes: 5, WrittenBytes: 7 * 512, IOTimeMs: 10},
+		{Device: "nvme0n1", Reads: 100, ReadBytes: 200 * 512, Writes: 300, WrittenBytes: 400 * 512, IOTimeMs: 500},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("= %+v\nwant %+v", got, want)
+	}
+	if _, err := parseDiskstats([]byte("8 0 sda 1 2 x 4 5 6 7 8 9 10 11"), keep); err == nil {
+		t.Error("bad number accepted")
+	}
+}
+
+func TestParsePidStat(t *testing.T) {
+	tail := " S 1 2 3 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 1 0 12345 1000000 777 18446744073709551615 1 1"
+	tests := []struct {
+		name     string
+		in       string
+		wantComm string
+		wantErr  bool
+	}{
+		{"plain", "42 (nginx)" + tail, "nginx", false},
+		{"name with spaces and parentheses", "42 (tmux: server (x))" + tail, "tmux: server (x)", false},
+		{"too few fields", "42 (x) S 1 2 3", "", true},
+		{"no name", "42 x S", "", true},
+		{"bad number", "42 (x) S 1 2 3 0 -1 4194560 100 0 0 0 abc 50 0 0 20 0 1 0 12345 1000000 777 1", "", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, _, err := parsePidStat([]byte(tt.in), nil)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err != nil {
+				return
+			}
+			if string(got.Comm) != tt.wantComm || got.CPUTicks != 300 || got.StartTime != 12345 || got.RSSPages != 777 {
+				t.Errorf("= %+v (comm %q)", got, got.Comm)
+			}
+		})
+	}
+}
+
+func TestReadInto(t *testing.T) {
+	dir := t.TempDir()
+	big := strings.Repeat("0123456789abcdef", 1000) // 16000 bytes: grows the 4 KiB buffer
+	small := "hello\n"
+	for name, content := range map[string]string{"big": big, "small": small} {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var buf []byte
+	for _, oneShot := range []bool{false, true} {
+		for _, name := range []string{"big", "small", "big"} {
+			got, err := readInto(filepath.Join(dir, name), &buf, oneShot)
+			want := map[string]string{"big": big, "small": small}[name]
+			if err != nil || string(got) != want {
+				t.Errorf("oneShot=%v %s: %d bytes, %v", oneShot, name, len(got), err)
+			}
+		}
+	}
+	if _, err := readInto(filepath.Join(dir, "missing"), &buf, false); !os.IsNotExist(err) {
+		t.Errorf("missing file: %v", err)
+	}
+}
+
+func TestAtou(t *testing.T) {
+	tests := []struct {
+		in   string
+		want uint64
+		ok   bool
+	}{
+		{"0", 0, true}, {"18446744073709551615", 1<<64 - 1, true}, {"18446744073709551616", 0, false},
+		{"", 0, false}, {"-1", 0, false}, {"12a", 0, false},
+	}
+	for _, tt := range tests {
+		if got, ok := atou([]byte(tt.in)); got != tt.want || ok != tt.ok {
+			t.Errorf("atou(%q) = %d, %v", tt.in, got, ok)
+		}
+	}
+}
+
+func TestRemoteFS(t *testing.T) {
+	for fstype, want := range map[string]bool{
+		"nfs": true, "nfs4": true, "cifs": true, "smb3": true, "fuse.sshfs": true, "9p": true, "ceph": true,
+		"ext4": false, "xfs": false, "btrfs": false, "overlay": false, "vfat": false, "zfs": false, "fuseblk": false,
+	} {
+		if got := remoteFS(fstype); got != want {
+			t.Errorf("remoteFS(%q) = %v", fstype, got)
+		}
+	}
+}

@@ -1,0 +1,274 @@
+package system
+
+// The I/O side: one reader per part, each a thin layer over gopsutil (or one
+// small file) that hands counters to the pure functions in derive.go.
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"runtime"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/shirou/gopsutil/v3/cpu"
+	"github.com/shirou/gopsutil/v3/disk"
+	"github.com/shirou/gopsutil/v3/host"
+	"github.com/shirou/gopsutil/v3/load"
+	"github.com/shirou/gopsutil/v3/mem"
+	"github.com/shirou/gopsutil/v3/net"
+)
+
+// readHost reads the identity once (host.Info costs milliseconds: never per
+// tick). What cannot be read stays empty and is logged; it never stops sampling.
+func (s *Sampler) readHost(ctx context.Context) *Host {
+	h := &Host{}
+	info, err := host.InfoWithContext(ctx)
+	if info != nil {
+		h.Hostname = info.Hostname
+		h.OS = info.OS
+		h.Platform = info.Platform
+		h.PlatformFamily = info.PlatformFamily
+		h.PlatformVersion = info.PlatformVersion
+		h.Kernel = info.KernelVersion
+		h.Arch = info.KernelArch
+		h.Virtualization = info.VirtualizationSystem
+		h.VirtualizationRole = info.VirtualizationRole
+		if info.BootTime > 0 {
+			h.BootTime = time.Unix(int64(info.BootTime), 0).UTC()
+		}
+	}
+	if err != nil {
+		// host.Info returns nothing at all when any one lookup fails.
+		s.log.Warn("system host identity incomplete", "err", err)
+	}
+	if h.Hostname == "" {
+		h.Hostname, _ = os.Hostname()
+	}
+	if h.OS == "" {
+		h.OS = runtime.GOOS
+	}
+	if n, err := cpu.CountsWithContext(ctx, true); err == nil {
+		h.CPUs = n
+	} else {
+		s.log.Warn("system cpu count", "err", err)
+	}
+	if ci, err := cpu.InfoWithContext(ctx); err == nil && len(ci) > 0 {
+		h.CPUModel = strings.TrimSpace(ci[0].ModelName)
+	} else if err != nil {
+		s.log.Warn("system cpu model", "err", err)
+	}
+	return h
+}
+
+// readStat reads /proc/stat once per tick (see procfs.go for why not
+// cpu.Times): per-core times, the machine total summed from them, and the
+// run-queue counts.
+func (s *Sampler) readStat(_ context.Context, snap *Snapshot, _ tick) error {
+	b, err := readInto(s.hostPath("HOST_PROC", "/proc", "stat"), &s.buf, true)
+	if err != nil {
+		return err
+	}
+	st, err := parseStat(b, cpu.ClocksPerSec)
+	if err != nil {
+		return fmt.Errorf("/proc/stat: %w", err)
+	}
+	cores := st.Cores
+	total := sumCPUTimes(cores)
+	snap.CPUSeconds = cores
+	snap.Processes.Running, snap.Processes.Blocked = st.Running, st.Blocked
+	if s.prevCores != nil {
+		if p, ok := cpuPercent(s.prevTotal, total); ok {
+			snap.CPU = &p
+		}
+		pcs := make([]CPUPercent, 0, len(cores))
+		for i, c := range cores {
+			// Match by core number: an offline CPU drops out of /proc/stat and
+			// shifts the positions of the ones after it.
+			j := i
+			if j >= len(s.prevCores) || s.prevCores[j].Core != c.Core {
+				j = slices.IndexFunc(s.prevCores, func(p CPUTimes) bool { return p.Core == c.Core })
+			}
+			if j >= 0 {
+				if p, ok := cpuPercent(s.prevCores[j], c); ok {
+					pcs = append(pcs, p)
+				}
+			}
+		}
+		if len(pcs) > 0 {
+			snap.Cores = pcs
+		}
+	}
+	s.prevCores, s.prevTotal = cores, total
+	return nil
+}
+
+// readMemory takes memory and swap both from /proc/meminfo: mem.SwapMemory
+// would add a sysinfo call and a read of the much larger /proc/vmstat.
+func (s *Sampler) readMemory(ctx context.Context, snap *Snapshot, _ tick) error {
+	v, err := mem.VirtualMemoryWithContext(ctx)
+	if err != nil {
+		return err
+	}
+	if v.Total == 0 {
+		return errors.New("no MemTotal in /proc/meminfo")
+	}
+	used := uint64(0)
+	if v.Available < v.Total {
+		used = v.Total - v.Available
+	}
+	snap.Memory = Memory{
+		Total: v.Total, Used: used, Available: v.Available, Free: v.Free,
+		Buffers: v.Buffers, Cached: v.Cached, UsedPercent: pct(used, v.Total),
+	}
+	swapUsed := uint64(0)
+	if v.SwapFree < v.SwapTotal {
+		swapUsed = v.SwapTotal - v.SwapFree
+	}
+	snap.Swap = Swap{Total: v.SwapTotal, Used: swapUsed, Free: v.SwapFree, UsedPercent: pct(swapUsed, v.SwapTotal)}
+	s.memTotal = v.Total
+	return nil
+}
+
+func (s *Sampler) readLoad(ctx context.Context, snap *Snapshot, _ tick) error {
+	a, err := load.AvgWithContext(ctx)
+	if err != nil {
+		return err
+	}
+	snap.Load = Load{Load1: a.Load1, Load5: a.Load5, Load15: a.Load15}
+	return nil
+}
+
+// readUptime reads /proc/uptime itself: gopsutil's host.Uptime asks sysinfo(2),
+// which no fixture can answer, and truncates to whole seconds.
+func (s *Sampler) readUptime(_ context.Context, snap *Snapshot, _ tick) error {
+	b, err := readInto(s.hostPath("HOST_PROC", "/proc", "uptime"), &s.buf, true)
+	if err != nil {
+		return err
+	}
+	v, err := parseUptime(b)
+	if err != nil {
+		return err
+	}
+	snap.UptimeSeconds = v
+	return nil
+}
+
+func (s *Sampler) readFileNr(_ context.Context, snap *Snapshot, _ tick) error {
+	b, err := readInto(s.hostPath("HOST_PROC", "/proc", "sys", "fs", "file-nr"), &s.buf, true)
+	if err != nil {
+		return err
+	}
+	fd, err := parseFileNr(b)
+	if err != nil {
+		return err
+	}
+	snap.FileDescriptors = fd
+	return nil
+}
+
+// readFilesystems statfs()es the selected mounts every tick; the mount table
+// itself is re-read on the slow cadence. It lists every mount (all=true:
+// gopsutil's own filter drops every "nodev" type, NFS and overlay included)
+// and applies ours.
+func (s *Sampler) readFilesystems(ctx context.Context, snap *Snapshot, tk tick) error {
+	if tk.slow || s.mounts == nil {
+		parts, err := disk.PartitionsWithContext(ctx, true)
+		if err != nil {
+			return err
+		}
+		all := make([]mount, len(parts))
+		for i, p := range parts {
+			all[i] = mount{Device: p.Device, Mount: p.Mountpoint, FSType: p.Fstype, Bind: slices.Contains(p.Opts, "bind")}
+		}
+		s.mounts = selectMounts(all, s.mntF, s.typeF)
+	}
+	var errs []error
+	fss := make([]Filesystem, 0, len(s.mounts))
+	for _, m := range s.mounts {
+		u, err := s.fsUsage(ctx, m)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		fss = append(fss, Filesystem{
+			Mount: m.Mount, Device: m.Device, FSType: m.FSType,
+			Total: u.Total, Used: u.Used, Avail: u.Free, UsedPercent: u.UsedPercent,
+			InodesTotal: u.InodesTotal, InodesFree: u.InodesFree,
+		})
+	}
+	snap.Filesystems = fss
+	return errors.Join(errs...)
+}
+
+// readDisks reads whole disks only: the devices listed in /sys/block
+// (partitions live below them, so they are not listed), filtered by name.
+// The list is re-read on the slow cadence, /proc/diskstats every tick.
+func (s *Sampler) readDisks(_ context.Context, snap *Snapshot, tk tick) error {
+	if tk.slow || s.wholeDisks == nil {
+		entries, err := os.ReadDir(s.hostPath("HOST_SYS", "/sys", "block"))
+		if err != nil {
+			return fmt.Errorf("list block devices: %w", err)
+		}
+		s.wholeDisks = make(map[string]bool, len(entries))
+		for _, e := range entries {
+			if s.diskF.keep(e.Name()) {
+				s.wholeDisks[e.Name()] = true
+			}
+		}
+	}
+	b, err := readInto(s.hostPath("HOST_PROC", "/proc", "diskstats"), &s.buf, false)
+	if err != nil {
+		return err
+	}
+	disks, err := parseDiskstats(b, func(name string) bool { return s.wholeDisks[name] })
+	if err != nil {
+		return err
+	}
+	slices.SortFunc(disks, func(a, b Disk) int { return strings.Compare(a.Device, b.Device) })
+	for i := range disks {
+		if p, ok := s.prevDisks[disks[i].Device]; ok {
+			disks[i].Rate = diskRate(p, disks[i], tk.dt)
+		}
+	}
+	clear(s.prevDisks) // devices that vanished must not leave stale baselines
+	for _, d := range disks {
+		s.prevDisks[d.Device] = d
+	}
+	if disks == nil {
+		disks = []Disk{}
+	}
+	snap.Disks = disks
+	return nil
+}
+
+func (s *Sampler) readNetwork(ctx context.Context, snap *Snapshot, tk tick) error {
+	io, err := net.IOCountersWithContext(ctx, true)
+	if err != nil {
+		return err
+	}
+	nets := make([]NetInterface, 0, len(io))
+	for _, c := range io {
+		if !s.netF.keep(c.Name) {
+			continue
+		}
+		n := NetInterface{
+			Name: c.Name, RxBytes: c.BytesRecv, TxBytes: c.BytesSent,
+			RxPackets: c.PacketsRecv, TxPackets: c.PacketsSent,
+			RxErrors: c.Errin, TxErrors: c.Errout, RxDropped: c.Dropin, TxDropped: c.Dropout,
+		}
+		if p, ok := s.prevNets[n.Name]; ok {
+			n.Rate = netRate(p, n, tk.dt)
+		}
+		nets = append(nets, n)
+	}
+	slices.SortFunc(nets, func(a, b NetInterface) int { return strings.Compare(a.Name, b.Name) })
+	clear(s.prevNets)
+	for _, n := range nets {
+		s.prevNets[n.Name] = n
+	}
+	snap.Interfaces = nets
+	return nil
+}

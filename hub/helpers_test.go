@@ -1,0 +1,252 @@
+package hub
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// testTimeout bounds every wait in these tests; generous because the
+// machine is shared and noisy. Nothing asserts speed.
+const testTimeout = 15 * time.Second
+
+// env is a hub served by fiber on a real loopback listener.
+type env struct {
+	hub     *Hub
+	app     *fiber.App
+	base    string // http://127.0.0.1:port
+	cancel  context.CancelFunc
+	runDone chan error
+	client  *http.Client
+
+	stopOnce sync.Once
+}
+
+// newEnv starts a hub and a fiber app with GET /events (query: room, repeated;
+// session) and whatever routes adds. Cleanup stops the hub, then the app.
+func newEnv(t *testing.T, opts []Option, routes func(app *fiber.App, h *Hub)) *env {
+	t.Helper()
+	h := New(opts...)
+	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Get("/events", func(c *fiber.Ctx) error {
+		var copts []ClientOption
+		for _, r := range c.Context().QueryArgs().PeekMulti("room") {
+			copts = append(copts, WithRoom(string(r)))
+		}
+		if s := c.Query("session"); s != "" {
+			copts = append(copts, WithSession(s))
+		}
+		if st := c.Query("state"); st != "" {
+			copts = append(copts, OnConnect(func(send func(...Event)) {
+				send(PatchElements(`<div id="state">` + st + `</div>`))
+			}))
+		}
+		return h.HandleSSE(c, copts...)
+	})
+	if routes != nil {
+		routes(app, h)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	serveDone := make(chan struct{})
+	go func() {
+		defer close(serveDone)
+		_ = app.Listener(ln)
+	}()
+	ctx, cancel := context.WithCancel(context.Background())
+	e := &env{
+		hub: h, app: app, base: "http://" + ln.Addr().String(), cancel: cancel,
+		runDone: make(chan error, 1),
+		client:  &http.Client{Transport: &http.Transport{DisableKeepAlives: true}},
+	}
+	go func() { e.runDone <- h.Run(ctx) }()
+	t.Cleanup(func() {
+		e.stopHub(t)
+		if err := app.ShutdownWithTimeout(testTimeout); err != nil {
+			t.Errorf("app shutdown: %v", err)
+		}
+		<-serveDone
+		e.client.CloseIdleConnections()
+	})
+	return e
+}
+
+// stopHub cancels Run and waits for it; safe to call twice.
+func (e *env) stopHub(t *testing.T) {
+	t.Helper()
+	e.cancel()
+	e.stopOnce.Do(func() {
+		select {
+		case err := <-e.runDone:
+			if err != nil {
+				t.Errorf("Run: %v", err)
+			}
+		case <-time.After(testTimeout):
+			t.Fatal("Run did not return after its context ended")
+		}
+	})
+}
+
+// sseEvent is one parsed Server-Sent Event; comments come as name ":".
+type sseEvent struct {
+	name string
+	data []string
+}
+
+func (ev sseEvent) String() string { return ev.name + " " + strings.Join(ev.data, " | ") }
+
+// stream is a real HTTP client reading one SSE response.
+type stream struct {
+	resp   *http.Response
+	events chan sseEvent
+	err    chan error // the read error that ended the stream
+}
+
+// open connects to /events with the query and waits for the response head,
+// after which the hub has registered the client.
+func (e *env) open(t *testing.T, query string) *stream {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
+	defer cancel()
+	req, err := http.NewRequest(http.MethodGet, e.base+"/events?"+query, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Accept", "text/event-stream")
+	req.Header.Set("Datastar-Request", "true")
+	type result struct {
+		resp *http.Response
+		err  error
+	}
+	got := make(chan result, 1)
+	go func() {
+		resp, err := e.client.Do(req)
+		got <- result{resp, err}
+	}()
+	var r result
+	select {
+	case r = <-got:
+	case <-ctx.Done():
+		t.Fatal("no response head")
+	}
+	if r.err != nil {
+		t.Fatalf("GET /events?%s: %v", query, r.err)
+	}
+	if r.resp.StatusCode != http.StatusOK || r.resp.Header.Get("Content-Type") != "text/event-stream" {
+		r.resp.Body.Close()
+		t.Fatalf("GET /events: status %d, content-type %q", r.resp.StatusCode, r.resp.Header.Get("Content-Type"))
+	}
+	s := &stream{resp: r.resp, events: make(chan sseEvent, 1024), err: make(chan error, 1)}
+	go s.read()
+	t.Cleanup(s.close)
+	return s
+}
+
+func (s *stream) read() {
+	defer close(s.events)
+	br := bufio.NewReader(s.resp.Body)
+	var ev sseEvent
+	for {
+		line, err := br.ReadString('\n')
+		if err != nil {
+			s.err <- err
+			return
+		}
+		line = strings.TrimSuffix(line, "\n")
+		switch {
+		case line == "":
+			if ev.name != "" {
+				s.events <- ev
+			}
+			ev = sseEvent{}
+		case strings.HasPrefix(line, ":"):
+			ev.name = ":"
+			ev.data = append(ev.data, strings.TrimSpace(line[1:]))
+		case strings.HasPrefix(line, "event: "):
+			ev.name = line[len("event: "):]
+		case strings.HasPrefix(line, "data: "):
+			ev.data = append(ev.data, line[len("data: "):])
+		}
+	}
+}
+
+func (s *stream) close() { s.resp.Body.Close() }
+
+// next returns the next event that is not a heartbeat.
+func (s *stream) next(t *testing.T) sseEvent {
+	t.Helper()
+	timeout := time.After(testTimeout)
+	for {
+		select {
+		case ev, ok := <-s.events:
+			if !ok {
+				t.Fatalf("stream ended: %v", <-s.err)
+			}
+			if ev.name == ":" {
+				continue
+			}
+			return ev
+		case <-timeout:
+			t.Fatal("no event within the timeout")
+		}
+	}
+}
+
+// expectFragment reads the next event and checks it carries html.
+func (s *stream) expectFragment(t *testing.T, html string) {
+	t.Helper()
+	ev := s.next(t)
+	want := sseEvent{name: "datastar-merge-fragments", data: []string{"fragments " + html}}
+	if ev.String() != want.String() {
+		t.Fatalf("got event %q, want %q", ev, want)
+	}
+}
+
+// ended waits for the stream to end and returns the read error.
+func (s *stream) ended(t *testing.T) error {
+	t.Helper()
+	timeout := time.After(testTimeout)
+	for {
+		select {
+		case _, ok := <-s.events:
+			if !ok {
+				return <-s.err
+			}
+		case <-timeout:
+			t.Fatal("stream did not end")
+		}
+	}
+}
+
+// eventually polls cond until it holds or the test timeout passes.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(testTimeout)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+func frag(id, text string) string { return fmt.Sprintf(`<div id="%s">%s</div>`, id, text) }
+
+func q(kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v.Encode()
+}

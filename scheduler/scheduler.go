@@ -1,0 +1,543 @@
+// Package scheduler turns dashd's latest state into live page updates. Every
+// broadcast interval it renders the dashboard fragments, compares each with
+// the bytes it last broadcast for that element id and sends only the ones
+// that changed to the hub room "dashboard"; numbers that move every tick go
+// as signals. It also turns check state changes into notifications and
+// check-room updates.
+//
+// # Cost
+//
+// A tick with no dashboard client renders nothing: it only folds the newest
+// host sample into the in-memory sparkline rings (no storage reads). With
+// clients it renders a few kilobytes of HTML and compares bytes.
+package scheduler
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"math"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/dashd/dashd/collectors"
+	"github.com/dashd/dashd/collectors/system"
+	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/storage"
+	"github.com/dashd/dashd/ui"
+)
+
+// Room names.
+const (
+	RoomDashboard   = "dashboard"
+	checkRoomPrefix = "check:"
+)
+
+// CheckRoom is the hub room of one check's detail page.
+func CheckRoom(name string) string { return checkRoomPrefix + name }
+
+// Defaults for Options.
+const (
+	DefaultInterval    = time.Second
+	DefaultSparkStep   = 5 * time.Second
+	DefaultSparkPoints = 60
+	// RecentEvents is how many events the dashboard lists.
+	RecentEvents = 8
+	// NotificationsShown is how many notifications the panel lists.
+	NotificationsShown = 20
+)
+
+// Checks is the part of the collectors' Runner the scheduler reads.
+type Checks interface {
+	Statuses() []collectors.Status
+	Status(name string) (collectors.Status, bool)
+}
+
+// Latest is the part of state.Latest the scheduler reads.
+type Latest interface {
+	System() (system.Snapshot, bool)
+	Rejected() ([]config.Problem, time.Time)
+}
+
+// Store is the part of storage the scheduler uses.
+type Store interface {
+	Events(beforeID uint64, limit int) ([]model.Event, error)
+	AddEvent(ctx context.Context, e model.Event) (model.Event, error)
+	AddNotification(ctx context.Context, n model.Notification) (model.Notification, error)
+	Notifications(session string, limit int) ([]storage.SessionNotification, error)
+	UnreadCount(session string) (int, error)
+	LastResults(check string, n int) ([]model.Result, error)
+	Results(check string, from, to time.Time, limit int) ([]model.Result, error)
+	Range(series string, from, to time.Time, maxPoints int) ([]storage.SeriesPoint, error)
+	Uptime(check string, window time.Duration) (storage.UptimeStats, error)
+	UptimeDaily(check string, days int) ([]storage.DayUptime, error)
+}
+
+// Hub is the part of the hub the scheduler sends through.
+type Hub interface {
+	BroadcastToRoom(room string, events ...hub.Event)
+	SendToSession(sessionID string, events ...hub.Event)
+	RoomCounts() map[string]int
+}
+
+// Options configures a Scheduler. Hub, Latest, Checks and Store are required.
+type Options struct {
+	Hub    Hub
+	Latest Latest
+	Checks Checks
+	Store  Store
+	// Interval is dashboard.broadcast_interval (default 1s).
+	Interval time.Duration
+	// SparkStep is the width of one sparkline point, SparkPoints their
+	// number (defaults 5s and 60: the last five minutes).
+	SparkStep   time.Duration
+	SparkPoints int
+	Version     string
+	Logger      *slog.Logger
+	Now         func() time.Time
+}
+
+// Scheduler renders and broadcasts. Create it with New and drive it with Run.
+//
+// Lock order: mu only; no hub or store call is made while holding it, except
+// for the in-memory reads in snapshotLocked.
+type Scheduler struct {
+	o   Options
+	log *slog.Logger
+
+	events chan model.Event
+
+	mu        sync.Mutex
+	rings     map[string]*ring
+	lastSys   time.Time
+	sent      map[string][]byte       // element id -> bytes last broadcast to room dashboard
+	sentVals  map[string]ui.StatValue // card key -> signal value last broadcast
+	checkSent map[string][]byte       // room + element id -> bytes last broadcast
+	recent    []model.Event           // newest first, at most RecentEvents
+	sessions  map[string]time.Time    // session id -> last connect
+}
+
+// New returns a scheduler; it loads the recent events from the store.
+func New(o Options) *Scheduler {
+	if o.Interval <= 0 {
+		o.Interval = DefaultInterval
+	}
+	if o.SparkStep <= 0 {
+		o.SparkStep = DefaultSparkStep
+	}
+	if o.SparkPoints <= 1 {
+		o.SparkPoints = DefaultSparkPoints
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	s := &Scheduler{
+		o: o, log: o.Logger.With("component", "scheduler"),
+		events:    make(chan model.Event, 256),
+		rings:     map[string]*ring{},
+		sent:      map[string][]byte{},
+		sentVals:  map[string]ui.StatValue{},
+		checkSent: map[string][]byte{},
+		sessions:  map[string]time.Time{},
+	}
+	if evs, err := o.Store.Events(0, RecentEvents); err != nil {
+		s.log.Warn("recent events not loaded", "err", err)
+	} else {
+		s.recent = evs
+	}
+	return s
+}
+
+// Run ticks until ctx ends; it returns nil then.
+func (s *Scheduler) Run(ctx context.Context) error {
+	t := time.NewTicker(s.o.Interval)
+	defer t.Stop()
+	s.Tick(ctx)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-t.C:
+			s.Tick(ctx)
+		case ev := <-s.events:
+			s.handleEvent(ctx, ev)
+		}
+	}
+}
+
+// Record takes an event to show: check state changes (from the Runner's
+// OnEvent) and dashd's own events (start, reload, rejected config). An event
+// without an ID is stored first. Check state changes also become
+// notifications pushed to every session. It never blocks: when the queue is
+// full the event is dropped and logged.
+func (s *Scheduler) Record(ev model.Event) {
+	select {
+	case s.events <- ev:
+	default:
+		s.log.Error("event queue full; event not shown", "kind", ev.Kind, "check", ev.Check)
+	}
+}
+
+// Tick runs one broadcast round: fold the newest host sample into the
+// sparklines, then, if anyone watches, send what changed. Run calls it every
+// interval; tests call it directly.
+func (s *Scheduler) Tick(ctx context.Context) {
+	snap, ok := s.o.Latest.System()
+	s.mu.Lock()
+	if ok && snap.Time.After(s.lastSys) {
+		s.observeLocked(snap)
+	}
+	s.mu.Unlock()
+
+	rooms := s.o.Hub.RoomCounts()
+	if rooms[RoomDashboard] > 0 {
+		if evs := s.dashboardDiff(ctx, snap); len(evs) > 0 {
+			s.o.Hub.BroadcastToRoom(RoomDashboard, evs...)
+		}
+	}
+	for room, n := range rooms {
+		if n > 0 && strings.HasPrefix(room, checkRoomPrefix) {
+			s.checkRoomTick(ctx, room)
+		}
+	}
+}
+
+// observeLocked feeds the rings from one snapshot.
+func (s *Scheduler) observeLocked(snap system.Snapshot) {
+	s.lastSys = snap.Time
+	for _, c := range cards(snap) {
+		r := s.rings[c.Key]
+		if r == nil {
+			r = newRing(s.o.SparkPoints)
+			s.rings[c.Key] = r
+		}
+		r.add(snap.Time, c.metric, s.o.SparkStep)
+	}
+}
+
+// statCards builds the cards of a snapshot with their sparklines.
+func (s *Scheduler) statCards(snap system.Snapshot) []ui.StatCard {
+	cs := cards(snap)
+	out := make([]ui.StatCard, len(cs))
+	window := time.Duration(s.o.SparkPoints) * s.o.SparkStep
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i, c := range cs {
+		var vals []float64
+		if r := s.rings[c.Key]; r != nil {
+			vals = r.values()
+		}
+		hi := c.hi
+		if c.Key == "load" {
+			_, dhi := dataMax(vals)
+			hi = math.Max(hi, dhi)
+		}
+		c.Spark = ui.SparkView{ID: ui.SparkID(c.Key), Values: vals, Min: c.lo, Max: hi,
+			Label: c.Title + ", last " + ui.FormatDuration(window)}
+		out[i] = c.StatCard
+	}
+	return out
+}
+
+func dataMax(vs []float64) (bool, float64) {
+	m, ok := 0.0, false
+	for _, v := range vs {
+		if !math.IsNaN(v) && v > m {
+			m, ok = v, true
+		}
+	}
+	return ok, m
+}
+
+// DashboardView builds the full dashboard from the latest state, for the
+// page and for on-connect.
+func (s *Scheduler) DashboardView() ui.DashboardView {
+	snap, _ := s.o.Latest.System()
+	return s.dashboardView(snap)
+}
+
+func (s *Scheduler) dashboardView(snap system.Snapshot) ui.DashboardView {
+	now := s.o.Now()
+	sts := s.o.Checks.Statuses()
+	v := ui.DashboardView{
+		Host:   HostView(snap, s.o.Version),
+		Status: Overall(sts),
+		Stats:  s.statCards(snap),
+		Groups: CheckGroups(sts, now),
+		Top:    Top(snap.Top),
+	}
+	s.mu.Lock()
+	for _, e := range s.recent {
+		v.Events = append(v.Events, EventRow(e, now))
+	}
+	s.mu.Unlock()
+	if probs, _ := s.o.Latest.Rejected(); len(probs) > 0 {
+		for _, p := range probs {
+			v.Problems = append(v.Problems, p.String())
+		}
+	}
+	return v
+}
+
+// fragment is one patchable element of the dashboard.
+type fragment struct {
+	id   string
+	comp templ.Component
+}
+
+func dashboardFragments(v ui.DashboardView) []fragment {
+	f := []fragment{
+		{ui.HostID, ui.HostHeader(v.Host)},
+		{ui.StatusBadgeID, ui.StatusBadge(v.Status)},
+		// The grid's identity (which cards) is keyed separately below; its
+		// sparklines are their own fragments.
+		{ui.ChecksID, ui.ChecksGrid(v.Groups)},
+		{ui.TopID, ui.TopTables(v.Top)},
+		{ui.EventsID, ui.EventList(ui.EventsID, "Recent events", v.Events)},
+	}
+	for _, c := range v.Stats {
+		f = append(f, fragment{c.Spark.ID, ui.Sparkline(c.Spark)})
+	}
+	return f
+}
+
+// statsKey identifies the set of cards: the grid is re-sent only when it
+// changes (a filesystem mounted, say), never for values or sparklines.
+func statsKey(cs []ui.StatCard) []byte {
+	var b bytes.Buffer
+	for _, c := range cs {
+		b.WriteString(c.Key)
+		b.WriteByte(0)
+		b.WriteString(c.Title)
+		b.WriteByte(0)
+		b.WriteString(c.Hint)
+		b.WriteByte(1)
+	}
+	return b.Bytes()
+}
+
+// dashboardDiff renders the dashboard and returns the events for what changed
+// since the last broadcast, remembering what it sent.
+func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot) []hub.Event {
+	v := s.dashboardView(snap)
+	var evs []hub.Event
+
+	// Signals first: a new card's expressions need its signal to exist.
+	changed := map[string]ui.StatValue{}
+	s.mu.Lock()
+	for _, c := range v.Stats {
+		if old, ok := s.sentVals[c.Key]; !ok || old != c.Value {
+			changed[c.Key] = c.Value
+			s.sentVals[c.Key] = c.Value
+		}
+	}
+	s.mu.Unlock()
+	if len(changed) > 0 {
+		evs = append(evs, hub.PatchSignals(map[string]any{"_v": changed}))
+	}
+
+	key := statsKey(v.Stats)
+	s.mu.Lock()
+	gridChanged := !bytes.Equal(s.sent[ui.StatsID], key)
+	if gridChanged {
+		s.sent[ui.StatsID] = key
+	}
+	s.mu.Unlock()
+	if gridChanged {
+		ev := hub.PatchComponent(ctx, ui.StatsGrid(v.Stats))
+		evs = append(evs, ev)
+		// The grid carries the sparklines: remember them as sent.
+		s.mu.Lock()
+		for _, c := range v.Stats {
+			s.sent[c.Spark.ID] = []byte(ui.SparklineSVG(c.Spark))
+		}
+		s.mu.Unlock()
+	}
+
+	var buf bytes.Buffer
+	for _, f := range dashboardFragments(v) {
+		buf.Reset()
+		if err := f.comp.Render(ctx, &buf); err != nil {
+			s.log.Error("render fragment", "id", f.id, "err", err)
+			continue
+		}
+		s.mu.Lock()
+		same := bytes.Equal(s.sent[f.id], buf.Bytes())
+		if !same {
+			s.sent[f.id] = bytes.Clone(buf.Bytes())
+		}
+		s.mu.Unlock()
+		if !same {
+			evs = append(evs, hub.PatchElements(buf.String()))
+		}
+	}
+	return evs
+}
+
+// DashboardState returns the events that bring a fresh dashboard stream to
+// the current state: every fragment and every value. The page was rendered
+// moments (or, on a reconnect, hours) before.
+func (s *Scheduler) DashboardState(ctx context.Context) []hub.Event {
+	v := s.DashboardView()
+	vals := make(map[string]ui.StatValue, len(v.Stats))
+	for _, c := range v.Stats {
+		vals[c.Key] = c.Value
+	}
+	evs := []hub.Event{
+		hub.PatchSignals(map[string]any{"_v": vals}),
+		hub.PatchComponent(ctx, ui.StatsGrid(v.Stats)),
+	}
+	for _, f := range dashboardFragments(v) {
+		if strings.HasPrefix(f.id, "spark-") {
+			continue // inside the grid
+		}
+		evs = append(evs, hub.PatchComponent(ctx, f.comp))
+	}
+	return evs
+}
+
+// SessionState returns the events that bring a stream of session up to date
+// on its notifications, and remembers the session for notification pushes.
+func (s *Scheduler) SessionState(ctx context.Context, session string) []hub.Event {
+	if session == "" {
+		return nil
+	}
+	s.mu.Lock()
+	s.sessions[session] = s.o.Now()
+	s.pruneSessionsLocked()
+	s.mu.Unlock()
+	rows, unread, err := s.Notifications(session)
+	if err != nil {
+		s.log.Warn("notifications not loaded", "session", shortID(session), "err", err)
+		return nil
+	}
+	return []hub.Event{
+		hub.PatchComponent(ctx, ui.NotificationList(rows)),
+		hub.PatchSignals(map[string]int{"unreadCount": unread}),
+	}
+}
+
+// Notifications returns the session's latest notifications and unread count.
+func (s *Scheduler) Notifications(session string) ([]ui.NotificationRow, int, error) {
+	ns, err := s.o.Store.Notifications(session, NotificationsShown)
+	if err != nil {
+		return nil, 0, err
+	}
+	unread, err := s.o.Store.UnreadCount(session)
+	if err != nil {
+		return nil, 0, err
+	}
+	now := s.o.Now()
+	rows := make([]ui.NotificationRow, 0, len(ns))
+	for _, n := range ns {
+		rows = append(rows, NotificationRow(n, now))
+	}
+	return rows, unread, nil
+}
+
+// sessionTTL bounds how long a session that no longer connects still gets
+// pushes; maxSessions bounds the index.
+const (
+	sessionTTL  = 24 * time.Hour
+	maxSessions = 10000
+)
+
+func (s *Scheduler) pruneSessionsLocked() {
+	if len(s.sessions) < maxSessions/2 {
+		return
+	}
+	cut := s.o.Now().Add(-sessionTTL)
+	for id, at := range s.sessions {
+		if at.Before(cut) || len(s.sessions) > maxSessions {
+			delete(s.sessions, id)
+		}
+	}
+}
+
+func shortID(id string) string {
+	if len(id) > 8 {
+		return id[:8]
+	}
+	return id
+}
+
+// handleEvent stores an event, lists it, and for a check state change pushes
+// a notification and the check room's update.
+func (s *Scheduler) handleEvent(ctx context.Context, ev model.Event) {
+	if ev.ID == 0 {
+		stored, err := s.o.Store.AddEvent(ctx, ev)
+		if err != nil && !errors.Is(err, context.Canceled) {
+			s.log.Error("store event", "kind", ev.Kind, "check", ev.Check, "err", err)
+		} else {
+			ev = stored
+		}
+	}
+	s.mu.Lock()
+	s.recent = append([]model.Event{ev}, s.recent...)
+	if len(s.recent) > RecentEvents {
+		s.recent = s.recent[:RecentEvents]
+	}
+	s.mu.Unlock()
+	if ev.Kind != model.EventCheck {
+		return
+	}
+	// Screen readers hear the change at once; the fragments follow on the
+	// next tick (or right now for the check's room).
+	s.o.Hub.BroadcastToRoom(RoomDashboard, hub.PatchComponent(ctx,
+		ui.Announce(ev.Check+" is "+ev.To.String()+reasonSuffix(ev.Reason))))
+	s.checkRoomEvent(ctx, ev.Check)
+
+	// A check's first result after a start is news to nobody when it is up:
+	// without this every restart would notify each check.
+	if ev.From == model.StateUnknown && ev.To == model.StateUp {
+		return
+	}
+	n, err := s.o.Store.AddNotification(ctx, NotificationFor(ev))
+	if err != nil {
+		s.log.Error("store notification", "check", ev.Check, "err", err)
+		return
+	}
+	row := NotificationRow(storage.SessionNotification{Notification: n}, s.o.Now())
+	item := hub.PatchComponent(ctx, ui.NotificationItem(row),
+		hub.WithSelector("#"+ui.NotifListID), hub.WithMergeMode(hub.ModePrepend))
+	empty := hub.RemoveElements("#" + ui.NotifListID + " > .empty")
+	s.mu.Lock()
+	ids := make([]string, 0, len(s.sessions))
+	for id := range s.sessions {
+		ids = append(ids, id)
+	}
+	s.mu.Unlock()
+	for _, id := range ids {
+		unread, err := s.o.Store.UnreadCount(id)
+		if err != nil {
+			s.log.Warn("unread count", "session", shortID(id), "err", err)
+			continue
+		}
+		s.o.Hub.SendToSession(id, empty, item, hub.PatchSignals(map[string]int{"unreadCount": unread}))
+	}
+}
+
+func reasonSuffix(r string) string {
+	if r == "" {
+		return ""
+	}
+	return ": " + r
+}
+
+// Overall counts the checks per state, for the status badge.
+func (s *Scheduler) Overall() ui.OverallStatus { return Overall(s.o.Checks.Statuses()) }
+
+// HasCheck reports whether a check of that name is configured.
+func (s *Scheduler) HasCheck(name string) bool {
+	_, ok := s.o.Checks.Status(name)
+	return ok
+}

@@ -1,0 +1,318 @@
+package scheduler
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/dashd/dashd/collectors"
+	"github.com/dashd/dashd/collectors/system"
+	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/storage"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+
+// recHub records what the scheduler sends; rooms says who is listening.
+// It stands in for the hub, whose own tests cover delivery; the server's
+// browser tests run the scheduler against the real hub end to end.
+type recHub struct {
+	mu       sync.Mutex
+	rooms    map[string]int
+	room     map[string][][]hub.Event
+	sessions map[string][][]hub.Event
+}
+
+func newRecHub() *recHub {
+	return &recHub{rooms: map[string]int{}, room: map[string][][]hub.Event{}, sessions: map[string][][]hub.Event{}}
+}
+
+func (h *recHub) BroadcastToRoom(room string, evs ...hub.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.room[room] = append(h.room[room], evs)
+}
+
+func (h *recHub) SendToSession(id string, evs ...hub.Event) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.sessions[id] = append(h.sessions[id], evs)
+}
+
+func (h *recHub) RoomCounts() map[string]int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	m := map[string]int{}
+	for k, v := range h.rooms {
+		m[k] = v
+	}
+	return m
+}
+
+// take returns and forgets what was sent to room, encoded as the wire bytes.
+func (h *recHub) take(t *testing.T, room string) []byte {
+	t.Helper()
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []byte
+	for _, evs := range h.room[room] {
+		b, err := hub.Encode(evs...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b...)
+	}
+	delete(h.room, room)
+	return out
+}
+
+// checks is a fixed set of check statuses.
+type checks struct {
+	mu  sync.Mutex
+	sts []collectors.Status
+}
+
+func (c *checks) Statuses() []collectors.Status {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]collectors.Status(nil), c.sts...)
+}
+
+func (c *checks) Status(name string) (collectors.Status, bool) {
+	for _, s := range c.Statuses() {
+		if s.Name == name {
+			return s, true
+		}
+	}
+	return collectors.Status{}, false
+}
+
+type latest struct {
+	mu   sync.Mutex
+	snap system.Snapshot
+}
+
+func (l *latest) System() (system.Snapshot, bool) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.snap, !l.snap.Time.IsZero()
+}
+func (l *latest) Rejected() ([]config.Problem, time.Time) { return nil, time.Time{} }
+
+var t0 = time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
+
+func snapshot(at time.Time, cpu float64) system.Snapshot {
+	return system.Snapshot{
+		Time: at, UptimeSeconds: 3 * 86400,
+		Host:        &system.Host{Hostname: "box", Platform: "debian", PlatformVersion: "12.5", Kernel: "6.1.0", Arch: "x86_64", CPUs: 2},
+		CPU:         &system.CPUPercent{Core: -1, Busy: cpu, User: cpu / 2, System: cpu / 2, Idle: 100 - cpu},
+		Load:        system.Load{Load1: 0.5, Load5: 0.4, Load15: 0.3},
+		Memory:      system.Memory{Total: 8 << 30, Used: 2 << 30, Available: 6 << 30, UsedPercent: 25},
+		Filesystems: []system.Filesystem{{Mount: "/", Device: "/dev/sda1", FSType: "ext4", Total: 100 << 30, Used: 40 << 30, Avail: 60 << 30, UsedPercent: 40}},
+		Interfaces:  []system.NetInterface{{Name: "eth0", Rate: &system.NetRate{RxBytesPerSec: 1000, TxBytesPerSec: 500}}},
+		Processes:   system.ProcessCounts{Total: 100, Running: 1},
+	}
+}
+
+type env struct {
+	s      *Scheduler
+	hub    *recHub
+	checks *checks
+	latest *latest
+	db     *storage.DB
+	now    time.Time
+}
+
+func newEnv(t *testing.T) *env {
+	t.Helper()
+	db, err := storage.Open(filepath.Join(t.TempDir(), "d.db"), storage.Options{Clock: func() time.Time { return t0 }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { db.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done; db.Close() })
+	e := &env{hub: newRecHub(), db: db, now: t0, latest: &latest{snap: snapshot(t0, 10)},
+		checks: &checks{sts: []collectors.Status{
+			{Name: "web", Group: "edge", Type: "http", State: model.StateUp, Reason: "HTTP 200", Latency: 3 * time.Millisecond, LastChange: t0.Add(-time.Hour)},
+			{Name: "db", Group: "core", Type: "tcp", State: model.StateUp, Latency: time.Millisecond, LastChange: t0.Add(-time.Hour)},
+		}}}
+	e.s = New(Options{Hub: e.hub, Latest: e.latest, Checks: e.checks, Store: db, Version: "1.0",
+		SparkStep: time.Second, SparkPoints: 10, Now: func() time.Time { return e.now }})
+	return e
+}
+
+func golden(t *testing.T, name string, got []byte) {
+	t.Helper()
+	path := filepath.Join("testdata", name)
+	if *update {
+		os.MkdirAll("testdata", 0o755)
+		if err := os.WriteFile(path, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (go test ./scheduler -update creates it)", err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s differs (go test ./scheduler -update rewrites it); got:\n%s", name, got)
+	}
+}
+
+func TestTick_NoClientsRendersNothing(t *testing.T) {
+	e := newEnv(t)
+	for i := 0; i < 3; i++ {
+		e.latest.snap = snapshot(t0.Add(time.Duration(i)*time.Second), float64(10+i))
+		e.s.Tick(context.Background())
+	}
+	if len(e.hub.room) != 0 {
+		t.Fatalf("sent with nobody listening: %v", e.hub.room)
+	}
+	if r := e.s.rings["cpu"]; r == nil || r.values()[len(r.vals)-1] != 11 {
+		t.Errorf("sparkline ring not fed without clients: %+v", r)
+	}
+	if len(e.s.sent) != 0 {
+		t.Error("rendered with nobody listening")
+	}
+}
+
+// TestTick_OnlyChanges: the first tick sends everything, an unchanged tick
+// nothing, a new CPU value only its signal, a check change only the check
+// grid and the badge.
+func TestTick_OnlyChanges(t *testing.T) {
+	e := newEnv(t)
+	e.hub.rooms[RoomDashboard] = 1
+	ctx := context.Background()
+
+	e.s.Tick(ctx)
+	first := e.hub.take(t, RoomDashboard)
+	for _, id := range []string{`id="host"`, `id="stats"`, `id="checks"`, `id="status-badge"`, `id="events"`, `id="top"`} {
+		if !bytes.Contains(first, []byte(id)) {
+			t.Errorf("first tick lacks %s", id)
+		}
+	}
+
+	e.s.Tick(ctx)
+	if got := e.hub.take(t, RoomDashboard); len(got) != 0 {
+		t.Errorf("an unchanged tick sent:\n%s", got)
+	}
+
+	e.latest.snap = snapshot(t0.Add(500*time.Millisecond), 55) // same sparkline bucket
+	e.s.Tick(ctx)
+	golden(t, "tick-cpu-signal.txt", e.hub.take(t, RoomDashboard))
+
+	e.checks.sts[1].State, e.checks.sts[1].Reason, e.checks.sts[1].LastChange = model.StateDown, "connect: connection refused", t0
+	e.s.Tick(ctx)
+	golden(t, "tick-check-down.txt", e.hub.take(t, RoomDashboard))
+}
+
+// TestRecord_NotifiesSessions: a check state change is stored as an event and
+// a notification, and every known session gets the item and its own count.
+func TestRecord_NotifiesSessions(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	e.s.SessionState(ctx, "aaaa")
+	e.s.SessionState(ctx, "bbbb")
+	if err := e.db.MarkNotificationsRead(ctx, "bbbb", 0); err != nil {
+		t.Fatal(err)
+	}
+	ev := model.Event{Time: t0, Kind: model.EventCheck, Check: "db", From: model.StateUp, To: model.StateDown, Reason: "connect: connection refused"}
+	e.s.handleEvent(ctx, ev)
+
+	evs, err := e.db.Events(0, 10)
+	if err != nil || len(evs) != 1 || evs[0].Check != "db" {
+		t.Fatalf("stored events %v, %v", evs, err)
+	}
+	for _, sid := range []string{"aaaa", "bbbb"} {
+		if len(e.hub.sessions[sid]) != 1 {
+			t.Fatalf("session %s got %d pushes", sid, len(e.hub.sessions[sid]))
+		}
+		b, _ := hub.Encode(e.hub.sessions[sid][0]...)
+		if !bytes.Contains(b, []byte(`db is down`)) || !bytes.Contains(b, []byte(`"unreadCount":1`)) || !bytes.Contains(b, []byte("mergeMode prepend")) {
+			t.Errorf("session %s push:\n%s", sid, b)
+		}
+	}
+	if got := string(e.hub.take(t, RoomDashboard)); !strings.Contains(got, "db is down: connect: connection refused") {
+		t.Errorf("no screen-reader announcement: %s", got)
+	}
+	if len(e.s.recent) != 1 {
+		t.Errorf("recent events: %v", e.s.recent)
+	}
+}
+
+func TestCheckDetail(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := 0; i < 5; i++ {
+		if err := e.db.WriteResult(model.Result{Check: "web", Time: t0.Add(-time.Duration(i) * time.Minute), State: model.StateUp, Latency: time.Duration(10+i) * time.Millisecond}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := e.db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	v, err := e.s.CheckDetail("web", "1h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(v.Days) != 90 || len(v.Uptime) != 4 || len(v.Results) != 5 || len(v.Chart.Points) == 0 {
+		t.Errorf("days %d, windows %d, results %d, chart points %d", len(v.Days), len(v.Uptime), len(v.Results), len(v.Chart.Points))
+	}
+	if _, err := e.s.CheckDetail("nope", ""); err != ErrNoCheck {
+		t.Errorf("unknown check: %v", err)
+	}
+}
+
+func TestRing(t *testing.T) {
+	r := newRing(4)
+	step := time.Second
+	r.add(t0, 1, step)
+	r.add(t0.Add(500*time.Millisecond), 3, step)
+	if !r.add(t0.Add(time.Second), 5, step) {
+		t.Fatal("a new bucket did not close the old one")
+	}
+	r.add(t0.Add(3*time.Second), 7, step) // one bucket skipped
+	got := r.values()
+	if got[1] != 2 || got[2] != 5 || got[3] == got[3] /* NaN */ {
+		t.Errorf("values %v, want [NaN 2 5 NaN]", got)
+	}
+}
+
+// BenchmarkTick_Idle is the steady cost of one broadcast tick with a client
+// connected and the state unchanged but for the CPU value.
+func BenchmarkTick_Idle(b *testing.B) {
+	e := newEnvB(b)
+	e.hub.rooms[RoomDashboard] = 1
+	ctx := context.Background()
+	b.ReportAllocs()
+	for i := 0; b.Loop(); i++ {
+		e.latest.snap = snapshot(t0.Add(time.Duration(i)*time.Millisecond), float64(i%100))
+		e.s.Tick(ctx)
+		e.hub.mu.Lock()
+		clear(e.hub.room)
+		e.hub.mu.Unlock()
+	}
+}
+
+func newEnvB(b *testing.B) *env {
+	db, err := storage.Open(filepath.Join(b.TempDir(), "d.db"), storage.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { db.Close() })
+	e := &env{hub: newRecHub(), db: db, latest: &latest{snap: snapshot(t0, 10)},
+		checks: &checks{sts: []collectors.Status{{Name: "web", State: model.StateUp}}}}
+	e.s = New(Options{Hub: e.hub, Latest: e.latest, Checks: e.checks, Store: db, Now: func() time.Time { return t0 }})
+	return e
+}

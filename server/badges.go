@@ -1,0 +1,346 @@
+package server
+
+import (
+	"fmt"
+	"hash/fnv"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dashd/dashd/badge"
+	"github.com/dashd/dashd/collectors"
+	"github.com/dashd/dashd/model"
+)
+
+// badgeMaxAge is the Cache-Control max-age of badges: short, because a badge
+// shows live state, yet long enough that a README viewed by many people
+// costs one request per proxy per half minute. After it expires a client
+// revalidates with If-None-Match and usually gets a bodiless 304.
+const badgeMaxAge = 30 * time.Second
+
+// badgeWindows are the uptime windows a badge may show, and the averaging
+// windows of the latency badge's window= (a subset: averaging reads every
+// result in the window).
+var (
+	badgeWindows = map[string]time.Duration{
+		"1h":  time.Hour,
+		"24h": 24 * time.Hour,
+		"7d":  7 * 24 * time.Hour,
+		"30d": 30 * 24 * time.Hour,
+		"90d": 90 * 24 * time.Hour,
+	}
+	badgeWindowNames  = "1h, 24h, 7d, 30d or 90d"
+	latencyWindowMax  = 24 * time.Hour
+	latencyWindowList = "1h or 24h"
+)
+
+// maxLatencyResults bounds the results a latency average decodes: a day of
+// a check that runs every second.
+const maxLatencyResults = 86_400
+
+// badgeKind names what a badge shows; it is part of the ETag so two kinds
+// with the same text never share one.
+type badgeKind string
+
+const (
+	kindState   badgeKind = "state"
+	kindUptime  badgeKind = "uptime"
+	kindLatency badgeKind = "latency"
+	kindShields badgeKind = "shields"
+)
+
+// badgeOptions are the query parameters every badge accepts.
+type badgeOptions struct {
+	label    string
+	hasLabel bool // label= was given (possibly empty: message only)
+	style    badge.Style
+}
+
+// parseBadgeOptions reads label= and style=. An unknown style is a 400 with
+// the accepted names.
+func parseBadgeOptions(c *fiber.Ctx) (badgeOptions, error) {
+	var o badgeOptions
+	args := c.Context().QueryArgs()
+	if args.Has("label") {
+		o.label, o.hasLabel = string(args.Peek("label")), true
+		if len(o.label) > 100 {
+			return o, fiber.NewError(fiber.StatusBadRequest, "label: at most 100 bytes")
+		}
+	}
+	st, err := badge.ParseStyle(string(args.Peek("style")))
+	if err != nil {
+		return o, fiber.NewError(fiber.StatusBadRequest,
+			fmt.Sprintf("style: unknown badge style %q (use flat, flat-square or for-the-badge)", args.Peek("style")))
+	}
+	o.style = st
+	return o, nil
+}
+
+// labelOr is the label to draw: the requested one, else def.
+func (o badgeOptions) labelOr(def string) string {
+	if o.hasLabel {
+		return o.label
+	}
+	return def
+}
+
+// badgeCheck resolves the check of a badge route. A check that does not
+// exist and one with badge: false look exactly the same from outside (ok
+// false, name as requested): badges are public, so they must not reveal that
+// a hidden check exists.
+func (s *Server) badgeCheck(c *fiber.Ctx) (st collectors.Status, name string, ok bool, err error) {
+	name, err = pathParam(c, "check")
+	if err != nil {
+		return st, name, false, err
+	}
+	if s.deps.Checks == nil {
+		return st, name, false, nil
+	}
+	st, ok = s.deps.Checks.Status(name)
+	if !ok || !st.Badge {
+		return collectors.Status{}, name, false, nil
+	}
+	return st, name, true, nil
+}
+
+// handleStateBadge serves /badge/{check}.svg: the check's state.
+func (s *Server) handleStateBadge(c *fiber.Ctx) error {
+	o, err := parseBadgeOptions(c)
+	if err != nil {
+		return err
+	}
+	st, name, ok, err := s.badgeCheck(c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.sendMissingBadge(c, o, name, false)
+	}
+	b := badge.StateBadge(o.labelOr(st.Name), st.State)
+	b.Style = o.style
+	return s.sendBadge(c, kindState, b)
+}
+
+// handleUptimeBadge serves /badge/{check}/uptime/{window}.svg: the share of
+// known results in the window that were up or degraded (the service
+// answered), the same figure as the API's uptime.
+func (s *Server) handleUptimeBadge(c *fiber.Ctx) error {
+	o, err := parseBadgeOptions(c)
+	if err != nil {
+		return err
+	}
+	wname := c.Params("window")
+	window, known := badgeWindows[wname]
+	if !known {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("window: %q is not one of %s", wname, badgeWindowNames))
+	}
+	st, name, ok, err := s.badgeCheck(c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.sendMissingBadge(c, o, name, false)
+	}
+	pct, err := s.uptimePercent(st.Name, window)
+	if err != nil {
+		return internal(err)
+	}
+	b := badge.UptimeBadge(o.labelOr("uptime "+wname), pct)
+	b.Style = o.style
+	return s.sendBadge(c, kindUptime, b)
+}
+
+// handleLatencyBadge serves /badge/{check}/latency.svg: the latency of the
+// latest run, or with window=1h|24h the average over the window's results.
+func (s *Server) handleLatencyBadge(c *fiber.Ctx) error {
+	o, err := parseBadgeOptions(c)
+	if err != nil {
+		return err
+	}
+	var window time.Duration
+	if w := c.Query("window"); w != "" {
+		d, known := badgeWindows[w]
+		if !known || d > latencyWindowMax {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("window: %q is not one of %s", w, latencyWindowList))
+		}
+		window = d
+	}
+	st, name, ok, err := s.badgeCheck(c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.sendMissingBadge(c, o, name, false)
+	}
+	label := "latency"
+	lat := st.Latency
+	if st.LastCheck.IsZero() {
+		lat = -1 // not measured yet: "no data", not "0 ms"
+	}
+	if window > 0 {
+		label += " " + c.Query("window")
+		if lat, err = s.averageLatency(st.Name, window); err != nil {
+			return internal(err)
+		}
+	}
+	b := badge.LatencyBadge(o.labelOr(label), lat, s.deps.LatencyThresholds)
+	b.Style = o.style
+	return s.sendBadge(c, kindLatency, b)
+}
+
+// averageLatency averages the latency of check's results with a known state
+// over the window ending now; -1 when there are none.
+func (s *Server) averageLatency(check string, window time.Duration) (time.Duration, error) {
+	if s.deps.Store == nil {
+		return -1, nil
+	}
+	now := s.now()
+	rs, err := s.deps.Store.Results(check, now.Add(-window), now, maxLatencyResults)
+	if err != nil {
+		return 0, err
+	}
+	var sum float64
+	var n int
+	for _, r := range rs {
+		if r.State == model.StateUnknown {
+			continue
+		}
+		sum += float64(r.Latency)
+		n++
+	}
+	if n == 0 {
+		return -1, nil
+	}
+	return time.Duration(math.Round(sum / float64(n))), nil
+}
+
+// handleShieldsJSON serves /badge/{check}/shields.json, the shields.io
+// endpoint-badge JSON of the state badge, or with kind=uptime&window=... or
+// kind=latency that of the other badges.
+func (s *Server) handleShieldsJSON(c *fiber.Ctx) error {
+	o, err := parseBadgeOptions(c)
+	if err != nil {
+		return err
+	}
+	kind := c.Query("kind", "state")
+	var window time.Duration
+	switch kind {
+	case "state":
+	case "uptime":
+		w := c.Query("window", "24h")
+		var known bool
+		if window, known = badgeWindows[w]; !known {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("window: %q is not one of %s", w, badgeWindowNames))
+		}
+	case "latency":
+	default:
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("kind: %q is not state, uptime or latency", kind))
+	}
+	st, name, ok, err := s.badgeCheck(c)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return s.sendMissingBadge(c, o, name, true)
+	}
+	var b badge.Badge
+	switch kind {
+	case "uptime":
+		pct, err := s.uptimePercent(st.Name, window)
+		if err != nil {
+			return internal(err)
+		}
+		b = badge.UptimeBadge(o.labelOr("uptime "+c.Query("window", "24h")), pct)
+	case "latency":
+		lat := st.Latency
+		if st.LastCheck.IsZero() {
+			lat = -1
+		}
+		b = badge.LatencyBadge(o.labelOr("latency"), lat, s.deps.LatencyThresholds)
+	default:
+		b = badge.StateBadge(o.labelOr(st.Name), st.State)
+	}
+	b.Style = o.style
+	return s.sendBadge(c, kindShields, b)
+}
+
+// sendMissingBadge answers 404 with a grey "not found" badge (or its shields
+// JSON), labelled with the requested name: it tells nothing the requester
+// did not already know.
+func (s *Server) sendMissingBadge(c *fiber.Ctx, o badgeOptions, name string, shields bool) error {
+	b := badge.Badge{Label: o.labelOr(name), Message: "not found", Color: badge.ColorLightGrey, Style: o.style}
+	var body []byte
+	var err error
+	if shields {
+		body, err = badge.ShieldsJSON(b)
+		c.Type("json", "utf-8")
+	} else {
+		body, err = badge.Render(b)
+		setSVGHeaders(c)
+	}
+	if err != nil {
+		return internal(fmt.Errorf("server: render not-found badge: %w", err))
+	}
+	// A check may be added by a reload any moment: cache the 404 only briefly.
+	c.Set(fiber.HeaderCacheControl, "public, max-age="+strconv.Itoa(int(badgeMaxAge.Seconds())))
+	return c.Status(fiber.StatusNotFound).Send(body)
+}
+
+func setSVGHeaders(c *fiber.Ctx) {
+	c.Set(fiber.HeaderContentType, "image/svg+xml; charset=utf-8")
+	// The label comes from the URL: the badge package escapes it, and this
+	// keeps a badge opened on its own from running anything even if it did not.
+	c.Set(fiber.HeaderContentSecurityPolicy, "default-src 'none'; sandbox")
+	c.Set(fiber.HeaderXContentTypeOptions, "nosniff")
+}
+
+// badgeETag hashes what decides a badge's bytes, so a 304 is answered
+// without rendering.
+func badgeETag(kind badgeKind, b badge.Badge) string {
+	h := fnv.New64a()
+	for _, s := range []string{string(kind), b.Label, b.Message, b.Color, b.LabelColor, b.Style.String()} {
+		h.Write([]byte(s))
+		h.Write([]byte{0})
+	}
+	return `"b` + strconv.FormatUint(h.Sum64(), 36) + `"`
+}
+
+// etagMatches implements If-None-Match's weak comparison over a list of
+// entity tags ("*" matches anything).
+func etagMatches(header, etag string) bool {
+	for _, t := range strings.Split(header, ",") {
+		t = strings.TrimPrefix(strings.TrimSpace(t), "W/")
+		if t == "*" || t == etag {
+			return true
+		}
+	}
+	return false
+}
+
+// sendBadge answers with the badge (SVG, or shields JSON for kindShields),
+// its ETag and a short max-age, or a bodiless 304 when the client's
+// If-None-Match already names this badge.
+func (s *Server) sendBadge(c *fiber.Ctx, kind badgeKind, b badge.Badge) error {
+	etag := badgeETag(kind, b)
+	c.Set(fiber.HeaderETag, etag)
+	c.Set(fiber.HeaderCacheControl, "public, max-age="+strconv.Itoa(int(badgeMaxAge.Seconds())))
+	if inm := c.Get(fiber.HeaderIfNoneMatch); inm != "" && etagMatches(inm, etag) {
+		return c.SendStatus(fiber.StatusNotModified)
+	}
+	var body []byte
+	var err error
+	if kind == kindShields {
+		body, err = badge.ShieldsJSON(b)
+		c.Type("json", "utf-8")
+	} else {
+		body, err = badge.Render(b)
+		setSVGHeaders(c)
+	}
+	if err != nil {
+		return internal(fmt.Errorf("server: render %s badge: %w", kind, err))
+	}
+	return c.Send(body)
+}

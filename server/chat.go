@@ -1,0 +1,147 @@
+package server
+
+import (
+	"context"
+	"net/url"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/ui"
+)
+
+// Chat limits.
+const (
+	// MaxChatMessage is the longest chat message, in characters.
+	MaxChatMessage = 500
+	// ChatHistory is how many messages a joining page loads.
+	ChatHistory = 100
+)
+
+var roomRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+
+const badRoom = "chat room names are 1-32 lowercase letters, digits, '-' or '_'"
+
+func validRoom(r string) bool { return roomRE.MatchString(r) }
+
+// chatRoom is the hub room of a chat room (kept apart from check rooms).
+func chatRoom(r string) string { return "chat:" + r }
+
+func (s *Server) chatRows(msgs []model.ChatMessage) []ui.ChatRow {
+	now := time.Now()
+	rows := make([]ui.ChatRow, 0, len(msgs))
+	for _, m := range msgs {
+		rows = append(rows, chatRow(m, now))
+	}
+	return rows
+}
+
+func chatRow(m model.ChatMessage, now time.Time) ui.ChatRow {
+	return ui.ChatRow{ID: m.ID, At: m.Time, When: ui.FormatWhen(m.Time, now), Author: m.Author, Text: m.Text}
+}
+
+// chatState is what a joining chat stream gets: the last messages.
+func (s *Server) chatState(room string) []hub.Event {
+	msgs, err := s.deps.UIStore.ChatLatest(room, ChatHistory)
+	if err != nil {
+		s.log.Warn("chat history not loaded", "room", room, "err", err)
+		return nil
+	}
+	return []hub.Event{hub.PatchComponent(context.Background(), ui.ChatLog(s.chatRows(msgs)))}
+}
+
+func (s *Server) roomParam(c *fiber.Ctx) (string, error) {
+	room, err := url.PathUnescape(c.Params("room"))
+	if err != nil || !validRoom(room) {
+		return "", fiber.NewError(fiber.StatusBadRequest, badRoom)
+	}
+	return strings.Clone(room), nil
+}
+
+// handleChatPage serves /chat/{room}.
+func (s *Server) handleChatPage(c *fiber.Ctx) error {
+	if err := s.uiReady(); err != nil {
+		return err
+	}
+	room, err := s.roomParam(c)
+	if err != nil {
+		return err
+	}
+	msgs, err := s.deps.UIStore.ChatLatest(room, ChatHistory)
+	if err != nil {
+		return internal(err)
+	}
+	sid := s.session(c)
+	v := ui.ChatView{Room: room, Messages: s.chatRows(msgs), MaxLen: MaxChatMessage}
+	ch := s.chrome(c, sid, "chat", "/api/events?chat="+room)
+	ch.Heading = "#" + room
+	return s.renderPage(c, ui.ChatPage(s.page(), ch, v))
+}
+
+// handleChatConnect is a stream of one chat room (and the session), for
+// tools that want only that feed; the chat page uses /api/events?chat=.
+func (s *Server) handleChatConnect(c *fiber.Ctx) error {
+	if err := s.uiReady(); err != nil {
+		return err
+	}
+	room, err := s.roomParam(c)
+	if err != nil {
+		return err
+	}
+	sid := s.session(c)
+	return s.deps.Hub.HandleSSE(c, hub.WithRoom(chatRoom(room)), hub.WithSession(sid),
+		hub.OnConnect(func(send func(...hub.Event)) { send(s.chatState(room)...) }))
+}
+
+// handleChatSend reads the message signal, stores the message, broadcasts it
+// to the room and clears the sender's input. A message that breaks the
+// limits is answered with an error shown under the input (and the input is
+// kept so nothing typed is lost).
+func (s *Server) handleChatSend(c *fiber.Ctx) error {
+	if err := s.uiReady(); err != nil {
+		return err
+	}
+	room, err := s.roomParam(c)
+	if err != nil {
+		return err
+	}
+	sid := s.session(c)
+	var sig struct {
+		Message string `json:"message"`
+	}
+	if err := hub.ReadSignals(c, &sig); err != nil {
+		return err
+	}
+	w := hub.SSE(c)
+	text := strings.TrimSpace(sig.Message)
+	problem := ""
+	switch n := utf8.RuneCountInString(text); {
+	case !utf8.ValidString(text):
+		problem = "The message is not valid text."
+	case n == 0:
+		problem = "Type a message first."
+	case n > MaxChatMessage:
+		problem = "Message too long: " + strconv.Itoa(n) + " characters, the limit is " + strconv.Itoa(MaxChatMessage) + "."
+	}
+	if problem != "" {
+		return w.Send(hub.PatchComponent(c.UserContext(), ui.ChatError(problem)))
+	}
+	m, err := s.deps.UIStore.AddChat(c.UserContext(), model.ChatMessage{
+		Room: room, Author: s.displayName(c, sid), Text: text, Time: time.Now(),
+	})
+	if err != nil {
+		return internal(err)
+	}
+	s.deps.Hub.BroadcastToRoom(chatRoom(room), hub.PatchComponent(c.UserContext(),
+		ui.ChatMessage(chatRow(m, time.Now())), hub.WithSelector("#"+ui.ChatLogID), hub.WithMergeMode(hub.ModeAppend)))
+	return w.Send(
+		hub.PatchSignals(map[string]string{"message": ""}),
+		hub.PatchComponent(c.UserContext(), ui.ChatError("")),
+	)
+}

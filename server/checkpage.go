@@ -1,0 +1,34 @@
+package server
+
+import (
+	"errors"
+	"net/url"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dashd/dashd/scheduler"
+	"github.com/dashd/dashd/ui"
+)
+
+// handleCheckPage serves /checks/{name}?range=24h.
+func (s *Server) handleCheckPage(c *fiber.Ctx) error {
+	if err := s.uiReady(); err != nil {
+		return err
+	}
+	name, err := url.PathUnescape(c.Params("name"))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "bad check name in URL")
+	}
+	v, err := s.deps.Scheduler.CheckDetail(name, c.Query("range"))
+	if errors.Is(err, scheduler.ErrNoCheck) {
+		return fiber.NewError(fiber.StatusNotFound, "no check named "+name)
+	}
+	if err != nil {
+		return internal(err)
+	}
+	sid := s.session(c)
+	stream := "/api/events?check=" + url.QueryEscape(name)
+	ch := s.chrome(c, sid, "check", stream)
+	ch.Heading = name
+	return s.renderPage(c, ui.CheckDetailPage(s.page(), ch, v))
+}

@@ -1,0 +1,140 @@
+package server
+
+import (
+	"errors"
+	"fmt"
+	"math"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/dashd/dashd/config"
+)
+
+// Query parameter limits of the JSON API.
+const (
+	// defaultPoints is how many points a series or history answers when the
+	// request does not say: enough for a chart a few hundred pixels wide.
+	defaultPoints = 300
+	// maxPoints bounds points= so one request cannot make storage decode and
+	// the server encode an unbounded answer.
+	maxPoints = 10000
+	// defaultRange is the window of a series or history request without from=.
+	defaultRange = time.Hour
+	// defaultEvents and maxEvents bound limit= of /api/v1/events.
+	defaultEvents = 50
+	maxEvents     = 1000
+)
+
+// errEmptyTime is returned by parseTime for an empty string; callers treat it
+// as "use the default" rather than as a bad parameter.
+var errEmptyTime = errors.New("empty time")
+
+// parseTime reads a time the way the JSON API accepts it in from= and to=:
+//
+//   - RFC 3339, with or without fractional seconds ("2024-05-01T12:00:00Z");
+//   - Unix seconds, optionally fractional ("1714564800", "1714564800.5");
+//   - "now";
+//   - a signed duration relative to now, in Go syntax or whole days
+//     ("-1h", "-10m", "-1h30m", "-7d", "+5m").
+//
+// A duration must carry its sign: a bare "1h" is refused because it is not
+// obvious whether it means an hour ago or an hour from now. It returns
+// errEmptyTime for "" so callers can apply their default.
+func parseTime(s string, now time.Time) (time.Time, error) {
+	s = strings.TrimSpace(s)
+	switch {
+	case s == "":
+		return time.Time{}, errEmptyTime
+	case s == "now":
+		return now, nil
+	case s[0] == '-' || s[0] == '+':
+		// A negative Unix time is not a useful API input; a signed value is
+		// always a relative duration.
+		d, err := config.ParseDuration(s[1:])
+		if err != nil {
+			return time.Time{}, fmt.Errorf("%q is not a relative duration such as -1h, -10m or -7d", s)
+		}
+		if s[0] == '-' {
+			d = -d
+		}
+		return now.Add(d), nil
+	}
+	if isUnixNumber(s) {
+		f, err := strconv.ParseFloat(s, 64)
+		if err != nil || math.IsInf(f, 0) || f > 1e11 {
+			return time.Time{}, fmt.Errorf("%q is out of range for Unix seconds", s)
+		}
+		sec, frac := math.Modf(f)
+		return time.Unix(int64(sec), int64(math.Round(frac*1e9))), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	if _, err := time.ParseDuration(s); err == nil {
+		return time.Time{}, fmt.Errorf("%q: a relative time needs a sign, e.g. -%s", s, s)
+	}
+	return time.Time{}, fmt.Errorf("%q is not RFC 3339, Unix seconds or a relative duration such as -1h", s)
+}
+
+// isUnixNumber reports whether s is digits with at most one decimal point.
+func isUnixNumber(s string) bool {
+	dot := false
+	for i, r := range s {
+		switch {
+		case r >= '0' && r <= '9':
+		case r == '.' && !dot && i > 0:
+			dot = true
+		default:
+			return false
+		}
+	}
+	return true
+}
+
+// timeRange is a validated from/to/points request.
+type timeRange struct {
+	From, To time.Time
+	Points   int
+}
+
+// parseRange reads from=, to= and points= with their defaults: the last
+// defaultRange up to now, defaultPoints points. Each error names the parameter.
+func parseRange(from, to, points string, now time.Time) (timeRange, error) {
+	r := timeRange{To: now, Points: defaultPoints}
+	var err error
+	if to != "" {
+		if r.To, err = parseTime(to, now); err != nil {
+			return r, fmt.Errorf("to: %w", err)
+		}
+	}
+	r.From = r.To.Add(-defaultRange)
+	if from != "" {
+		if r.From, err = parseTime(from, now); err != nil {
+			return r, fmt.Errorf("from: %w", err)
+		}
+	}
+	if !r.From.Before(r.To) {
+		return r, fmt.Errorf("from (%s) must be before to (%s)", r.From.UTC().Format(time.RFC3339), r.To.UTC().Format(time.RFC3339))
+	}
+	if points != "" {
+		n, err := strconv.Atoi(points)
+		if err != nil || n < 1 || n > maxPoints {
+			return r, fmt.Errorf("points: %q must be a whole number from 1 to %d", points, maxPoints)
+		}
+		r.Points = n
+	}
+	return r, nil
+}
+
+// parseUintParam reads an optional non-negative integer parameter, def when empty.
+func parseUintParam(name, v string, def, max uint64) (uint64, error) {
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil || n > max {
+		return 0, fmt.Errorf("%s: %q must be a whole number from 0 to %d", name, v, max)
+	}
+	return n, nil
+}
