@@ -271,10 +271,12 @@ func TestRunner_Apply(t *testing.T) {
 	ca, cb := scriptCheckConfig("a", a), scriptCheckConfig("b", b)
 	rec := &recorder{}
 	r := startRunner(t, RunnerOptions{OnEvent: rec.onEvent}, ca, cb)
-	eventually(t, 10*time.Second, "a and b to run", func() bool {
-		_, ra := a.counts()
-		_, rb := b.counts()
-		return ra > 0 && rb > 0
+	// Wait for the recorded results, not the runs: a run is counted before
+	// its result lands in the status.
+	eventually(t, 10*time.Second, "a and b to have results", func() bool {
+		sa, _ := r.Status("a")
+		sb, _ := r.Status("b")
+		return !sa.LastCheck.IsZero() && !sb.LastCheck.IsZero()
 	})
 	stB, _ := r.Status("b")
 

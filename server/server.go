@@ -14,6 +14,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	dashd "github.com/dashd/dashd"
+
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/scheduler"
 	"github.com/dashd/dashd/state"
@@ -103,6 +105,10 @@ func (s *Server) Shutdown(ctx context.Context) error {
 
 func (s *Server) routes() {
 	s.app.Get("/static/*", s.deps.Assets.Handler())
+	s.app.Get("/licenses", func(c *fiber.Ctx) error {
+		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
+		return c.Send(dashd.Notices)
+	})
 	s.apiRoutes()
 	s.uiRoutes()
 }

@@ -205,6 +205,10 @@ func TestDaemon_ServesPageAndClientThenStopsOnSIGTERM(t *testing.T) {
 		t.Fatalf("client first line = %q, want it to name v1.0.0-beta.11", first)
 	}
 
+	if _, notices := get(t, d.url("/licenses")); !strings.Contains(string(notices), "MIT License") {
+		t.Errorf("/licenses does not ship the Datastar client's MIT notice")
+	}
+
 	start := time.Now()
 	d.cmd.Process.Signal(syscall.SIGTERM)
 	if code := d.wait(5 * time.Second); code != 0 {

@@ -63,6 +63,13 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "dashd: unexpected argument %q (see dashd --help)\n", fs.Arg(0))
 		return 2
 	}
+	// Signals are caught before anything starts: a SIGHUP that arrives while
+	// the listener is already up but the main loop not yet running must not
+	// take the default action (exit).
+	sigs := make(chan os.Signal, 4)
+	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
+	defer signal.Stop(sigs)
+
 	explicit := explicitConfig(fs)
 	cfg, err := loadConfig(*path, explicit)
 	if err != nil {
@@ -83,7 +90,7 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "dashd:", err)
 		return 1
 	}
-	return d.wait()
+	return d.wait(sigs)
 }
 
 // printConfigError prints every problem of an invalid configuration.
@@ -301,10 +308,7 @@ func (d *daemon) record(e model.Event) {
 
 // wait runs until a stop signal and returns the exit code. It is the main
 // loop: readiness, watchdog pings and status lines for systemd come from here.
-func (d *daemon) wait() int {
-	sigs := make(chan os.Signal, 4)
-	signal.Notify(sigs, syscall.SIGINT, syscall.SIGTERM, syscall.SIGHUP)
-	defer signal.Stop(sigs)
+func (d *daemon) wait(sigs <-chan os.Signal) int {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
 	var ready bool

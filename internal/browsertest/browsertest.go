@@ -46,7 +46,12 @@ func WithTimeout(d time.Duration) Option {
 // browser lives until the test ends or the timeout passes, whichever comes
 // first. Console messages and uncaught exceptions of the tab go to t.Log.
 //
-// It calls t.Skip, loudly, when Chromium is missing.
+// It calls t.Skip, loudly, when Chromium is missing, unless RequireEnv is set
+// (as CI does), in which case a missing browser fails the test.
+// RequireEnv names the environment variable that turns a missing Chromium
+// from a skip into a failure.
+const RequireEnv = "DASHD_REQUIRE_BROWSER"
+
 func New(t testing.TB, opts ...Option) context.Context {
 	t.Helper()
 	cfg := config{timeout: DefaultTimeout}
@@ -54,6 +59,9 @@ func New(t testing.TB, opts ...Option) context.Context {
 		o(&cfg)
 	}
 	if _, err := os.Stat(ExecPath); err != nil {
+		if os.Getenv(RequireEnv) != "" {
+			t.Fatalf("chromium not installed at %s and %s is set: browser tests must run (%v)", ExecPath, RequireEnv, err)
+		}
 		t.Skipf("SKIPPED: chromium not installed at %s; browser behaviour NOT tested (%v)", ExecPath, err)
 	}
 
