@@ -12,6 +12,7 @@ import (
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
 )
@@ -68,8 +69,9 @@ func level(pct, warn, crit float64) string {
 	return ""
 }
 
-// cards lists the stat cards of a snapshot.
-func cards(s system.Snapshot) []card {
+// cards lists the stat cards of a snapshot, and dashd's own card when its
+// footprint is known.
+func cards(s system.Snapshot, self *selfstat.Footprint) []card {
 	var out []card
 	cpus := 1
 	if s.Host != nil && s.Host.CPUs > 0 {
@@ -175,7 +177,26 @@ func cards(s system.Snapshot) []card {
 				Sub: ui.FormatBytes(float64(fs.Avail)) + " free",
 				Lvl: level(fs.UsedPercent, 85, 95)}}, metric: fs.UsedPercent, lo: 0, hi: 100})
 	}
+	if self != nil {
+		out = append(out, selfCard(*self))
+	}
 	return out
+}
+
+// selfCard shows dashd's own footprint: the figures we publish must be
+// visible where people look, not only in /metrics.
+func selfCard(f selfstat.Footprint) card {
+	clients := "clients"
+	if f.SSEClients == 1 {
+		clients = "client"
+	}
+	return card{StatCard: ui.StatCard{Key: "dashd", Title: "dashd itself",
+		Hint: ui.FormatBytes(float64(f.DBBytes)) + " history",
+		Value: ui.StatValue{Val: ui.FormatPct(f.CPUPercent) + " CPU", Pct: round1(f.CPUPercent),
+			Sub: ui.FormatBytes(float64(f.RSSBytes)) + " RSS · " + strconv.Itoa(f.Goroutines) + " goroutines · " +
+				strconv.Itoa(f.SSEClients) + " " + clients + " · " + strconv.FormatFloat(f.EventsPerSec, 'f', 1, 64) + " ev/s",
+			Lvl: level(f.CPUPercent, 5, 20)}},
+		metric: f.CPUPercent, lo: 0}
 }
 
 func cpuSub(c *system.CPUPercent) string {

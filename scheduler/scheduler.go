@@ -29,6 +29,7 @@ import (
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
 )
@@ -62,6 +63,8 @@ type Checks interface {
 // Latest is the part of state.Latest the scheduler reads.
 type Latest interface {
 	System() (system.Snapshot, bool)
+	// Self is dashd's own footprint (false until the first reading).
+	Self() (selfstat.Footprint, bool)
 	Rejected() ([]config.Problem, time.Time)
 }
 
@@ -211,10 +214,18 @@ func (s *Scheduler) Tick(ctx context.Context) {
 	}
 }
 
+// self returns dashd's footprint for its card, nil before the first reading.
+func (s *Scheduler) self() *selfstat.Footprint {
+	if f, ok := s.o.Latest.Self(); ok {
+		return &f
+	}
+	return nil
+}
+
 // observeLocked feeds the rings from one snapshot.
 func (s *Scheduler) observeLocked(snap system.Snapshot) {
 	s.lastSys = snap.Time
-	for _, c := range cards(snap) {
+	for _, c := range cards(snap, s.self()) {
 		r := s.rings[c.Key]
 		if r == nil {
 			r = newRing(s.o.SparkPoints)
@@ -226,7 +237,7 @@ func (s *Scheduler) observeLocked(snap system.Snapshot) {
 
 // statCards builds the cards of a snapshot with their sparklines.
 func (s *Scheduler) statCards(snap system.Snapshot) []ui.StatCard {
-	cs := cards(snap)
+	cs := cards(snap, s.self())
 	out := make([]ui.StatCard, len(cs))
 	window := time.Duration(s.o.SparkPoints) * s.o.SparkStep
 	s.mu.Lock()

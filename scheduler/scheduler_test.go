@@ -16,6 +16,8 @@ import (
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/selfstat"
+	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
 )
 
@@ -95,17 +97,12 @@ func (c *checks) Status(name string) (collectors.Status, bool) {
 	return collectors.Status{}, false
 }
 
-type latest struct {
-	mu   sync.Mutex
-	snap system.Snapshot
+// newLatest is the real latest-state view holding one snapshot.
+func newLatest(snap system.Snapshot) *state.Latest {
+	l := state.New(config.Default(), snap.Time)
+	l.SetSystem(snap)
+	return l
 }
-
-func (l *latest) System() (system.Snapshot, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.snap, !l.snap.Time.IsZero()
-}
-func (l *latest) Rejected() ([]config.Problem, time.Time) { return nil, time.Time{} }
 
 var t0 = time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
 
@@ -126,7 +123,7 @@ type env struct {
 	s      *Scheduler
 	hub    *recHub
 	checks *checks
-	latest *latest
+	latest *state.Latest
 	db     *storage.DB
 	now    time.Time
 }
@@ -141,7 +138,7 @@ func newEnv(t *testing.T) *env {
 	done := make(chan struct{})
 	go func() { db.Run(ctx); close(done) }()
 	t.Cleanup(func() { cancel(); <-done; db.Close() })
-	e := &env{hub: newRecHub(), db: db, now: t0, latest: &latest{snap: snapshot(t0, 10)},
+	e := &env{hub: newRecHub(), db: db, now: t0, latest: newLatest(snapshot(t0, 10)),
 		checks: &checks{sts: []collectors.Status{
 			{Name: "web", Group: "edge", Type: "http", State: model.StateUp, Reason: "HTTP 200", Latency: 3 * time.Millisecond, LastChange: t0.Add(-time.Hour)},
 			{Name: "db", Group: "core", Type: "tcp", State: model.StateUp, Latency: time.Millisecond, LastChange: t0.Add(-time.Hour)},
@@ -173,7 +170,7 @@ func golden(t *testing.T, name string, got []byte) {
 func TestTick_NoClientsRendersNothing(t *testing.T) {
 	e := newEnv(t)
 	for i := 0; i < 3; i++ {
-		e.latest.snap = snapshot(t0.Add(time.Duration(i)*time.Second), float64(10+i))
+		e.latest.SetSystem(snapshot(t0.Add(time.Duration(i)*time.Second), float64(10+i)))
 		e.s.Tick(context.Background())
 	}
 	if len(e.hub.room) != 0 {
@@ -208,7 +205,7 @@ func TestTick_OnlyChanges(t *testing.T) {
 		t.Errorf("an unchanged tick sent:\n%s", got)
 	}
 
-	e.latest.snap = snapshot(t0.Add(500*time.Millisecond), 55) // same sparkline bucket
+	e.latest.SetSystem(snapshot(t0.Add(500*time.Millisecond), 55)) // same sparkline bucket
 	e.s.Tick(ctx)
 	golden(t, "tick-cpu-signal.txt", e.hub.take(t, RoomDashboard))
 
@@ -297,7 +294,7 @@ func BenchmarkTick_Idle(b *testing.B) {
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
-		e.latest.snap = snapshot(t0.Add(time.Duration(i)*time.Millisecond), float64(i%100))
+		e.latest.SetSystem(snapshot(t0.Add(time.Duration(i)*time.Millisecond), float64(i%100)))
 		e.s.Tick(ctx)
 		e.hub.mu.Lock()
 		clear(e.hub.room)
@@ -311,8 +308,29 @@ func newEnvB(b *testing.B) *env {
 		b.Fatal(err)
 	}
 	b.Cleanup(func() { db.Close() })
-	e := &env{hub: newRecHub(), db: db, latest: &latest{snap: snapshot(t0, 10)},
+	e := &env{hub: newRecHub(), db: db, latest: newLatest(snapshot(t0, 10)),
 		checks: &checks{sts: []collectors.Status{{Name: "web", State: model.StateUp}}}}
 	e.s = New(Options{Hub: e.hub, Latest: e.latest, Checks: e.checks, Store: db, Now: func() time.Time { return t0 }})
 	return e
+}
+
+func TestCards_SelfFootprint(t *testing.T) {
+	snap := snapshot(t0, 10)
+	if cs := cards(snap, nil); cs[len(cs)-1].Key == "dashd" {
+		t.Fatal("dashd card shown before any footprint reading")
+	}
+	f := selfstat.Footprint{CPUPercent: 0.25, RSSBytes: 18 << 20, Goroutines: 31, DBBytes: 16 << 20, SSEClients: 1, EventsPerSec: 2.5}
+	cs := cards(snap, &f)
+	c := cs[len(cs)-1]
+	if c.Key != "dashd" || c.metric != 0.25 {
+		t.Fatalf("last card = %+v, want dashd's own at 0.25%% CPU", c)
+	}
+	for _, want := range []string{"18", "RSS", "31 goroutines", "1 client ·", "2.5 ev/s"} {
+		if !strings.Contains(c.Value.Sub, want) {
+			t.Errorf("dashd card sub %q lacks %q", c.Value.Sub, want)
+		}
+	}
+	if !strings.Contains(c.Hint, "16") {
+		t.Errorf("dashd card hint %q lacks the history size", c.Hint)
+	}
 }

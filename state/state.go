@@ -10,6 +10,7 @@ import (
 
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/selfstat"
 )
 
 // Latest is safe for concurrent use. Values returned are copies or immutable:
@@ -19,6 +20,8 @@ type Latest struct {
 	sys       system.Snapshot
 	haveSys   bool
 	samples   uint64
+	self      selfstat.Footprint
+	haveSelf  bool
 	cfg       *config.Config
 	rejected  []config.Problem
 	rejectAt  time.Time
@@ -43,6 +46,20 @@ func (l *Latest) System() (system.Snapshot, bool) {
 	l.mu.RLock()
 	defer l.mu.RUnlock()
 	return l.sys, l.haveSys
+}
+
+// SetSelf records dashd's own newest footprint.
+func (l *Latest) SetSelf(f selfstat.Footprint) {
+	l.mu.Lock()
+	l.self, l.haveSelf = f, true
+	l.mu.Unlock()
+}
+
+// Self returns dashd's own newest footprint and whether there is one yet.
+func (l *Latest) Self() (selfstat.Footprint, bool) {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.self, l.haveSelf
 }
 
 // Samples counts host samples taken since start; the watchdog and readiness

@@ -21,6 +21,7 @@ import (
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/scheduler"
+	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/server"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
@@ -218,10 +219,24 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 	d.collectCancel = collectCancel
 	d.goCollect(func() error { return d.sched.Run(collectCtx) })
 	d.goCollect(func() error { return d.runner.Run(collectCtx) })
+	meter := selfstat.New(selfstat.Sources{
+		DBSize: store.Size,
+		Hub: func() (int, uint64) {
+			st := d.hub.Stats()
+			return d.hub.ClientCount(), st.EventsSent
+		},
+	})
 	d.goCollect(func() error {
 		return sampler.Run(collectCtx, func(s system.Snapshot) {
-			d.latest.SetSystem(s)
 			points := s.Points()
+			if f, err := meter.Sample(s.Time); err == nil {
+				d.latest.SetSelf(f)
+				points = append(points,
+					model.Point{Series: "dashd.cpu_pct", Value: f.CPUPercent},
+					model.Point{Series: "dashd.rss", Value: float64(f.RSSBytes)},
+					model.Point{Series: "dashd.goroutines", Value: float64(f.Goroutines)})
+			}
+			d.latest.SetSystem(s)
 			d.pendingMu.Lock()
 			points = append(points, d.pending...)
 			d.pending = d.pending[:0]
