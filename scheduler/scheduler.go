@@ -114,7 +114,8 @@ type Scheduler struct {
 	o   Options
 	log *slog.Logger
 
-	events chan model.Event
+	events   chan model.Event
+	interval chan time.Duration
 
 	mu        sync.Mutex
 	rings     map[string]*ring
@@ -146,6 +147,7 @@ func New(o Options) *Scheduler {
 	s := &Scheduler{
 		o: o, log: o.Logger.With("component", "scheduler"),
 		events:    make(chan model.Event, 256),
+		interval:  make(chan time.Duration, 1),
 		rings:     map[string]*ring{},
 		sent:      map[string][]byte{},
 		sentVals:  map[string]ui.StatValue{},
@@ -169,11 +171,26 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		select {
 		case <-ctx.Done():
 			return nil
+		case d := <-s.interval:
+			t.Reset(d)
 		case <-t.C:
 			s.Tick(ctx)
 		case ev := <-s.events:
 			s.handleEvent(ctx, ev)
 		}
+	}
+}
+
+// SetInterval changes the broadcast interval of a running scheduler (a
+// configuration reload). It waits only while an earlier change is still
+// pending, or until ctx ends.
+func (s *Scheduler) SetInterval(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	select {
+	case s.interval <- d:
+	case <-ctx.Done():
 	}
 }
 
@@ -309,6 +326,7 @@ func dashboardFragments(v ui.DashboardView) []fragment {
 	f := []fragment{
 		{ui.HostID, ui.HostHeader(v.Host)},
 		{ui.StatusBadgeID, ui.StatusBadge(v.Status)},
+		{ui.ConfigBannerID, ui.ConfigBanner(v.Problems)},
 		// The grid's identity (which cards) is keyed separately below; its
 		// sparklines are their own fragments.
 		{ui.ChecksID, ui.ChecksGrid(v.Groups)},

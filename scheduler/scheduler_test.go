@@ -334,3 +334,44 @@ func TestCards_SelfFootprint(t *testing.T) {
 		t.Errorf("dashd card hint %q lacks the history size", c.Hint)
 	}
 }
+
+func TestScheduler_SetInterval(t *testing.T) {
+	e := newEnv(t)
+	e.s.o.Interval = 20 * time.Millisecond
+	e.hub.mu.Lock()
+	e.hub.rooms[RoomDashboard] = 1
+	e.hub.mu.Unlock()
+	sent := func() int {
+		e.hub.mu.Lock()
+		defer e.hub.mu.Unlock()
+		return len(e.hub.room[RoomDashboard])
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+
+	waitSent := func(n int) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for sent() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no broadcast %d at the initial interval", n)
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}
+	waitSent(1) // the first tick
+	// At 20ms a changed snapshot goes out promptly...
+	e.latest.SetSystem(snapshot(t0.Add(time.Minute), 60))
+	waitSent(2)
+	// ...after SetInterval(1h) a change waits for the next (distant) tick.
+	e.s.SetInterval(ctx, time.Hour)
+	time.Sleep(100 * time.Millisecond) // let Run take the new interval
+	n := sent()
+	e.latest.SetSystem(snapshot(t0.Add(2*time.Minute), 90))
+	time.Sleep(300 * time.Millisecond)
+	if got := sent(); got != n {
+		t.Fatalf("broadcasts went from %d to %d after SetInterval(1h)", n, got)
+	}
+}

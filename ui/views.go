@@ -30,6 +30,7 @@ const (
 	CheckUptimeID   = "check-uptime"
 	CheckLatencyID  = "check-latency"
 	ConnectionID    = "conn"
+	ConfigBannerID  = "config-banner"
 	ChatErrorID     = "chat-error"
 	SessionNameID   = "session-name"
 	NotifPanelID    = "notif-panel"

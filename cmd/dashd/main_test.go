@@ -77,8 +77,18 @@ func freeAddr(t *testing.T) string {
 // writeConfig writes a small valid configuration into dir.
 func writeConfig(t *testing.T, dir, extra string) string {
 	t.Helper()
+	return writeConfigHead(t, dir, "", extra)
+}
+
+// writeConfigHead is writeConfig with the collect/dashboard head replaced
+// (empty: fast test defaults).
+func writeConfigHead(t *testing.T, dir, head, extra string) string {
+	t.Helper()
 	p := filepath.Join(dir, "config.yaml")
-	src := "collect:\n  interval: 200ms\n  process_interval: 1s\ndashboard:\n  broadcast_interval: 200ms\n" + extra
+	if head == "" {
+		head = "collect:\n  interval: 200ms\n  process_interval: 1s\ndashboard:\n  broadcast_interval: 200ms\n"
+	}
+	src := head + extra
 	if err := os.WriteFile(p, []byte(src), 0o644); err != nil {
 		t.Fatal(err)
 	}

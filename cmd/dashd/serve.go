@@ -10,6 +10,7 @@ import (
 	"net"
 	"os"
 	"os/signal"
+	"reflect"
 	"strings"
 	"sync"
 	"syscall"
@@ -133,6 +134,13 @@ type daemon struct {
 	serveDone     chan error
 	reloadReq     chan struct{}
 	notify        *notifier
+
+	// The sampler is restarted when a reload changes the collect section;
+	// only the main loop touches these fields.
+	collectCtx    context.Context
+	meter         *selfstat.Meter
+	samplerCancel context.CancelFunc
+	samplerDone   chan struct{}
 }
 
 func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*config.Config, error)) (*daemon, error) {
@@ -185,7 +193,6 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 		OnResult:      d.onResult,
 		OnEvent:       d.onCheckEvent,
 	})
-	sampler := system.New(samplerOptions(cfg, log))
 
 	hostname, _ := os.Hostname()
 	title := cfg.Dashboard.Title
@@ -219,33 +226,14 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 	d.collectCancel = collectCancel
 	d.goCollect(func() error { return d.sched.Run(collectCtx) })
 	d.goCollect(func() error { return d.runner.Run(collectCtx) })
-	meter := selfstat.New(selfstat.Sources{
+	d.meter = selfstat.New(selfstat.Sources{
 		DBSize: store.Size,
 		Hub: func() (int, uint64) {
-			st := d.hub.Stats()
-			return d.hub.ClientCount(), st.EventsSent
+			return d.hub.ClientCount(), d.hub.Stats().EventsSent
 		},
 	})
-	d.goCollect(func() error {
-		return sampler.Run(collectCtx, func(s system.Snapshot) {
-			points := s.Points()
-			if f, err := meter.Sample(s.Time); err == nil {
-				d.latest.SetSelf(f)
-				points = append(points,
-					model.Point{Series: "dashd.cpu_pct", Value: f.CPUPercent},
-					model.Point{Series: "dashd.rss", Value: float64(f.RSSBytes)},
-					model.Point{Series: "dashd.goroutines", Value: float64(f.Goroutines)})
-			}
-			d.latest.SetSystem(s)
-			d.pendingMu.Lock()
-			points = append(points, d.pending...)
-			d.pending = d.pending[:0]
-			d.pendingMu.Unlock()
-			if err := store.WriteSample(model.Sample{Time: s.Time, Points: points}); err != nil {
-				log.Warn("dropping host sample", "err", err)
-			}
-		})
-	})
+	d.collectCtx = collectCtx
+	d.startSampler(cfg)
 	d.runner.Apply(cfg.Checks)
 	if !strings.HasSuffix(cfg.File, embeddedSuffix) {
 		err := watchConfig(collectCtx, path, 500*time.Millisecond, log, func() {
@@ -279,6 +267,45 @@ func samplerOptions(cfg *config.Config, log *slog.Logger) system.Options {
 		InterfaceInclude: c.Network.Include,
 		InterfaceExclude: append([]string{}, c.Network.Exclude...),
 		Logger:           log.With("part", "system"),
+	}
+}
+
+// samplingChanged reports whether the host sampler must restart to follow a
+// new collect section (the check runner's bound is not the sampler's).
+func samplingChanged(a, b config.Collect) bool {
+	a.MaxConcurrentChecks, b.MaxConcurrentChecks = 0, 0
+	return !reflect.DeepEqual(a, b)
+}
+
+// startSampler starts host sampling with cfg's collect settings.
+func (d *daemon) startSampler(cfg *config.Config) {
+	ctx, cancel := context.WithCancel(d.collectCtx)
+	done := make(chan struct{})
+	sampler := system.New(samplerOptions(cfg, d.log))
+	d.samplerCancel, d.samplerDone = cancel, done
+	d.goCollect(func() error {
+		defer close(done)
+		return sampler.Run(ctx, d.onSample)
+	})
+}
+
+// onSample runs on the sampler's goroutine, one call at a time.
+func (d *daemon) onSample(s system.Snapshot) {
+	points := s.Points()
+	if f, err := d.meter.Sample(s.Time); err == nil {
+		d.latest.SetSelf(f)
+		points = append(points,
+			model.Point{Series: "dashd.cpu_pct", Value: f.CPUPercent},
+			model.Point{Series: "dashd.rss", Value: float64(f.RSSBytes)},
+			model.Point{Series: "dashd.goroutines", Value: float64(f.Goroutines)})
+	}
+	d.latest.SetSystem(s)
+	d.pendingMu.Lock()
+	points = append(points, d.pending...)
+	d.pending = d.pending[:0]
+	d.pendingMu.Unlock()
+	if err := d.store.WriteSample(model.Sample{Time: s.Time, Points: points}); err != nil {
+		d.log.Warn("dropping host sample", "err", err)
 	}
 }
 
@@ -389,10 +416,25 @@ func (d *daemon) doReload() {
 		return
 	}
 	old := d.latest.Config()
-	if cfg.Server.Listen != old.Server.Listen || cfg.Storage.Path != old.Storage.Path {
-		d.log.Warn("server.listen and storage.path changes take effect on restart")
+	if cfg.Server != old.Server || !reflect.DeepEqual(cfg.Storage, old.Storage) ||
+		cfg.Collect.MaxConcurrentChecks != old.Collect.MaxConcurrentChecks ||
+		cfg.Dashboard.Title != old.Dashboard.Title || cfg.Log != old.Log {
+		d.log.Warn("changes to server, storage, log, dashboard.title and collect.max_concurrent_checks take effect on restart")
 	}
-	d.runner.Apply(cfg.Checks)
+	if err := d.runner.Apply(cfg.Checks); err != nil {
+		d.log.Error("applying checks", "err", err)
+	}
+	if samplingChanged(old.Collect, cfg.Collect) {
+		d.samplerCancel()
+		<-d.samplerDone
+		d.startSampler(cfg)
+		d.log.Info("host sampling restarted with the new collect settings", "interval", cfg.Collect.Interval)
+	}
+	if cfg.Dashboard.BroadcastInterval != old.Dashboard.BroadcastInterval {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		d.sched.SetInterval(ctx, cfg.Dashboard.BroadcastInterval.D())
+		cancel()
+	}
 	d.latest.SetConfig(cfg)
 	d.log.Info("configuration reloaded", "config", cfg.File, "checks", len(cfg.Checks))
 	d.event(model.EventReload, fmt.Sprintf("configuration reloaded, %d checks", len(cfg.Checks)))
