@@ -8,7 +8,7 @@ BIN      := bin/dashd
 DATASTAR := node_modules/@starfederation/datastar/dist/datastar.js
 VENDORED := ui/static/vendor/datastar.js
 
-.PHONY: all run build assets templ templ-check vet test bench bench-fanout install uninstall clean
+.PHONY: all run build assets templ templ-check vet test bench bench-fanout bench-footprint install uninstall clean
 
 all: build
 
@@ -49,11 +49,17 @@ bench: assets
 bench-fanout: assets
 	$(GO) run ./cmd/dashd-bench fanout -n 10000 -duration 30s
 
+# Whole-daemon CPU, RSS and dashboard bytes/s with 20 checks (README "Performance").
+bench-footprint: build
+	$(GO) run ./cmd/dashd-bench footprint -bin $(BIN) -checks 20 -interval 10s -duration 60s
+
 # Installs the binary built by `make build` (built now if missing).
 install:
 	@test -x $(BIN) || $(MAKE) build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/dashd
-	install -D -m 0644 systemd/dashd.service $(DESTDIR)/etc/systemd/system/dashd.service
+	install -d $(DESTDIR)/etc/systemd/system
+	sed 's#/usr/local/bin/dashd#$(PREFIX)/bin/dashd#g' systemd/dashd.service > $(DESTDIR)/etc/systemd/system/dashd.service
+	chmod 0644 $(DESTDIR)/etc/systemd/system/dashd.service
 	@if [ -e $(DESTDIR)/etc/dashd/config.yaml ]; then \
 		echo "keeping existing $(DESTDIR)/etc/dashd/config.yaml"; \
 	else \

@@ -248,7 +248,7 @@ func CheckGroups(sts []collectors.Status, now time.Time) []ui.CheckGroup {
 // CheckRow converts one check status.
 func CheckRow(s collectors.Status, now time.Time) ui.CheckRow {
 	r := ui.CheckRow{Name: s.Name, Group: s.Group, State: s.State, Reason: s.Reason,
-		Latency: ui.FormatLatency(s.Latency), SinceAt: s.LastChange, Flapping: s.Flapping}
+		Latency: ui.TileLatency(s.Latency), SinceAt: s.LastChange, Flapping: s.Flapping}
 	if s.State == model.StateUnknown && s.Reason == "" {
 		r.Reason = "waiting for the first run"
 	}

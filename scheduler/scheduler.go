@@ -329,14 +329,34 @@ func dashboardFragments(v ui.DashboardView) []fragment {
 		{ui.ConfigBannerID, ui.ConfigBanner(v.Problems)},
 		// The grid's identity (which cards) is keyed separately below; its
 		// sparklines are their own fragments.
-		{ui.ChecksID, ui.ChecksGrid(v.Groups)},
 		{ui.TopID, ui.TopTables(v.Top)},
 		{ui.EventsID, ui.EventList(ui.EventsID, "Recent events", v.Events)},
 	}
 	for _, c := range v.Stats {
 		f = append(f, fragment{c.Spark.ID, ui.Sparkline(c.Spark)})
 	}
+	// Tiles go one by one; the grid itself is keyed in dashboardDiff.
+	for _, g := range v.Groups {
+		for _, c := range g.Checks {
+			f = append(f, fragment{ui.CheckTileID(c.Name), ui.CheckTile(c)})
+		}
+	}
 	return f
+}
+
+// checksKey identifies the grid's layout: which checks, in which groups, in
+// which order (worst first). Only a change of it re-sends the whole grid.
+func checksKey(groups []ui.CheckGroup) []byte {
+	var b bytes.Buffer
+	for _, g := range groups {
+		b.WriteString(g.Name)
+		b.WriteByte(1)
+		for _, c := range g.Checks {
+			b.WriteString(c.Name)
+			b.WriteByte(0)
+		}
+	}
+	return b.Bytes()
 }
 
 // statsKey identifies the set of cards: the grid is re-sent only when it
@@ -393,6 +413,28 @@ func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot) []h
 	}
 
 	var buf bytes.Buffer
+	ckey := checksKey(v.Groups)
+	s.mu.Lock()
+	checksChanged := s.sent[ui.ChecksID] == nil || !bytes.Equal(s.sent[ui.ChecksID], ckey)
+	if checksChanged {
+		s.sent[ui.ChecksID] = ckey
+	}
+	s.mu.Unlock()
+	if checksChanged {
+		evs = append(evs, hub.PatchComponent(ctx, ui.ChecksGrid(v.Groups)))
+		// The grid carries the tiles: remember them as sent.
+		for _, g := range v.Groups {
+			for _, c := range g.Checks {
+				buf.Reset()
+				if err := ui.CheckTile(c).Render(ctx, &buf); err == nil {
+					s.mu.Lock()
+					s.sent[ui.CheckTileID(c.Name)] = bytes.Clone(buf.Bytes())
+					s.mu.Unlock()
+				}
+			}
+		}
+	}
+
 	for _, f := range dashboardFragments(v) {
 		buf.Reset()
 		if err := f.comp.Render(ctx, &buf); err != nil {

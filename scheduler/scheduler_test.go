@@ -212,6 +212,20 @@ func TestTick_OnlyChanges(t *testing.T) {
 	e.checks.sts[1].State, e.checks.sts[1].Reason, e.checks.sts[1].LastChange = model.StateDown, "connect: connection refused", t0
 	e.s.Tick(ctx)
 	golden(t, "tick-check-down.txt", e.hub.take(t, RoomDashboard))
+
+	// A result that only moves latency re-sends that tile, not the grid;
+	// sub-millisecond jitter re-sends nothing.
+	e.checks.sts[0].Latency = 40 * time.Millisecond
+	e.s.Tick(ctx)
+	got := e.hub.take(t, RoomDashboard)
+	if bytes.Contains(got, []byte(`id="checks"`)) || !bytes.Contains(got, []byte(`id="check-web"`)) || bytes.Contains(got, []byte(`id="check-db"`)) {
+		t.Errorf("a latency change should re-send only web's tile, sent:\n%s", got)
+	}
+	e.checks.sts[0].Latency = 41 * time.Millisecond
+	e.s.Tick(ctx)
+	if got := e.hub.take(t, RoomDashboard); len(got) != 0 {
+		t.Errorf("1 ms of jitter re-sent:\n%s", got)
+	}
 }
 
 // TestRecord_NotifiesSessions: a check state change is stored as an event and

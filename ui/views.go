@@ -292,6 +292,26 @@ func FormatUptimePct(v float64) string {
 	return strconv.FormatFloat(v, 'f', 1, 64) + "%"
 }
 
+// CheckTileID is the element id of a check's tile on the dashboard.
+func CheckTileID(name string) string { return "check-" + Slug(name) }
+
+// TileLatency renders a latency coarsely for the dashboard grid, so that
+// microsecond jitter of a healthy service does not re-send its tile every run;
+// the check page shows FormatLatency's precise figure.
+func TileLatency(d time.Duration) string {
+	switch {
+	case d <= 0:
+		return ""
+	case d < time.Millisecond:
+		return "<1 ms"
+	case d < 20*time.Millisecond:
+		return fmt.Sprintf("%d ms", d.Milliseconds())
+	case d < time.Second:
+		return fmt.Sprintf("%d ms", d.Round(10*time.Millisecond).Milliseconds())
+	}
+	return strconv.FormatFloat(d.Seconds(), 'f', 1, 64) + " s"
+}
+
 // FormatLatency renders a check latency: "850 µs", "12 ms", "1.2 s".
 func FormatLatency(d time.Duration) string {
 	switch {

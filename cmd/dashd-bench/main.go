@@ -3,6 +3,8 @@
 // Usage:
 //
 //	dashd-bench fanout [-n 1000] [-duration 10s] [-frag 2048]
+//	dashd-bench badges [-duration 5s] [-c 32]
+//	dashd-bench footprint [-bin bin/dashd] [-checks 20] [-interval 10s] [-duration 60s]
 //
 // fanout re-executes itself as a child server (the hidden "serve"
 // subcommand) so that the server's memory and CPU can be read from /proc
@@ -26,6 +28,8 @@ func main() {
 		err = runFanout(os.Args[2:])
 	case "badges":
 		err = runBadges(os.Args[2:])
+	case "footprint":
+		err = runFootprint(os.Args[2:])
 	case "serve": // hidden: the child of fanout
 		err = runServe(os.Args[2:])
 	default:
@@ -38,6 +42,10 @@ func main() {
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: dashd-bench fanout [-n clients] [-duration d] [-frag bytes]")
+	fmt.Fprintln(os.Stderr, `usage:
+  dashd-bench fanout [-n clients] [-duration d] [-frag bytes]   SSE hub fan-out vs a bare socket loop
+  dashd-bench badges [-duration d] [-c conns]                   badge requests/s, with and without 304
+  dashd-bench footprint [-bin bin/dashd] [-checks 20] [-interval 10s] [-duration 60s]
+                                                                 whole-daemon CPU, RSS and stream bytes/s`)
 	os.Exit(2)
 }

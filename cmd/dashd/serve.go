@@ -367,6 +367,13 @@ func (d *daemon) wait(sigs <-chan os.Signal) int {
 				ready = true
 				d.notify.ready()
 				d.log.Info("ready")
+				// Polling fast only mattered for READY=1; status and
+				// watchdog need no more than a wake-up a second.
+				every := time.Second
+				if wd := d.notify.watchdog; wd > 0 {
+					every = min(every, wd/3)
+				}
+				tick.Reset(every)
 			}
 			if now.Sub(lastStatus) >= 5*time.Second {
 				d.notify.status(d.statusLine())

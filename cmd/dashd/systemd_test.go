@@ -150,16 +150,19 @@ func TestMakeInstall_LaysOutFilesAndKeepsConfig(t *testing.T) {
 	dest := t.TempDir()
 	run := func() {
 		t.Helper()
-		cmd := exec.Command("make", "-s", "-C", "../..", "install", "DESTDIR="+dest, "BIN="+dashdBin)
+		cmd := exec.Command("make", "-s", "-C", "../..", "install", "DESTDIR="+dest, "BIN="+dashdBin, "PREFIX=/opt/dashd")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			t.Fatalf("make install: %v\n%s", err, out)
 		}
 	}
 	run()
-	for _, p := range []string{"usr/local/bin/dashd", "etc/systemd/system/dashd.service", "etc/dashd/config.yaml"} {
+	for _, p := range []string{"opt/dashd/bin/dashd", "etc/systemd/system/dashd.service", "etc/dashd/config.yaml"} {
 		if _, err := os.Stat(filepath.Join(dest, p)); err != nil {
 			t.Errorf("missing %s: %v", p, err)
 		}
+	}
+	if unit, _ := os.ReadFile(filepath.Join(dest, "etc/systemd/system/dashd.service")); !strings.Contains(string(unit), "ExecStart=/opt/dashd/bin/dashd ") {
+		t.Errorf("installed unit does not start the binary under PREFIX:\n%s", unit)
 	}
 	mine := filepath.Join(dest, "etc/dashd/config.yaml")
 	if err := os.WriteFile(mine, []byte("# operator's own\n"), 0o644); err != nil {
