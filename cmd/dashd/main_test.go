@@ -106,6 +106,12 @@ func startDaemon(t *testing.T, args ...string) *child {
 
 func newDaemon(t *testing.T, args ...string) *child {
 	t.Helper()
+	return newDaemonEnv(t, nil, args...)
+}
+
+// newDaemonEnv starts dashd with extra environment variables.
+func newDaemonEnv(t *testing.T, env []string, args ...string) *child {
+	t.Helper()
 	d := &child{t: t, done: make(chan struct{})}
 	if !hasFlag(args, "--listen") {
 		d.addr = freeAddr(t)
@@ -113,7 +119,7 @@ func newDaemon(t *testing.T, args ...string) *child {
 	}
 	d.cmd = exec.Command(dashdBin, args...)
 	d.cmd.Stdout, d.cmd.Stderr = d, d
-	d.cmd.Env = append(os.Environ(), "DASHD_CONFIG=")
+	d.cmd.Env = append(append(os.Environ(), "DASHD_CONFIG="), env...)
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
 	}

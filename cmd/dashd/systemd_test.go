@@ -80,28 +80,8 @@ func TestNotify_Sequence(t *testing.T) {
 	}()
 
 	cfg := writeConfig(t, dir, "")
-	d := &child{t: t, done: make(chan struct{}), addr: freeAddr(t)}
-	d.cmd = exec.Command(dashdBin, "--config", cfg, "--data", filepath.Join(dir, "d.db"), "--listen", d.addr)
-	d.cmd.Stdout, d.cmd.Stderr = d, d
-	d.cmd.Env = append(os.Environ(), "NOTIFY_SOCKET="+sock, "WATCHDOG_USEC=600000")
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	// WATCHDOG_PID must name the process; it is only known after Start, so
-	// the test accepts dashd's pings with WATCHDOG_PID unset (go-systemd then
-	// trusts WATCHDOG_USEC alone).
-	go func() { d.err = d.cmd.Wait(); close(d.done) }()
-	t.Cleanup(func() {
-		select {
-		case <-d.done:
-		default:
-			d.cmd.Process.Kill()
-			<-d.done
-		}
-		if t.Failed() {
-			t.Logf("dashd output:\n%s", d.output())
-		}
-	})
+	d := newDaemonEnv(t, []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=600000"},
+		"--config", cfg, "--data", filepath.Join(dir, "d.db"))
 
 	expect := func(what string, match func(string) bool) {
 		t.Helper()
