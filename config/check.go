@@ -34,6 +34,9 @@ type Check struct {
 	// Line and Column locate the check in the file, for messages at run time.
 	Line   int `yaml:"-"`
 	Column int `yaml:"-"`
+	// Source is the check's YAML as written, before ${VAR} expansion, so
+	// the check page can show its configuration without revealing secrets.
+	Source string `yaml:"-"`
 }
 
 // Default check settings.

@@ -83,11 +83,17 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	}
 	if len(doc.Content) > 0 {
 		root := doc.Content[0]
+		sources := checkSources(root)
 		d.expandNode(root, "", opts.LookupEnv)
 		d.decodeStruct(root, reflectValue(cfg), "", map[string]bool{"checks": true})
 		top := Scope{d: d, node: root}
 		if n := top.value("checks"); n != nil && n.ShortTag() != "!!null" {
 			cfg.Checks = d.decodeChecks(n, opts.CheckTypes)
+			for i := range cfg.Checks {
+				if i < len(sources) {
+					cfg.Checks[i].Source = sources[i]
+				}
+			}
 		}
 		cfg.validate(top)
 	}
@@ -132,6 +138,22 @@ func (c *Config) Check(name string) (Check, bool) {
 		}
 	}
 	return Check{}, false
+}
+
+// checkSources renders each item of the checks list back to YAML before
+// environment expansion.
+func checkSources(root *yaml.Node) []string {
+	list := Scope{node: root}.value("checks")
+	if list == nil || list.Kind != yaml.SequenceNode {
+		return nil
+	}
+	out := make([]string, len(list.Content))
+	for i, item := range list.Content {
+		if b, err := yaml.Marshal(item); err == nil {
+			out[i] = string(b)
+		}
+	}
+	return out
 }
 
 // yamlSyntaxPosition pulls "line N" out of a yaml.v3 syntax error; yaml.v3 does

@@ -233,6 +233,9 @@ checks:
 		web.FailAfter != 2 || web.RecoverAfter != 1 || !web.Badge || web.Line != 8 {
 		t.Errorf("web defaults = %+v", web)
 	}
+	if !strings.Contains(web.Source, "${KEY}") || strings.Contains(web.Source, "s3cret") {
+		t.Errorf("Source must be the YAML as written, secrets unexpanded:\n%s", web.Source)
+	}
 	fast := cfg.Checks[1]
 	if fast.Timeout.D() != 2*time.Second || fast.Badge {
 		t.Errorf("fast = %+v (timeout default must shrink below a short interval)", fast)

@@ -78,6 +78,11 @@ func (s *Scheduler) CheckDetail(name, rng string) (ui.CheckDetailView, error) {
 		return v, err
 	}
 	v.Config = checkConfig(st)
+	if cfg := s.o.Latest.Config(); cfg != nil {
+		if c, ok := cfg.Check(name); ok {
+			v.Source = c.Source
+		}
+	}
 	return v, nil
 }
 

@@ -65,6 +65,8 @@ type Latest interface {
 	System() (system.Snapshot, bool)
 	// Self is dashd's own footprint (false until the first reading).
 	Self() (selfstat.Footprint, bool)
+	// Config is the configuration in force.
+	Config() *config.Config
 	Rejected() ([]config.Problem, time.Time)
 }
 

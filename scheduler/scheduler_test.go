@@ -389,3 +389,16 @@ func TestScheduler_SetInterval(t *testing.T) {
 		t.Fatalf("broadcasts went from %d to %d after SetInterval(1h)", n, got)
 	}
 }
+
+func TestCheckDetail_SourceAsWritten(t *testing.T) {
+	e := newEnv(t)
+	src := "name: web\ntype: http\nurl: https://example.test/?token=${TOKEN}\n"
+	e.latest.SetConfig(&config.Config{Checks: []config.Check{{Name: "web", Type: "http", Source: src}}})
+	v, err := e.s.CheckDetail("web", "24h")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if v.Source != src {
+		t.Fatalf("Source = %q, want the YAML as written", v.Source)
+	}
+}

@@ -209,6 +209,8 @@ type CheckDetailView struct {
 	Results     []ResultRow
 	Events      []EventRow
 	Config      [][2]string // key, value pairs of the check's configuration
+	// Source is the check's YAML as written (secrets stay ${VAR}).
+	Source string
 }
 
 // UptimeWindow is the uptime over one window ("24h": 99.98%).
