@@ -303,6 +303,19 @@ func unindex(m map[string]map[*client]struct{}, key string, c *client) {
 	}
 }
 
+// Sessions lists the sessions that have at least one stream open now, so a
+// sender can reach exactly the live ones (a session with no stream would
+// only be told on its next connect anyway, by the on-connect state).
+func (h *Hub) Sessions() []string {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	out := make([]string, 0, len(h.sessions))
+	for id := range h.sessions {
+		out = append(out, id)
+	}
+	return out
+}
+
 // ClientCount returns the number of connected streams.
 func (h *Hub) ClientCount() int {
 	h.mu.RLock()

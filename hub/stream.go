@@ -84,6 +84,12 @@ type client struct {
 // set before HandleSSE (cookies, say) are kept; the response is HTTP/1.1
 // chunked text/event-stream. After the hub stopped it answers 503.
 func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
+	// fiber routes HEAD to GET handlers; a HEAD must not open an endless
+	// stream that nobody reads.
+	if c.Method() == fiber.MethodHead {
+		c.Set(fiber.HeaderAllow, fiber.MethodGet)
+		return fiber.NewError(fiber.StatusMethodNotAllowed, "streams answer GET only")
+	}
 	var cc clientConfig
 	for _, o := range opts {
 		o(&cc)

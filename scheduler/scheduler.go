@@ -89,6 +89,8 @@ type Hub interface {
 	BroadcastToRoom(room string, events ...hub.Event)
 	SendToSession(sessionID string, events ...hub.Event)
 	RoomCounts() map[string]int
+	// Sessions lists the sessions with a stream open now.
+	Sessions() []string
 }
 
 // Options configures a Scheduler. Hub, Latest, Checks and Store are required.
@@ -126,7 +128,6 @@ type Scheduler struct {
 	sentVals  map[string]ui.StatValue // card key -> signal value last broadcast
 	checkSent map[string][]byte       // room + element id -> bytes last broadcast
 	recent    []model.Event           // newest first, at most RecentEvents
-	sessions  map[string]time.Time    // session id -> last connect
 }
 
 // New returns a scheduler; it loads the recent events from the store.
@@ -154,7 +155,6 @@ func New(o Options) *Scheduler {
 		sent:      map[string][]byte{},
 		sentVals:  map[string]ui.StatValue{},
 		checkSent: map[string][]byte{},
-		sessions:  map[string]time.Time{},
 	}
 	if evs, err := o.Store.Events(0, RecentEvents); err != nil {
 		s.log.Warn("recent events not loaded", "err", err)
@@ -479,15 +479,11 @@ func (s *Scheduler) DashboardState(ctx context.Context) []hub.Event {
 }
 
 // SessionState returns the events that bring a stream of session up to date
-// on its notifications, and remembers the session for notification pushes.
+// on its notifications.
 func (s *Scheduler) SessionState(ctx context.Context, session string) []hub.Event {
 	if session == "" {
 		return nil
 	}
-	s.mu.Lock()
-	s.sessions[session] = s.o.Now()
-	s.pruneSessionsLocked()
-	s.mu.Unlock()
 	rows, unread, err := s.Notifications(session)
 	if err != nil {
 		s.log.Warn("notifications not loaded", "session", shortID(session), "err", err)
@@ -515,25 +511,6 @@ func (s *Scheduler) Notifications(session string) ([]ui.NotificationRow, int, er
 		rows = append(rows, NotificationRow(n, now))
 	}
 	return rows, unread, nil
-}
-
-// sessionTTL bounds how long a session that no longer connects still gets
-// pushes; maxSessions bounds the index.
-const (
-	sessionTTL  = 24 * time.Hour
-	maxSessions = 10000
-)
-
-func (s *Scheduler) pruneSessionsLocked() {
-	if len(s.sessions) < maxSessions/2 {
-		return
-	}
-	cut := s.o.Now().Add(-sessionTTL)
-	for id, at := range s.sessions {
-		if at.Before(cut) || len(s.sessions) > maxSessions {
-			delete(s.sessions, id)
-		}
-	}
 }
 
 func shortID(id string) string {
@@ -583,13 +560,9 @@ func (s *Scheduler) handleEvent(ctx context.Context, ev model.Event) {
 	item := hub.PatchComponent(ctx, ui.NotificationItem(row),
 		hub.WithSelector("#"+ui.NotifListID), hub.WithMergeMode(hub.ModePrepend))
 	empty := hub.RemoveElements("#" + ui.NotifListID + " > .empty")
-	s.mu.Lock()
-	ids := make([]string, 0, len(s.sessions))
-	for id := range s.sessions {
-		ids = append(ids, id)
-	}
-	s.mu.Unlock()
-	for _, id := range ids {
+	// Only sessions with a stream open now: the others get their count from
+	// the on-connect state when they come back.
+	for _, id := range s.o.Hub.Sessions() {
 		unread, err := s.o.Store.UnreadCount(id)
 		if err != nil {
 			s.log.Warn("unread count", "session", shortID(id), "err", err)

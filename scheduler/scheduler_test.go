@@ -31,10 +31,11 @@ type recHub struct {
 	rooms    map[string]int
 	room     map[string][][]hub.Event
 	sessions map[string][][]hub.Event
+	live     map[string]bool // sessions with a stream open
 }
 
 func newRecHub() *recHub {
-	return &recHub{rooms: map[string]int{}, room: map[string][][]hub.Event{}, sessions: map[string][][]hub.Event{}}
+	return &recHub{rooms: map[string]int{}, room: map[string][][]hub.Event{}, sessions: map[string][][]hub.Event{}, live: map[string]bool{}}
 }
 
 func (h *recHub) BroadcastToRoom(room string, evs ...hub.Event) {
@@ -47,6 +48,16 @@ func (h *recHub) SendToSession(id string, evs ...hub.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.sessions[id] = append(h.sessions[id], evs)
+}
+
+func (h *recHub) Sessions() []string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	var out []string
+	for id := range h.live {
+		out = append(out, id)
+	}
+	return out
 }
 
 func (h *recHub) RoomCounts() map[string]int {
@@ -229,12 +240,13 @@ func TestTick_OnlyChanges(t *testing.T) {
 }
 
 // TestRecord_NotifiesSessions: a check state change is stored as an event and
-// a notification, and every known session gets the item and its own count.
+// a notification, and every session with a stream open gets the item and its
+// own count; a session without a stream gets nothing pushed.
 func TestRecord_NotifiesSessions(t *testing.T) {
 	e := newEnv(t)
 	ctx := context.Background()
-	e.s.SessionState(ctx, "aaaa")
-	e.s.SessionState(ctx, "bbbb")
+	e.hub.live["aaaa"], e.hub.live["bbbb"] = true, true
+	e.s.SessionState(ctx, "gone")
 	if err := e.db.MarkNotificationsRead(ctx, "bbbb", 0); err != nil {
 		t.Fatal(err)
 	}
@@ -253,6 +265,9 @@ func TestRecord_NotifiesSessions(t *testing.T) {
 		if !bytes.Contains(b, []byte(`db is down`)) || !bytes.Contains(b, []byte(`"unreadCount":1`)) || !bytes.Contains(b, []byte("mergeMode prepend")) {
 			t.Errorf("session %s push:\n%s", sid, b)
 		}
+	}
+	if n := len(e.hub.sessions["gone"]); n != 0 {
+		t.Errorf("a session without a stream got %d pushes", n)
 	}
 	if got := string(e.hub.take(t, RoomDashboard)); !strings.Contains(got, "db is down: connect: connection refused") {
 		t.Errorf("no screen-reader announcement: %s", got)

@@ -38,9 +38,10 @@ type hubStats interface {
 }
 
 // maxHistoryResults bounds how many results one history request decodes
-// before thinning: 30 days of a 10 s check. Checks run no faster than once
-// a second, so only a very long range of a very fast check reaches it.
-const maxHistoryResults = 300_000
+// before thinning (30 days of a 30 s check), so one unauthenticated request
+// cannot make dashd build hundreds of MB; a longer range is a 400 that says
+// to narrow it, never a silently truncated answer.
+const maxHistoryResults = 100_000
 
 // apiRoutes registers the polling endpoints, badges, the JSON API, metrics
 // and health. Every route only reads.
@@ -239,9 +240,13 @@ func (s *Server) handleAPIHistory(c *fiber.Ctx) error {
 	if s.deps.Store == nil {
 		return errUnavailable("history")
 	}
-	rs, err := s.deps.Store.Results(st.Name, r.From, r.To, maxHistoryResults)
+	rs, err := s.deps.Store.Results(st.Name, r.From, r.To, maxHistoryResults+1)
 	if err != nil {
 		return internal(err)
+	}
+	if len(rs) > maxHistoryResults {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf(
+			"from/to: the range holds more than %d results; narrow it", maxHistoryResults))
 	}
 	out := historyJSON{Check: st.Name, From: r.From, To: r.To, Points: r.Points, Total: len(rs)}
 	out.Results = thinResults(rs, r.Points)
@@ -345,16 +350,21 @@ func (s *Server) handleAPIEvents(c *fiber.Ctx) error {
 	if s.deps.Store == nil {
 		return errUnavailable("history")
 	}
-	evs, err := s.deps.Store.Events(before, int(limit))
+	// One more than asked tells whether another page exists.
+	evs, err := s.deps.Store.Events(before, int(limit)+1)
 	if err != nil {
 		return internal(err)
+	}
+	more := len(evs) > int(limit)
+	if more {
+		evs = evs[:limit]
 	}
 	if evs == nil {
 		evs = []model.Event{}
 	}
 	resp := fiber.Map{"events": evs}
 	// next is the before= of the following page; absent on the last page.
-	if len(evs) == int(limit) {
+	if more {
 		resp["next"] = evs[len(evs)-1].ID
 	}
 	return c.JSON(resp)

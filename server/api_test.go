@@ -238,6 +238,11 @@ func TestAPI_Events(t *testing.T) {
 	if p2.Events[0].ID >= p1.Events[2].ID {
 		t.Errorf("pages overlap: %+v then %+v", p1.Events, p2.Events)
 	}
+	// A page that ends exactly at the last event has no next.
+	_, body = e.get(t, "/api/v1/events?limit=5")
+	if p := decode[page](t, body); len(p.Events) != 5 || p.Next != nil {
+		t.Fatalf("exact last page: %s", body)
+	}
 }
 
 func TestAPI_System(t *testing.T) {

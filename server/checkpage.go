@@ -2,6 +2,7 @@ package server
 
 import (
 	"errors"
+	"fmt"
 	"net/url"
 
 	"github.com/gofiber/fiber/v2"
@@ -19,7 +20,11 @@ func (s *Server) handleCheckPage(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "bad check name in URL")
 	}
-	v, err := s.deps.Scheduler.CheckDetail(name, c.Query("range"))
+	rng := c.Query("range")
+	if _, ok := scheduler.ChartRanges[rng]; rng != "" && !ok {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("range: %q is not one of 1h, 24h, 7d, 30d", rng))
+	}
+	v, err := s.deps.Scheduler.CheckDetail(name, rng)
 	if errors.Is(err, scheduler.ErrNoCheck) {
 		return fiber.NewError(fiber.StatusNotFound, "no check named "+name)
 	}

@@ -70,7 +70,14 @@ func New(deps Deps) *Server {
 		DisableStartupMessage: true,
 		// Handlers copy what they keep, but immutable strings make a
 		// forgotten copy harmless rather than a data race.
-		Immutable:    true,
+		Immutable: true,
+		// X-Forwarded-Proto (Secure cookies behind TLS) is believed only
+		// from a reverse proxy on this machine.
+		EnableTrustedProxyCheck: true,
+		TrustedProxies:          []string{"127.0.0.1", "::1"},
+		// Signals are capped at 64 KiB by the hub; nothing else takes a
+		// body, so larger ones are refused before they are buffered.
+		BodyLimit:    128 << 10,
 		ErrorHandler: s.errorHandler,
 		AppName:      "dashd",
 	})
@@ -104,6 +111,7 @@ func (s *Server) Shutdown(ctx context.Context) error {
 }
 
 func (s *Server) routes() {
+	s.app.Use(sameOriginWrites)
 	s.app.Get("/static/*", s.deps.Assets.Handler())
 	s.app.Get("/licenses", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
@@ -115,6 +123,27 @@ func (s *Server) routes() {
 
 func (s *Server) page() ui.Page {
 	return ui.Page{Title: s.deps.Title, Version: s.deps.Version, Hostname: s.deps.Hostname, Assets: s.deps.Assets}
+}
+
+// sameOriginWrites refuses state-changing requests that did not come from a
+// dashd page. Datastar sends Datastar-Request: true; a cross-site form
+// cannot set that header without a CORS preflight, which dashd never grants,
+// and browsers mark cross-site requests in Sec-Fetch-Site. Without this any
+// web page open in a local browser could post to a dashd on 127.0.0.1.
+func sameOriginWrites(c *fiber.Ctx) error {
+	switch c.Method() {
+	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
+		return c.Next()
+	}
+	if c.Get("Datastar-Request") != "true" {
+		return fiber.NewError(fiber.StatusForbidden, "state-changing requests must come from a dashd page (Datastar-Request header missing)")
+	}
+	switch c.Get("Sec-Fetch-Site") {
+	case "", "same-origin", "none":
+	default:
+		return fiber.NewError(fiber.StatusForbidden, "cross-site request refused")
+	}
+	return c.Next()
 }
 
 // errorHandler answers JSON to API clients and plain text to everyone else,

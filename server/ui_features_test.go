@@ -76,7 +76,10 @@ func TestUI_ChatLimits(t *testing.T) {
 			if tt.name == "bad room" {
 				room = "Not%20A%20Room"
 			}
-			resp, err := http.Post(st.url+"/chat/"+room+"/send", "application/json", strings.NewReader(tt.body))
+			req, _ := http.NewRequest("POST", st.url+"/chat/"+room+"/send", strings.NewReader(tt.body))
+			req.Header.Set("Content-Type", "application/json")
+			req.Header.Set("Datastar-Request", "true")
+			resp, err := http.DefaultClient.Do(req)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -172,4 +175,62 @@ func TestUI_CheckDetail(t *testing.T) {
 		t.Errorf("unknown check: status %d, want 404", code)
 	}
 	_ = fmt.Sprint()
+}
+
+// TestWrites_RefuseCrossSite: a page on another site can make a browser POST
+// a text/plain form, but cannot add Datastar-Request without a preflight, and
+// the browser marks it cross-site.
+func TestWrites_RefuseCrossSite(t *testing.T) {
+	st := newTestStack(t, stackOptions{})
+	tests := []struct {
+		name    string
+		headers map[string]string
+		want    int
+	}{
+		{"plain form post", map[string]string{"Content-Type": "text/plain"}, http.StatusForbidden},
+		{"cross-site with header", map[string]string{"Datastar-Request": "true", "Sec-Fetch-Site": "cross-site"}, http.StatusForbidden},
+		{"same-origin Datastar", map[string]string{"Datastar-Request": "true", "Sec-Fetch-Site": "same-origin"}, http.StatusOK},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			req, _ := http.NewRequest("POST", st.url+"/chat/ops/send", strings.NewReader(`{"message":"csrf"}`))
+			for k, v := range tt.headers {
+				req.Header.Set(k, v)
+			}
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			if resp.StatusCode != tt.want {
+				t.Fatalf("status %d, want %d", resp.StatusCode, tt.want)
+			}
+		})
+	}
+}
+
+func TestBadRequests_ClearErrors(t *testing.T) {
+	st := newTestStack(t, stackOptions{})
+	tests := []struct {
+		method, path string
+		want         int
+		msg          string
+	}{
+		{"GET", "/checks/web?range=bogus", http.StatusBadRequest, `range: "bogus" is not one of 1h, 24h, 7d, 30d`},
+		{"HEAD", "/api/events", http.StatusMethodNotAllowed, ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.method+" "+tt.path, func(t *testing.T) {
+			req, _ := http.NewRequest(tt.method, st.url+tt.path, nil)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			b, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != tt.want || !strings.Contains(string(b), tt.msg) {
+				t.Fatalf("%s %s = %d %q, want %d with %q", tt.method, tt.path, resp.StatusCode, b, tt.want, tt.msg)
+			}
+		})
+	}
 }

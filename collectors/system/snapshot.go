@@ -237,7 +237,9 @@ type Process struct {
 	PID     int32  `json:"pid"`
 	Name    string `json:"name"`
 	User    string `json:"user,omitempty"`
-	Cmdline string `json:"cmdline,omitempty"`
+	// Cmdline is never serialised: command lines carry passwords and
+	// tokens, and the JSON API is unauthenticated.
+	Cmdline string `json:"-"`
 	// CPUPercent is the CPU used over the process interval in percent of one
 	// core (as top shows it: 200 means two cores busy).
 	CPUPercent float64 `json:"cpu_pct"`
