@@ -157,24 +157,25 @@ func (c *Check) validate(sc Scope) {
 	case !checkNameRE.MatchString(c.Name):
 		sc.Errorf("name", "%q must be 1-64 letters, digits, '.', '_' or '-' and start with a letter or digit (it is used in URLs)", c.Name)
 	}
-	if c.Interval == 0 {
+	if c.Interval == 0 && !sc.Has("interval") {
 		c.Interval = Duration(DefaultCheckInterval)
 	}
 	if c.Timeout == 0 && !sc.Has("timeout") {
 		// The timeout must stay below the interval; shrink the default for
 		// fast checks rather than make every fast check spell it out.
 		c.Timeout = Duration(DefaultCheckTimeout)
-		if c.Timeout >= c.Interval {
+		if c.Timeout >= c.Interval && c.Interval > 0 {
 			c.Timeout = c.Interval / 2
 		}
 	}
-	if c.Interval.D() < time.Second || c.Interval.D() > 24*time.Hour {
+	intervalOK := c.Interval.D() >= time.Second && c.Interval.D() <= 24*time.Hour
+	if !intervalOK {
 		sc.Errorf("interval", "must be between 1s and 24h, got %s", c.Interval)
 	}
 	switch {
 	case c.Timeout <= 0:
 		sc.Errorf("timeout", "must be greater than 0, got %s", c.Timeout)
-	case c.Timeout >= c.Interval:
+	case intervalOK && c.Timeout >= c.Interval:
 		sc.Errorf("timeout", "must be less than interval (%s), got %s", c.Interval, c.Timeout)
 	}
 	if c.FailAfter < 1 || c.FailAfter > 100 {

@@ -9,8 +9,10 @@
 package config
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"time"
@@ -76,10 +78,17 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	cfg.File = file
 
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
 		line, col, msg := yamlSyntaxPosition(err)
 		d.problems = append(d.problems, Problem{File: file, Line: line, Column: col, Message: msg})
 		return nil, &Error{Problems: d.problems}
+	}
+	// One file, one document: a second one after "---" would otherwise be
+	// silently ignored.
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil {
+		d.add(&extra, "", "a second YAML document (after ---) is not allowed: dashd reads one")
 	}
 	if len(doc.Content) > 0 {
 		root := doc.Content[0]

@@ -106,22 +106,23 @@ func (d *decoder) decodeScalar(n *yaml.Node, rv reflect.Value, path string) {
 		}
 		rv.SetBool(b)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
-		v, err := strconv.ParseInt(n.Value, 0, rv.Type().Bits())
-		if err != nil || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		// Base 10 only: "010" is ten to an operator, not octal eight.
+		v, err := strconv.ParseInt(n.Value, 10, rv.Type().Bits())
+		if err != nil || !plainNumber(n) {
 			d.add(n, path, "expected a whole number, got %q", n.Value)
 			return
 		}
 		rv.SetInt(v)
 	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
-		v, err := strconv.ParseUint(n.Value, 0, rv.Type().Bits())
-		if err != nil || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		v, err := strconv.ParseUint(n.Value, 10, rv.Type().Bits())
+		if err != nil || !plainNumber(n) {
 			d.add(n, path, "expected a whole number not below 0, got %q", n.Value)
 			return
 		}
 		rv.SetUint(v)
 	case reflect.Float32, reflect.Float64:
 		v, err := strconv.ParseFloat(n.Value, rv.Type().Bits())
-		if err != nil || n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) != 0 {
+		if err != nil || !plainNumber(n) {
 			d.add(n, path, "expected a number, got %q", n.Value)
 			return
 		}
@@ -203,6 +204,12 @@ func KeysOf(v any) []string {
 	}
 	sort.Strings(keys)
 	return keys
+}
+
+// plainNumber reports whether a scalar may be read as a number: not quoted
+// and not explicitly tagged as a string.
+func plainNumber(n *yaml.Node) bool {
+	return n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle) == 0 && n.Tag != "!!str"
 }
 
 func parseBool(n *yaml.Node) (bool, bool) {

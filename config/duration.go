@@ -36,6 +36,9 @@ func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 // MarshalText writes the duration in Go syntax (JSON, templates).
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 
+// maxDays keeps "Nd" far from time.Duration's overflow (about 106,000 days).
+const maxDays = 36500
+
 // ParseDuration accepts Go duration syntax plus a whole-day form "Nd".
 func ParseDuration(s string) (time.Duration, error) {
 	if s == "" {
@@ -45,6 +48,9 @@ func ParseDuration(s string) (time.Duration, error) {
 	if n, err := fmt.Sscanf(s, "%dd", &days); err == nil && n == 1 && fmt.Sprintf("%dd", days) == s {
 		if days < 0 {
 			return 0, fmt.Errorf("invalid duration %q: negative", s)
+		}
+		if days > maxDays {
+			return 0, fmt.Errorf("invalid duration %q: at most %dd", s, maxDays)
 		}
 		return time.Duration(days) * 24 * time.Hour, nil
 	}

@@ -45,8 +45,12 @@ func (d *decoder) expandNode(n *yaml.Node, path string, lookup func(string) (str
 		}
 		if v != n.Value && n.Style&(yaml.DoubleQuotedStyle|yaml.SingleQuotedStyle|yaml.LiteralStyle|yaml.FoldedStyle) == 0 {
 			// A plain scalar is re-resolved after expansion so "port: ${PORT}"
-			// decodes as a number.
+			// decodes as a number; an empty expansion stays an empty string
+			// rather than turning into null, which would keep the default.
 			n.Tag = ""
+			if v == "" {
+				n.Tag = "!!str"
+			}
 		}
 		n.Value = v
 	}

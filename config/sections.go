@@ -14,12 +14,11 @@ type Server struct {
 }
 
 func (s Server) validate(sc Scope) {
-	host, port, err := net.SplitHostPort(s.Listen)
+	_, port, err := net.SplitHostPort(s.Listen)
 	if err != nil {
 		sc.Errorf("listen", "must be host:port, e.g. 127.0.0.1:8080 (%v)", err)
 		return
 	}
-	_ = host
 	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
 		sc.Errorf("listen", "port %q must be a number from 0 to 65535", port)
 	}

@@ -139,11 +139,8 @@ func newDaemonEnv(t *testing.T, env []string, args ...string) *child {
 }
 
 func hasFlag(args []string, name string) bool {
-	for i, a := range args {
+	for _, a := range args {
 		if a == name || strings.HasPrefix(a, name+"=") {
-			return true
-		}
-		if a == name && i+1 < len(args) {
 			return true
 		}
 	}
@@ -329,6 +326,26 @@ func TestVersionAndHelp(t *testing.T) {
 		if code := run(args, &out, &errb); code != 0 || !strings.Contains(errb.String()+out.String(), "Usage") {
 			t.Errorf("%v: exit %d, output %q", args, code, errb.String()+out.String())
 		}
+	}
+}
+
+// TestDaemon_SIGHUPDuringShutdownIsNotASecondSignal: a reload asked for
+// while stopping (logrotate, systemctl reload) must not cut the graceful stop
+// short.
+func TestDaemon_SIGHUPDuringShutdownIsNotASecondSignal(t *testing.T) {
+	dir := t.TempDir()
+	d := startDaemon(t, "--config", writeConfig(t, dir, ""), "--data", filepath.Join(dir, "dashd.db"))
+	d.cmd.Process.Signal(syscall.SIGTERM)
+	deadline := time.Now().Add(5 * time.Second)
+	for !strings.Contains(d.output(), "msg=stopping") && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	d.cmd.Process.Signal(syscall.SIGHUP)
+	if code := d.wait(5 * time.Second); code != 0 {
+		t.Fatalf("exit = %d after SIGTERM then SIGHUP, want 0\n%s", code, d.output())
+	}
+	if !strings.Contains(d.output(), `msg="dashd stopped"`) {
+		t.Fatalf("graceful stop did not finish:\n%s", d.output())
 	}
 }
 

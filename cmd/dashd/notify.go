@@ -35,7 +35,7 @@ func (n *notifier) ready()          { n.send(sd.SdNotifyReady) }
 func (n *notifier) stopping()       { n.send(sd.SdNotifyStopping) }
 func (n *notifier) ping()           { n.send(sd.SdNotifyWatchdog) }
 func (n *notifier) status(s string) { n.send("STATUS=" + s) }
-func (n *notifier) reloading(now time.Time) {
+func (n *notifier) reloading() {
 	// MONOTONIC_USEC lets Type=notify-reload units match the reload; it is
 	// harmless for Type=notify.
 	n.send(fmt.Sprintf("%s\nMONOTONIC_USEC=%d", sd.SdNotifyReloading, monotonicUsec()))

@@ -82,7 +82,9 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 	log := newLogger(cfg.Log, stderr)
 
 	d, err := start(cfg, log, *path, func() (*config.Config, error) {
-		c, err := loadConfig(*path, explicit)
+		// Once a file was read, a missing file on reload is an error: never
+		// fall back to the embedded example under a running daemon.
+		c, err := loadConfig(*path, explicit || !strings.HasSuffix(cfg.File, embeddedSuffix))
 		if err == nil {
 			ov.apply(c)
 		}
@@ -134,6 +136,7 @@ type daemon struct {
 	serveDone     chan error
 	reloadReq     chan struct{}
 	notify        *notifier
+	ready         bool // READY=1 sent; only the main loop touches it
 
 	// The sampler is restarted when a reload changes the collect section;
 	// only the main loop touches these fields.
@@ -182,7 +185,9 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 	d.storeCancel = storeCancel
 	go func() { d.storeDone <- store.Run(storeCtx) }()
 
-	d.hub = hub.New(hub.WithLogger(log.With("part", "hub")))
+	// A client that cannot take a write within 2 s is evicted; it also
+	// bounds how long a stalled client can hold up shutdown.
+	d.hub = hub.New(hub.WithLogger(log.With("part", "hub")), hub.WithWriteTimeout(2*time.Second))
 	hubCtx, hubCancel := context.WithCancel(context.Background())
 	d.hubCancel = hubCancel
 	go func() { d.hub.Run(hubCtx); close(d.hubDone) }()
@@ -324,8 +329,29 @@ func (d *daemon) onResult(r model.Result) {
 		d.log.Warn("dropping check result", "check", r.Check, "err", err)
 	}
 	d.pendingMu.Lock()
-	d.pending = append(d.pending, model.Point{Series: scheduler.LatencySeries(r.Check), Value: float64(r.Latency) / float64(time.Millisecond)})
+	if len(d.pending) < maxPending {
+		d.pending = append(d.pending, model.Point{Series: scheduler.LatencySeries(r.Check), Value: float64(r.Latency) / float64(time.Millisecond)})
+	}
 	d.pendingMu.Unlock()
+}
+
+// maxPending caps latency points waiting for a host sample, should sampling
+// stall: the results themselves are stored regardless.
+const maxPending = 10_000
+
+// flushPending writes latency points that no host sample took along (at
+// shutdown, after the collectors stopped).
+func (d *daemon) flushPending() {
+	d.pendingMu.Lock()
+	points := d.pending
+	d.pending = nil
+	d.pendingMu.Unlock()
+	if len(points) == 0 {
+		return
+	}
+	if err := d.store.WriteSample(model.Sample{Time: time.Now(), Points: points}); err != nil {
+		d.log.Warn("dropping check latency points", "points", len(points), "err", err)
+	}
 }
 
 func (d *daemon) onCheckEvent(e model.Event) { d.record(e) }
@@ -353,18 +379,17 @@ func (d *daemon) record(e model.Event) {
 func (d *daemon) wait(sigs <-chan os.Signal) int {
 	tick := time.NewTicker(100 * time.Millisecond)
 	defer tick.Stop()
-	var ready bool
 	var lastPing, lastStatus time.Time
 	for {
 		select {
 		case now := <-tick.C:
-			if !ready {
+			if !d.ready {
 				// READY=1 only once the listener is up, storage is open
 				// (both done in start) and the first sample is taken.
 				if d.latest.Samples() == 0 {
 					continue
 				}
-				ready = true
+				d.ready = true
 				d.notify.ready()
 				d.log.Info("ready")
 				// Polling fast only mattered for READY=1; status and
@@ -379,7 +404,7 @@ func (d *daemon) wait(sigs <-chan os.Signal) int {
 				d.notify.status(d.statusLine())
 				lastStatus = now
 			}
-			if wd := d.notify.watchdog; wd > 0 && now.Sub(lastPing) >= wd/3 && d.collecting(now) {
+			if wd := d.notify.watchdog; wd > 0 && now.Sub(lastPing) >= wd/4 && d.collecting(now) {
 				d.notify.ping()
 				lastPing = now
 			}
@@ -404,8 +429,11 @@ func (d *daemon) wait(sigs <-chan os.Signal) int {
 // doReload re-reads the configuration; an invalid one is logged problem by
 // problem and the last good configuration keeps running.
 func (d *daemon) doReload() {
-	d.notify.reloading(time.Now())
-	defer d.notify.ready()
+	// Before the first READY=1, a reload must not announce readiness.
+	if d.ready {
+		d.notify.reloading()
+		defer d.notify.ready()
+	}
 	cfg, err := d.reload()
 	if err != nil {
 		var ce *config.Error
@@ -416,7 +444,7 @@ func (d *daemon) doReload() {
 			d.latest.Reject(ce.Problems, time.Now())
 		} else {
 			d.log.Error("config reload failed", "err", err)
-			d.latest.Reject([]config.Problem{{File: "config", Message: err.Error()}}, time.Now())
+			d.latest.Reject([]config.Problem{{File: d.latest.Config().File, Message: err.Error()}}, time.Now())
 		}
 		d.log.Warn("configuration rejected; still running on the last good one")
 		d.event(model.EventConfig, "configuration rejected: "+firstLine(err.Error()))
@@ -427,6 +455,10 @@ func (d *daemon) doReload() {
 		cfg.Collect.MaxConcurrentChecks != old.Collect.MaxConcurrentChecks ||
 		cfg.Dashboard.Title != old.Dashboard.Title || cfg.Log != old.Log {
 		d.log.Warn("changes to server, storage, log, dashboard.title and collect.max_concurrent_checks take effect on restart")
+		// The configuration in force keeps what is really running.
+		cfg.Server, cfg.Storage, cfg.Log = old.Server, old.Storage, old.Log
+		cfg.Dashboard.Title = old.Dashboard.Title
+		cfg.Collect.MaxConcurrentChecks = old.Collect.MaxConcurrentChecks
 	}
 	if err := d.runner.Apply(cfg.Checks); err != nil {
 		d.log.Error("applying checks", "err", err)
@@ -453,12 +485,19 @@ func (d *daemon) doReload() {
 func (d *daemon) stop(sigs <-chan os.Signal) int {
 	done := make(chan int, 1)
 	go func() { done <- d.shutdown() }()
-	select {
-	case code := <-done:
-		return code
-	case sig := <-sigs:
-		d.log.Warn("second signal: exiting immediately", "signal", sig.String())
-		return 1
+	for {
+		select {
+		case code := <-done:
+			return code
+		case sig := <-sigs:
+			if sig == syscall.SIGHUP {
+				// A reload asked for while stopping is moot; only a
+				// second stop signal cuts the graceful path short.
+				continue
+			}
+			d.log.Warn("second signal: exiting immediately", "signal", sig.String())
+			return 1
+		}
 	}
 }
 
@@ -468,12 +507,14 @@ func (d *daemon) shutdown() int {
 	defer cancel()
 	d.hubCancel()
 	if err := d.srv.Shutdown(ctx); err != nil {
-		d.log.Error("http shutdown", "err", err)
-		code = 1
+		// Requests still open past the deadline are cut; nothing is lost
+		// by that, so it is not a failed stop.
+		d.log.Warn("http shutdown", "err", err)
 	}
 	<-d.hubDone
 	d.collectCancel()
 	d.collectWG.Wait()
+	d.flushPending()
 	d.event(model.EventStop, "dashd stopped")
 	d.storeCancel()
 	if err := <-d.storeDone; err != nil && !errors.Is(err, context.Canceled) {

@@ -83,7 +83,9 @@ func TestNotify_Sequence(t *testing.T) {
 	d := newDaemonEnv(t, []string{"NOTIFY_SOCKET=" + sock, "WATCHDOG_USEC=600000"},
 		"--config", cfg, "--data", filepath.Join(dir, "d.db"))
 
-	expect := func(what string, match func(string) bool) {
+	// expect waits for a message matching what, failing on a READY=1 that
+	// arrives where none is due (readiness must not be announced early).
+	expect := func(what string, readyDue bool, match func(string) bool) {
 		t.Helper()
 		timeout := time.After(15 * time.Second)
 		for {
@@ -95,8 +97,8 @@ func TestNotify_Sequence(t *testing.T) {
 				if match(m) {
 					return
 				}
-				if strings.Contains(m, "READY=1") && what != "READY=1" && what != "READY=1 after reload" {
-					continue
+				if strings.Contains(m, "READY=1") && !readyDue {
+					t.Fatalf("unexpected READY=1 while waiting for %s", what)
 				}
 			case <-timeout:
 				t.Fatalf("no %s from dashd", what)
@@ -105,19 +107,19 @@ func TestNotify_Sequence(t *testing.T) {
 	}
 	has := func(s string) func(string) bool { return func(m string) bool { return strings.Contains(m, s) } }
 
-	expect("READY=1", has("READY=1"))
+	expect("READY=1", true, has("READY=1"))
 	// READY means the first sample exists: the API must already have it.
 	d.waitHTTP()
 	if resp, body := get(t, d.url("/readyz")); resp.StatusCode != 200 {
 		t.Errorf("/readyz after READY=1 = %d %s", resp.StatusCode, body)
 	}
-	expect("STATUS=", has("STATUS=checks:"))
-	expect("WATCHDOG=1", has("WATCHDOG=1"))
+	expect("STATUS=", false, has("STATUS=checks:"))
+	expect("WATCHDOG=1", false, has("WATCHDOG=1"))
 	d.cmd.Process.Signal(syscall.SIGHUP)
-	expect("RELOADING=1", has("RELOADING=1"))
-	expect("READY=1 after reload", has("READY=1"))
+	expect("RELOADING=1", false, has("RELOADING=1"))
+	expect("READY=1 after reload", true, has("READY=1"))
 	d.cmd.Process.Signal(syscall.SIGTERM)
-	expect("STOPPING=1", has("STOPPING=1"))
+	expect("STOPPING=1", false, has("STOPPING=1"))
 	if code := d.wait(5 * time.Second); code != 0 {
 		t.Fatalf("exit = %d", code)
 	}
