@@ -193,11 +193,45 @@ func (s *Server) handleLatencyBadge(c *fiber.Ctx) error {
 
 // averageLatency averages the latency of check's results with a known state
 // over the window ending now; -1 when there are none.
+//
+// The figure is cached for badgeMaxAge (the badges' own max-age): a public
+// badge polled by many readers must not decode a day of results per hit.
 func (s *Server) averageLatency(check string, window time.Duration) (time.Duration, error) {
 	if s.deps.Store == nil {
 		return -1, nil
 	}
 	now := s.now()
+	key := latencyKey{check, window}
+	s.latMu.Lock()
+	if e, ok := s.latCache[key]; ok && now.Sub(e.at) >= 0 && now.Sub(e.at) < badgeMaxAge {
+		s.latMu.Unlock()
+		return e.d, nil
+	}
+	s.latMu.Unlock()
+	d, err := s.computeAverageLatency(check, window, now)
+	if err != nil {
+		return 0, err
+	}
+	s.latMu.Lock()
+	if s.latCache == nil || len(s.latCache) > 10_000 {
+		s.latCache = map[latencyKey]latencyEntry{}
+	}
+	s.latCache[key] = latencyEntry{d: d, at: now}
+	s.latMu.Unlock()
+	return d, nil
+}
+
+type latencyKey struct {
+	check  string
+	window time.Duration
+}
+
+type latencyEntry struct {
+	d  time.Duration
+	at time.Time
+}
+
+func (s *Server) computeAverageLatency(check string, window time.Duration, now time.Time) (time.Duration, error) {
 	rs, err := s.deps.Store.Results(check, now.Add(-window), now, maxLatencyResults)
 	if err != nil {
 		return 0, err

@@ -1,13 +1,17 @@
 package server
 
 import (
+	"context"
 	"encoding/xml"
 	"net/http"
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/valyala/fasthttp"
+
+	"github.com/dashd/dashd/model"
 )
 
 func TestBadges_Golden(t *testing.T) {
@@ -248,5 +252,32 @@ func BenchmarkBadge(b *testing.B) {
 				h(&ctx)
 			}
 		})
+	}
+}
+
+// TestBadges_AverageLatencyCached: a public latency badge polled by many
+// readers decodes the window's results once per max-age, not once per hit.
+func TestBadges_AverageLatencyCached(t *testing.T) {
+	e := newAPIEnv(t)
+	path := "/badge/web/latency.svg?window=1h"
+	if _, body := e.get(t, path); !strings.Contains(string(body), ">120 ms<") {
+		t.Fatalf("first answer: %s", body)
+	}
+	for i := 0; i < 50; i++ {
+		r := model.Result{Check: "web", Time: e.now.Add(-time.Duration(i+1) * time.Second), State: model.StateUp, Latency: 5 * time.Second}
+		if err := e.db.WriteResult(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := e.db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, body := e.get(t, path); !strings.Contains(string(body), ">120 ms<") {
+		t.Fatalf("within max-age the average must come from the cache, got: %s", body)
+	}
+	if d, err := e.srv.computeAverageLatency("web", time.Hour, time.Now()); err != nil || d <= 120*time.Millisecond {
+		t.Fatalf("the new results are stored (average %v, %v), so the cache is what answered", d, err)
 	}
 }

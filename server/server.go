@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -53,6 +54,10 @@ type Server struct {
 	deps Deps
 	app  *fiber.App
 	log  *slog.Logger
+
+	// latMu guards latCache, the averaged latencies behind latency badges.
+	latMu    sync.Mutex
+	latCache map[latencyKey]latencyEntry
 }
 
 // New builds the app and its routes.
