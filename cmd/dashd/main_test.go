@@ -374,3 +374,32 @@ func TestDaemon_SIGHUPWithInvalidConfigKeepsLastGood(t *testing.T) {
 		t.Fatalf("exit = %d", code)
 	}
 }
+
+func TestToJournal(t *testing.T) {
+	f, err := os.CreateTemp(t.TempDir(), "stderr")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var st syscall.Stat_t
+	if err := syscall.Fstat(int(f.Fd()), &st); err != nil {
+		t.Fatal(err)
+	}
+	tests := []struct {
+		name, env string
+		want      bool
+	}{
+		{"unset", "", false},
+		{"names this file", fmt.Sprintf("%d:%d", st.Dev, st.Ino), true},
+		{"inherited, names another stream", fmt.Sprintf("%d:%d", st.Dev, st.Ino+1), false},
+		{"garbage", "journal", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Setenv("JOURNAL_STREAM", tt.env)
+			if got := toJournal(f); got != tt.want {
+				t.Fatalf("toJournal = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
