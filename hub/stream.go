@@ -70,7 +70,15 @@ type client struct {
 	initial       []byte   // HTTP header and on-connect state, written first
 	initialEvents int
 	hookDone      bool
+	// attachTimer evicts the client if fasthttp never hands over the
+	// connection (the hijack callback does not run when the response cannot
+	// be finished), so no ghost stays counted in rooms.
+	attachTimer *time.Timer
 }
+
+// attachTimeout bounds the gap between registering a stream and its
+// connection being handed over; it is normally microseconds.
+const attachTimeout = 10 * time.Second
 
 // HandleSSE serves the request as a long-lived Datastar stream: it registers
 // the client, runs the OnConnect hooks, and hands the connection to a
@@ -138,6 +146,19 @@ func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
 	cl.hookDone = true
 	cl.mu.Unlock()
 
+	cl.mu.Lock()
+	cl.attachTimer = time.AfterFunc(attachTimeout, func() {
+		cl.mu.Lock()
+		attached := cl.conn != nil
+		cl.mu.Unlock()
+		if !attached {
+			if h.remove(cl) {
+				h.log.Warn("hub: stream never started; client dropped", "client", cl.id, "remote", cl.remote)
+			}
+			cl.close()
+		}
+	})
+	cl.mu.Unlock()
 	fctx := c.Context()
 	fctx.HijackSetNoResponse(true)
 	fctx.Hijack(func(conn net.Conn) { h.serve(cl, conn) })
@@ -265,6 +286,9 @@ func (h *Hub) writeFailed(c *client, err error) string {
 func (c *client) attach(conn net.Conn) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.attachTimer != nil {
+		c.attachTimer.Stop()
+	}
 	if c.closed {
 		return false
 	}
@@ -278,6 +302,9 @@ func (c *client) close() {
 		close(c.done)
 		c.mu.Lock()
 		c.closed = true
+		if c.attachTimer != nil {
+			c.attachTimer.Stop()
+		}
 		if c.conn != nil {
 			// Interrupts a Write blocked on a full socket buffer.
 			_ = c.conn.SetWriteDeadline(time.Unix(1, 0))
