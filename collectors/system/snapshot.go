@@ -234,9 +234,9 @@ type TopProcesses struct {
 
 // Process is one entry of a top list.
 type Process struct {
-	PID     int32  `json:"pid"`
-	Name    string `json:"name"`
-	User    string `json:"user,omitempty"`
+	PID  int32  `json:"pid"`
+	Name string `json:"name"`
+	User string `json:"user,omitempty"`
 	// Cmdline is never serialised: command lines carry passwords and
 	// tokens, and the JSON API is unauthenticated.
 	Cmdline string `json:"-"`
