@@ -30,9 +30,6 @@ func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
 	return nil
 }
 
-// MarshalYAML writes the duration in Go syntax.
-func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
-
 // MarshalText writes the duration in Go syntax (JSON, templates).
 func (d Duration) MarshalText() ([]byte, error) { return []byte(d.String()), nil }
 

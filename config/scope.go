@@ -16,9 +16,6 @@ type Scope struct {
 	path string
 }
 
-// Path is the key path of the mapping, e.g. "checks[2]".
-func (s Scope) Path() string { return s.path }
-
 // Has reports whether key is present in the mapping.
 func (s Scope) Has(key string) bool { return s.value(key) != nil }
 

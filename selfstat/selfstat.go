@@ -54,21 +54,12 @@ func New(src Sources) *Meter { return &Meter{proc: "/proc/self", src: src} }
 // Sample reads the footprint now. The first reading has no rates.
 func (m *Meter) Sample(now time.Time) (Footprint, error) {
 	f := Footprint{Time: now, Goroutines: runtime.NumGoroutine()}
-	stat, err := os.ReadFile(m.proc + "/stat")
-	if err != nil {
-		return f, fmt.Errorf("selfstat: %w", err)
-	}
-	ticks, err := parseStatTicks(stat)
+	u, err := ReadProc(m.proc)
 	if err != nil {
 		return f, err
 	}
-	status, err := os.ReadFile(m.proc + "/status")
-	if err != nil {
-		return f, fmt.Errorf("selfstat: %w", err)
-	}
-	if f.RSSBytes, err = parseVmRSS(status); err != nil {
-		return f, err
-	}
+	ticks := u.CPUTicks
+	f.RSSBytes = u.RSSBytes
 	if m.src.DBSize != nil {
 		f.DBBytes, _ = m.src.DBSize()
 	}
@@ -84,6 +75,39 @@ func (m *Meter) Sample(now time.Time) (Footprint, error) {
 	}
 	m.have, m.lastTime, m.lastTicks, m.lastEvents = true, now, ticks, events
 	return f, nil
+}
+
+// Usage is what the kernel says a process has used so far.
+type Usage struct {
+	// CPUTicks is utime+stime in USER_HZ ticks (see CPUSeconds).
+	CPUTicks uint64
+	// RSSBytes is the resident set (VmRSS).
+	RSSBytes uint64
+}
+
+// CPUSeconds converts CPUTicks to seconds.
+func (u Usage) CPUSeconds() float64 { return float64(u.CPUTicks) / clockTicks }
+
+// ReadProc reads a process's usage from its /proc directory ("/proc/self",
+// "/proc/4242"). The load tools measure dashd from outside with it, the same
+// reading the dashboard shows from inside.
+func ReadProc(dir string) (Usage, error) {
+	var u Usage
+	stat, err := os.ReadFile(dir + "/stat")
+	if err != nil {
+		return u, fmt.Errorf("selfstat: %w", err)
+	}
+	if u.CPUTicks, err = parseStatTicks(stat); err != nil {
+		return u, err
+	}
+	status, err := os.ReadFile(dir + "/status")
+	if err != nil {
+		return u, fmt.Errorf("selfstat: %w", err)
+	}
+	if u.RSSBytes, err = parseVmRSS(status); err != nil {
+		return u, err
+	}
+	return u, nil
 }
 
 // Rate is the per-second increase of a counter; a counter that went

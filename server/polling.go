@@ -4,7 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dashd/dashd/hub"
-	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/scheduler"
 	"github.com/dashd/dashd/ui"
 )
 
@@ -16,19 +16,7 @@ func (s *Server) handlePollStatus(c *fiber.Ctx) error {
 	if s.deps.Checks == nil {
 		return errUnavailable("check state")
 	}
-	var o ui.OverallStatus
-	for _, st := range s.deps.Checks.Statuses() {
-		switch st.State {
-		case model.StateUp:
-			o.Up++
-		case model.StateDegraded:
-			o.Degraded++
-		case model.StateDown:
-			o.Down++
-		default:
-			o.Unknown++
-		}
-	}
+	o := scheduler.Overall(s.deps.Checks.Statuses())
 	return s.sendFragment(c, hub.PatchComponent(c.UserContext(), ui.StatusBadge(o)))
 }
 

@@ -102,18 +102,6 @@ func (a *Assets) URL(name string) string {
 	return as.url
 }
 
-// Size returns the uncompressed and transferred (gzip) size of an asset.
-func (a *Assets) Size(name string) (raw, gz int) {
-	as, ok := a.byName[name]
-	if !ok {
-		return 0, 0
-	}
-	if as.gz == nil {
-		return len(as.raw), len(as.raw)
-	}
-	return len(as.raw), len(as.gz)
-}
-
 // Handler serves GET /static/* with an immutable one-year cache.
 func (a *Assets) Handler() fiber.Handler {
 	return func(c *fiber.Ctx) error {

@@ -16,6 +16,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dashd/dashd/selfstat"
 )
 
 type fanoutConfig struct {
@@ -363,17 +365,8 @@ func (r *sseReader) read(i int, start time.Time, recv [][]int64, delivered *atom
 
 // readRSS returns VmRSS of pid in bytes.
 func readRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if rest, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, errors.New("no VmRSS")
+	u, err := selfstat.ReadProc(fmt.Sprintf("/proc/%d", pid))
+	return int64(u.RSSBytes), err
 }
 
 // readCPU returns the CPU time of all threads of pid, from schedstat (ns),

@@ -2,7 +2,6 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -13,10 +12,11 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/dashd/dashd/selfstat"
 )
 
 // runFootprint starts a real dashd binary with N checks and one dashboard
@@ -107,21 +107,30 @@ func runFootprint(args []string) error {
 
 	fmt.Printf("dashd footprint: %d checks every %s, host sampling at the default 1s, one dashboard stream\n", *checks, *interval)
 	time.Sleep(*warmup)
-	t0, ticks0, b0 := time.Now(), mustTicks(pid), streamBytes.Load()
-	var rssMax, rssSum, n int64
+	proc := fmt.Sprintf("/proc/%d", pid)
+	u0, err := selfstat.ReadProc(proc)
+	if err != nil {
+		return err
+	}
+	t0, b0 := time.Now(), streamBytes.Load()
+	var rssMax, rssSum, n uint64
 	for time.Since(t0) < *window {
 		time.Sleep(time.Second)
-		rss, err := vmRSS(pid)
+		u, err := selfstat.ReadProc(proc)
 		if err != nil {
 			return err
 		}
-		rssSum += rss
+		rssSum += u.RSSBytes
 		n++
-		rssMax = max(rssMax, rss)
+		rssMax = max(rssMax, u.RSSBytes)
 	}
 	elapsed := time.Since(t0).Seconds()
-	ticks1, b1 := mustTicks(pid), streamBytes.Load()
-	cpuPct := float64(ticks1-ticks0) / 100 / elapsed * 100
+	u1, err := selfstat.ReadProc(proc)
+	if err != nil {
+		return err
+	}
+	b1 := streamBytes.Load()
+	cpuPct := (u1.CPUSeconds() - u0.CPUSeconds()) / elapsed * 100
 	fmt.Printf("  window            %.0f s (after %s warm-up)\n", elapsed, *warmup)
 	fmt.Printf("  CPU               %.3f %% of one core (utime+stime from /proc/%d/stat)\n", cpuPct, pid)
 	fmt.Printf("  RSS               avg %.1f MB, max %.1f MB (VmRSS)\n", float64(rssSum/n)/1e6, float64(rssMax)/1e6)
@@ -150,29 +159,4 @@ func waitUp(url string, timeout time.Duration) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return errors.New("dashd did not become ready")
-}
-
-func mustTicks(pid int) int64 {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return 0
-	}
-	f := bytes.Fields(b[bytes.LastIndexByte(b, ')')+1:])
-	u, _ := strconv.ParseInt(string(f[11]), 10, 64)
-	s, _ := strconv.ParseInt(string(f[12]), 10, 64)
-	return u + s
-}
-
-func vmRSS(pid int) (int64, error) {
-	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, err
-	}
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
-			kb, err := strconv.ParseInt(strings.Fields(v)[0], 10, 64)
-			return kb * 1024, err
-		}
-	}
-	return 0, errors.New("no VmRSS")
 }
