@@ -56,6 +56,14 @@ type RunnerOptions struct {
 	MaxStartDelay time.Duration
 	// AbandonAfter: see DefaultAbandonAfter.
 	AbandonAfter time.Duration
+	// Align, when positive, starts every run on a multiple of Align in wall
+	// clock time (whole seconds for 1s), if the check's interval is at
+	// least Align. dashd aligns runs with host sampling, which ticks on the
+	// same grid: the process then wakes once per tick for everything
+	// instead of once more for every run, and waking is a large part of
+	// an idle daemon's CPU. The random start delay still spreads checks
+	// over different ticks.
+	Align time.Duration
 }
 
 // Status is the latest state of one check: what the dashboard, badges and API read.
@@ -254,19 +262,26 @@ func (r *Runner) start(e *entry) {
 }
 
 // loop runs e soon after start (random delay up to MaxStartDelay, so checks
-// do not fire in lockstep), then every interval, until ctx ends.
+// do not fire in lockstep), then every interval, until ctx ends. With Align
+// set, each run waits for the next multiple of Align after its due time.
 func (r *Runner) loop(ctx context.Context, e *entry) {
 	interval := e.cfg.Interval.D()
 	if interval <= 0 {
 		interval = config.DefaultCheckInterval
 	}
+	align := r.opts.Align
+	if align > interval {
+		align = 0 // never stretch a short interval to the grid
+	}
 	var delay time.Duration
 	if spread := min(interval, r.opts.MaxStartDelay); spread > 0 {
 		delay = rand.N(spread)
 	}
-	timer := time.NewTimer(delay)
+	// due keeps the cadence of the first run; the timer fires at due
+	// moved up to the grid.
+	due := time.Now().Add(delay)
+	timer := time.NewTimer(time.Until(alignUp(due, align)))
 	defer timer.Stop()
-	next := time.Now().Add(delay)
 	for {
 		select {
 		case <-ctx.Done():
@@ -285,15 +300,26 @@ func (r *Runner) loop(ctx context.Context, e *entry) {
 		}
 		r.publish(e, out)
 
-		// Keep the cadence of the first run; skip runs missed while the
-		// check was slow or waiting for a slot.
+		// Skip runs missed while the check was slow or waiting for a slot.
 		now := time.Now()
-		next = next.Add(interval)
-		if next.Before(now) {
-			next = now.Add(interval - now.Sub(next)%interval)
+		due = due.Add(interval)
+		if due.Before(now) {
+			due = now.Add(interval - now.Sub(due)%interval)
 		}
-		timer.Reset(next.Sub(now))
+		timer.Reset(alignUp(due, align).Sub(now))
 	}
+}
+
+// alignUp returns the first multiple of align (counted from the zero time,
+// so whole seconds for 1s) at or after t; t itself when align is 0.
+func alignUp(t time.Time, align time.Duration) time.Time {
+	if align <= 0 {
+		return t
+	}
+	if a := t.Truncate(align); !a.Equal(t) {
+		return a.Add(align)
+	}
+	return t
 }
 
 // runOnce runs the check under its timeout in a goroutine of its own, so a

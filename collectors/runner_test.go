@@ -385,3 +385,56 @@ func TestStatus_JSON(t *testing.T) {
 		t.Errorf("JSON:\n got %s\nwant %s", data, want)
 	}
 }
+
+func TestAlignUp(t *testing.T) {
+	base := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
+	for _, c := range []struct {
+		name  string
+		t     time.Time
+		align time.Duration
+		want  time.Time
+	}{
+		{"no alignment", base.Add(300 * time.Millisecond), 0, base.Add(300 * time.Millisecond)},
+		{"on the grid stays", base, time.Second, base},
+		{"just after moves up", base.Add(time.Nanosecond), time.Second, base.Add(time.Second)},
+		{"mid second", base.Add(1500 * time.Millisecond), time.Second, base.Add(2 * time.Second)},
+		{"coarser grid", base.Add(7 * time.Second), 5 * time.Second, base.Add(10 * time.Second)},
+	} {
+		if got := alignUp(c.t, c.align); !got.Equal(c.want) {
+			t.Errorf("%s: alignUp(%s, %s) = %s, want %s", c.name, c.t.Format(time.StampMilli), c.align, got.Format(time.StampMilli), c.want.Format(time.StampMilli))
+		}
+	}
+}
+
+// TestRunner_Align: with Align set, runs start on the grid (the check
+// interval, not a multiple of it, is kept on average).
+func TestRunner_Align(t *testing.T) {
+	const align = 200 * time.Millisecond
+	var mu sync.Mutex
+	var offsets []time.Duration
+	s := &script{steps: []func(context.Context) Outcome{func(context.Context) Outcome {
+		now := time.Now()
+		mu.Lock()
+		offsets = append(offsets, now.Sub(now.Truncate(align)))
+		mu.Unlock()
+		return up("ok")
+	}}}
+	c := scriptCheckConfig("aligned", s)
+	c.Interval = config.Duration(2 * align)
+	startRunner(t, RunnerOptions{Align: align, MaxStartDelay: 2 * align}, c)
+	eventually(t, 20*time.Second, "5 runs", func() bool { _, runs := s.counts(); return runs >= 5 })
+	mu.Lock()
+	defer mu.Unlock()
+	// Timers fire late, never early: a run lands just after a grid point.
+	// The bound is loose for a busy machine; unaligned runs would spread
+	// evenly over the whole 200ms.
+	late := 0
+	for _, o := range offsets {
+		if o > align/2 {
+			late++
+		}
+	}
+	if late > len(offsets)/2 {
+		t.Errorf("%d of %d runs started more than %s after a %s grid point: %v", late, len(offsets), align/2, align, offsets)
+	}
+}

@@ -1,15 +1,18 @@
 // Package scheduler turns dashd's latest state into live page updates. Every
-// broadcast interval it renders the dashboard fragments, compares each with
-// the bytes it last broadcast for that element id and sends only the ones
-// that changed to the hub room "dashboard"; numbers that move every tick go
-// as signals. It also turns check state changes into notifications and
+// broadcast interval (on each new host sample when sampling runs at the same
+// interval) it builds the dashboard's view, renders the fragments whose view
+// data changed, compares each with the bytes it last broadcast for that
+// element id and sends only the ones that changed to the hub room
+// "dashboard"; numbers that move every tick go as signals. It also turns check state changes into notifications and
 // check-room updates.
 //
 // # Cost
 //
 // A tick with no dashboard client renders nothing: it only folds the newest
 // host sample into the in-memory sparkline rings (no storage reads). With
-// clients it renders a few kilobytes of HTML and compares bytes.
+// clients it renders only the fragments whose view data changed (usually a
+// sparkline every few seconds and a tile when a check reports something new)
+// and compares their bytes.
 package scheduler
 
 import (
@@ -18,6 +21,8 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -63,6 +68,8 @@ type Checks interface {
 // Latest is the part of state.Latest the scheduler reads.
 type Latest interface {
 	System() (system.Snapshot, bool)
+	// NextSystem is closed when the next host sample is recorded.
+	NextSystem() <-chan struct{}
 	// Self is dashd's own footprint (false until the first reading).
 	Self() (selfstat.Footprint, bool)
 	// Config is the configuration in force.
@@ -101,6 +108,9 @@ type Options struct {
 	Store  Store
 	// Interval is dashboard.broadcast_interval (default 1s).
 	Interval time.Duration
+	// SampleInterval is collect.interval. When it equals Interval, each new
+	// host sample triggers the broadcast (see Run); 0 means timer only.
+	SampleInterval time.Duration
 	// SparkStep is the width of one sparkline point, SparkPoints their
 	// number (defaults 5s and 60: the last five minutes).
 	SparkStep   time.Duration
@@ -118,13 +128,14 @@ type Scheduler struct {
 	o   Options
 	log *slog.Logger
 
-	events   chan model.Event
-	interval chan time.Duration
+	events  chan model.Event
+	cadence chan cadence
 
 	mu        sync.Mutex
 	rings     map[string]*ring
 	lastSys   time.Time
 	sent      map[string][]byte       // element id -> bytes last broadcast to room dashboard
+	models    map[string]any          // element id -> view model of those bytes
 	sentVals  map[string]ui.StatValue // card key -> signal value last broadcast
 	checkSent map[string][]byte       // room + element id -> bytes last broadcast
 	recent    []model.Event           // newest first, at most RecentEvents
@@ -150,9 +161,10 @@ func New(o Options) *Scheduler {
 	s := &Scheduler{
 		o: o, log: o.Logger.With("component", "scheduler"),
 		events:    make(chan model.Event, 256),
-		interval:  make(chan time.Duration, 1),
+		cadence:   make(chan cadence, 1),
 		rings:     map[string]*ring{},
 		sent:      map[string][]byte{},
+		models:    map[string]any{},
 		sentVals:  map[string]ui.StatValue{},
 		checkSent: map[string][]byte{},
 	}
@@ -164,34 +176,64 @@ func New(o Options) *Scheduler {
 	return s
 }
 
-// Run ticks until ctx ends; it returns nil then.
+// cadence is when the scheduler ticks: every broadcast interval, and on
+// every new host sample when sampling runs at that same interval.
+type cadence struct{ broadcast, sample time.Duration }
+
+// sampleDriven: each sample triggers the tick, so the dashboard shows it
+// the moment it exists and the broadcast happens in the same wake-up as
+// the sampling. A timer of its own would wake the process at another
+// moment every second, and wake-ups are much of an idle daemon's CPU.
+func (c cadence) sampleDriven() bool { return c.sample > 0 && c.sample == c.broadcast }
+
+// wait is how long the timer waits for the next tick. Sample-driven, it is
+// only the fallback for a stalled sampler, so check changes keep flowing.
+func (c cadence) wait() time.Duration {
+	if c.sampleDriven() {
+		return c.broadcast * 3 / 2
+	}
+	return c.broadcast
+}
+
+// Run ticks until ctx ends; it returns nil then. It ticks every Interval,
+// or, when SampleInterval equals Interval, on every new host sample (with
+// a timer at 1.5 Interval should sampling stall).
 func (s *Scheduler) Run(ctx context.Context) error {
-	t := time.NewTicker(s.o.Interval)
-	defer t.Stop()
+	c := cadence{broadcast: s.o.Interval, sample: s.o.SampleInterval}
 	s.Tick(ctx)
+	timer := time.NewTimer(c.wait())
+	defer timer.Stop()
 	for {
+		var next <-chan struct{}
+		if c.sampleDriven() {
+			next = s.o.Latest.NextSystem()
+		}
 		select {
 		case <-ctx.Done():
 			return nil
-		case d := <-s.interval:
-			t.Reset(d)
-		case <-t.C:
+		case c = <-s.cadence:
+			timer.Reset(c.wait())
+		case <-next:
 			s.Tick(ctx)
+			timer.Reset(c.wait())
+		case <-timer.C:
+			s.Tick(ctx)
+			timer.Reset(c.wait())
 		case ev := <-s.events:
 			s.handleEvent(ctx, ev)
 		}
 	}
 }
 
-// SetInterval changes the broadcast interval of a running scheduler (a
-// configuration reload). It waits only while an earlier change is still
-// pending, or until ctx ends.
-func (s *Scheduler) SetInterval(ctx context.Context, d time.Duration) {
-	if d <= 0 {
+// SetInterval changes the broadcast and host sampling intervals of a
+// running scheduler (a configuration reload). It waits only while an
+// earlier change is still pending, or until ctx ends.
+func (s *Scheduler) SetInterval(ctx context.Context, broadcast, sample time.Duration) {
+	if broadcast <= 0 {
 		return
 	}
 	select {
-	case s.interval <- d:
+	case s.cadence <- cadence{broadcast: broadcast, sample: sample}:
 	case <-ctx.Done():
 	}
 }
@@ -318,33 +360,50 @@ func (s *Scheduler) dashboardView(snap system.Snapshot) ui.DashboardView {
 	return v
 }
 
-// fragment is one patchable element of the dashboard.
+// fragment is one patchable element of the dashboard. model is the view
+// data it renders: a fragment whose model equals the one last sent is not
+// rendered again (most ticks change a few values and nothing else).
 type fragment struct {
-	id   string
-	comp templ.Component
+	id    string
+	model any
+	comp  func() templ.Component // built only when rendered
 }
 
 func dashboardFragments(v ui.DashboardView) []fragment {
 	f := []fragment{
-		{ui.HostID, ui.HostHeader(v.Host)},
-		{ui.StatusBadgeID, ui.StatusBadge(v.Status)},
-		{ui.ConfigBannerID, ui.ConfigBanner(v.Problems)},
+		{ui.HostID, v.Host, func() templ.Component { return ui.HostHeader(v.Host) }},
+		{ui.StatusBadgeID, v.Status, func() templ.Component { return ui.StatusBadge(v.Status) }},
+		{ui.ConfigBannerID, v.Problems, func() templ.Component { return ui.ConfigBanner(v.Problems) }},
 		// The grid's identity (which cards) is keyed separately below; its
 		// sparklines are their own fragments.
-		{ui.TopID, ui.TopTables(v.Top)},
-		{ui.EventsID, ui.EventList(ui.EventsID, "Recent events", v.Events)},
+		{ui.TopID, v.Top, func() templ.Component { return ui.TopTables(v.Top) }},
+		{ui.EventsID, v.Events, func() templ.Component { return ui.EventList(ui.EventsID, "Recent events", v.Events) }},
 	}
 	for _, c := range v.Stats {
-		f = append(f, fragment{c.Spark.ID, ui.Sparkline(c.Spark)})
+		f = append(f, fragment{c.Spark.ID, c.Spark, func() templ.Component { return ui.Sparkline(c.Spark) }})
 	}
 	// Tiles go one by one; the grid itself is keyed in dashboardDiff.
 	for _, g := range v.Groups {
 		for _, c := range g.Checks {
-			f = append(f, fragment{ui.CheckTileID(c.Name), ui.CheckTile(c)})
+			f = append(f, fragment{ui.CheckTileID(c.Name), c, func() templ.Component { return ui.CheckTile(c) }})
 		}
 	}
 	return f
 }
+
+// sameModel reports whether two fragment models render the same. Sparkline
+// values hold NaN for gaps, which DeepEqual never finds equal.
+func sameModel(a, b any) bool {
+	if x, ok := a.(ui.SparkView); ok {
+		y, ok := b.(ui.SparkView)
+		return ok && x.ID == y.ID && x.Label == y.Label &&
+			sameFloat(x.Min, y.Min) && sameFloat(x.Max, y.Max) &&
+			slices.EqualFunc(x.Values, y.Values, sameFloat)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func sameFloat(a, b float64) bool { return math.Float64bits(a) == math.Float64bits(b) }
 
 // checksKey identifies the grid's layout: which checks, in which groups, in
 // which order (worst first). Only a change of it re-sends the whole grid.
@@ -410,6 +469,7 @@ func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot) []h
 		s.mu.Lock()
 		for _, c := range v.Stats {
 			s.sent[c.Spark.ID] = []byte(ui.SparklineSVG(c.Spark))
+			s.models[c.Spark.ID] = c.Spark
 		}
 		s.mu.Unlock()
 	}
@@ -431,6 +491,7 @@ func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot) []h
 				if err := ui.CheckTile(c).Render(ctx, &buf); err == nil {
 					s.mu.Lock()
 					s.sent[ui.CheckTileID(c.Name)] = bytes.Clone(buf.Bytes())
+					s.models[ui.CheckTileID(c.Name)] = c
 					s.mu.Unlock()
 				}
 			}
@@ -438,12 +499,19 @@ func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot) []h
 	}
 
 	for _, f := range dashboardFragments(v) {
+		s.mu.Lock()
+		prev, known := s.models[f.id]
+		s.mu.Unlock()
+		if known && sameModel(prev, f.model) {
+			continue
+		}
 		buf.Reset()
-		if err := f.comp.Render(ctx, &buf); err != nil {
+		if err := f.comp().Render(ctx, &buf); err != nil {
 			s.log.Error("render fragment", "id", f.id, "err", err)
 			continue
 		}
 		s.mu.Lock()
+		s.models[f.id] = f.model
 		same := bytes.Equal(s.sent[f.id], buf.Bytes())
 		if !same {
 			s.sent[f.id] = bytes.Clone(buf.Bytes())
@@ -473,7 +541,7 @@ func (s *Scheduler) DashboardState(ctx context.Context) []hub.Event {
 		if strings.HasPrefix(f.id, "spark-") {
 			continue // inside the grid
 		}
-		evs = append(evs, hub.PatchComponent(ctx, f.comp))
+		evs = append(evs, hub.PatchComponent(ctx, f.comp()))
 	}
 	return evs
 }

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"flag"
+	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,6 +21,7 @@ import (
 	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
+	"github.com/dashd/dashd/ui"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -395,7 +398,7 @@ func TestScheduler_SetInterval(t *testing.T) {
 	e.latest.SetSystem(snapshot(t0.Add(time.Minute), 60))
 	waitSent(2)
 	// ...after SetInterval(1h) a change waits for the next (distant) tick.
-	e.s.SetInterval(ctx, time.Hour)
+	e.s.SetInterval(ctx, time.Hour, 0)
 	time.Sleep(100 * time.Millisecond) // let Run take the new interval
 	n := sent()
 	e.latest.SetSystem(snapshot(t0.Add(2*time.Minute), 90))
@@ -415,5 +418,109 @@ func TestCheckDetail_SourceAsWritten(t *testing.T) {
 	}
 	if v.Source != src {
 		t.Fatalf("Source = %q, want the YAML as written", v.Source)
+	}
+}
+
+func TestScheduler_SampleDriven(t *testing.T) {
+	e := newEnv(t)
+	// Both intervals an hour: only a new sample can make the second broadcast.
+	e.s.o.Interval, e.s.o.SampleInterval = time.Hour, time.Hour
+	e.hub.mu.Lock()
+	e.hub.rooms[RoomDashboard] = 1
+	e.hub.mu.Unlock()
+	sent := func() int {
+		e.hub.mu.Lock()
+		defer e.hub.mu.Unlock()
+		return len(e.hub.room[RoomDashboard])
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	waitSent := func(n int, why string) {
+		t.Helper()
+		deadline := time.Now().Add(10 * time.Second)
+		for sent() < n {
+			if time.Now().After(deadline) {
+				t.Fatalf("no broadcast %d %s", n, why)
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitSent(1, "at start")
+	e.latest.SetSystem(snapshot(t0.Add(time.Minute), 60))
+	waitSent(2, "after a new sample")
+	e.latest.SetSystem(snapshot(t0.Add(2*time.Minute), 70))
+	waitSent(3, "after another sample")
+
+	// Sampling at another interval than broadcasting: the timer rules.
+	e.s.SetInterval(ctx, time.Hour, time.Second)
+	time.Sleep(100 * time.Millisecond) // let Run take the new cadence
+	n := sent()
+	e.latest.SetSystem(snapshot(t0.Add(3*time.Minute), 90))
+	time.Sleep(300 * time.Millisecond)
+	if got := sent(); got != n {
+		t.Fatalf("broadcasts went from %d to %d on a sample with a 1s sampling / 1h broadcast cadence", n, got)
+	}
+}
+
+func TestSameModel(t *testing.T) {
+	nan := math.NaN()
+	spark := func(vs ...float64) ui.SparkView {
+		return ui.SparkView{ID: "spark-cpu", Values: vs, Min: 0, Max: 100, Label: "CPU"}
+	}
+	row := ui.CheckRow{Name: "web", State: model.StateUp, Latency: "3 ms", Since: "5m", SinceAt: t0}
+	down := row
+	down.State, down.Reason = model.StateDown, "HTTP 503"
+	for _, c := range []struct {
+		name string
+		a, b any
+		want bool
+	}{
+		{"sparkline with gaps, same", spark(nan, 1, 2), spark(nan, 1, 2), true},
+		{"sparkline moved on", spark(nan, 1, 2), spark(1, 2, 3), false},
+		{"sparkline new max", spark(1, 2), ui.SparkView{ID: "spark-cpu", Values: []float64{1, 2}, Max: 200, Label: "CPU"}, false},
+		{"tile, same", row, row, true},
+		{"tile, state changed", row, down, false},
+		{"events, same", []ui.EventRow{{ID: 1, Text: "a"}}, []ui.EventRow{{ID: 1, Text: "a"}}, true},
+		{"events, one more", []ui.EventRow{{ID: 1}}, []ui.EventRow{{ID: 2}, {ID: 1}}, false},
+		{"banner gone", []string{"config.yaml:3:1: bad"}, []string(nil), false},
+		{"different kinds", row, spark(1), false},
+	} {
+		if got := sameModel(c.a, c.b); got != c.want {
+			t.Errorf("%s: sameModel = %v, want %v", c.name, got, c.want)
+		}
+	}
+}
+
+// BenchmarkDashboardTick is one broadcast round with a dashboard open, 20
+// checks and a new host sample: what the scheduler costs every second.
+func BenchmarkDashboardTick(b *testing.B) {
+	db, err := storage.Open(filepath.Join(b.TempDir(), "d.db"), storage.Options{})
+	if err != nil {
+		b.Fatal(err)
+	}
+	defer db.Close()
+	h := newRecHub()
+	h.rooms[RoomDashboard] = 1
+	cs := &checks{}
+	for i := range 20 {
+		cs.sts = append(cs.sts, collectors.Status{Name: fmt.Sprintf("check-%02d", i), Group: "g", Type: "http",
+			State: model.StateUp, Reason: "HTTP 200", Latency: time.Duration(i+1) * time.Millisecond, LastChange: t0.Add(-time.Hour)})
+	}
+	latest := newLatest(snapshot(t0, 10))
+	now := t0
+	s := New(Options{Hub: h, Latest: latest, Checks: cs, Store: db, Version: "1.0", Now: func() time.Time { return now }})
+	ctx := context.Background()
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		now = t0.Add(time.Duration(i) * time.Second)
+		latest.SetSystem(snapshot(now, float64(10+i%7)))
+		s.Tick(ctx)
+		h.mu.Lock()
+		delete(h.room, RoomDashboard)
+		h.mu.Unlock()
 	}
 }

@@ -6,10 +6,9 @@ package selfstat
 
 import (
 	"bytes"
+	"errors"
 	"fmt"
-	"os"
 	"runtime"
-	"strconv"
 	"time"
 )
 
@@ -38,9 +37,11 @@ type Sources struct {
 }
 
 // Meter turns successive readings into rates. It is not safe for concurrent
-// use: one goroutine (the sampling loop) owns it.
+// use: one goroutine (the sampling loop) owns it. It keeps /proc/self/stat
+// and /proc/self/status open between readings (see ProcReader); Close
+// releases them.
 type Meter struct {
-	proc       string // /proc/self, replaceable in tests
+	proc       *ProcReader // /proc/self, replaceable in tests
 	src        Sources
 	have       bool
 	lastTime   time.Time
@@ -49,12 +50,16 @@ type Meter struct {
 }
 
 // New returns a Meter reading /proc/self.
-func New(src Sources) *Meter { return &Meter{proc: "/proc/self", src: src} }
+func New(src Sources) *Meter { return &Meter{proc: NewProcReader("/proc/self"), src: src} }
+
+// Close closes the files the Meter keeps open. A Sample after Close opens
+// them again.
+func (m *Meter) Close() error { return m.proc.Close() }
 
 // Sample reads the footprint now. The first reading has no rates.
 func (m *Meter) Sample(now time.Time) (Footprint, error) {
 	f := Footprint{Time: now, Goroutines: runtime.NumGoroutine()}
-	u, err := ReadProc(m.proc)
+	u, err := m.proc.Read()
 	if err != nil {
 		return f, err
 	}
@@ -90,24 +95,70 @@ func (u Usage) CPUSeconds() float64 { return float64(u.CPUTicks) / clockTicks }
 
 // ReadProc reads a process's usage from its /proc directory ("/proc/self",
 // "/proc/4242"). The load tools measure dashd from outside with it, the same
-// reading the dashboard shows from inside.
+// reading the dashboard shows from inside. Each file costs an open, a read
+// and a close; a caller that reads the same process again and again should
+// keep a ProcReader instead.
 func ReadProc(dir string) (Usage, error) {
+	var buf []byte
+	stat, err := readOnce(dir+"/stat", &buf)
+	if err != nil {
+		return Usage{}, err
+	}
 	var u Usage
-	stat, err := os.ReadFile(dir + "/stat")
-	if err != nil {
-		return u, fmt.Errorf("selfstat: %w", err)
-	}
 	if u.CPUTicks, err = parseStatTicks(stat); err != nil {
-		return u, err
+		return Usage{}, err
 	}
-	status, err := os.ReadFile(dir + "/status")
+	status, err := readOnce(dir+"/status", &buf)
 	if err != nil {
-		return u, fmt.Errorf("selfstat: %w", err)
+		return Usage{}, err
 	}
 	if u.RSSBytes, err = parseVmRSS(status); err != nil {
-		return u, err
+		return Usage{}, err
 	}
 	return u, nil
+}
+
+// ProcReader reads a process's usage like ReadProc, but keeps the process's
+// stat and status files open and re-reads them in place with pread (the
+// kernel regenerates their content on a read at offset 0): one system call
+// per file and reading instead of about seven. It is not safe for concurrent
+// use. A file that fails to read is reopened once; Close releases both.
+type ProcReader struct {
+	stat, status procFile
+}
+
+// NewProcReader returns a ProcReader for a /proc directory ("/proc/self",
+// "/proc/4242"). Nothing is opened until the first Read.
+func NewProcReader(dir string) *ProcReader {
+	return &ProcReader{
+		stat:   procFile{path: dir + "/stat", fd: -1},
+		status: procFile{path: dir + "/status", fd: -1},
+	}
+}
+
+// Read returns the process's usage now.
+func (r *ProcReader) Read() (Usage, error) {
+	stat, err := r.stat.read()
+	if err != nil {
+		return Usage{}, err
+	}
+	var u Usage
+	if u.CPUTicks, err = parseStatTicks(stat); err != nil {
+		return Usage{}, err
+	}
+	status, err := r.status.read()
+	if err != nil {
+		return Usage{}, err
+	}
+	if u.RSSBytes, err = parseVmRSS(status); err != nil {
+		return Usage{}, err
+	}
+	return u, nil
+}
+
+// Close closes the files; a later Read opens them again.
+func (r *ProcReader) Close() error {
+	return errors.Join(r.stat.close(), r.status.close())
 }
 
 // Rate is the per-second increase of a counter; a counter that went
@@ -126,15 +177,21 @@ func parseStatTicks(b []byte) (uint64, error) {
 	if i < 0 {
 		return 0, fmt.Errorf("selfstat: malformed stat %q", b)
 	}
-	fields := bytes.Fields(b[i+1:])
 	// After ')': state(0) ppid(1) ... utime is field 14 of the full line,
 	// index 11 here; stime index 12.
+	var fa [16][]byte
+	fields := fa[:0]
+	for f := range bytes.FieldsSeq(b[i+1:]) {
+		if fields = append(fields, f); len(fields) == 13 {
+			break
+		}
+	}
 	if len(fields) < 13 {
 		return 0, fmt.Errorf("selfstat: stat has %d fields after the name, want at least 13", len(fields))
 	}
-	u, err1 := strconv.ParseUint(string(fields[11]), 10, 64)
-	s, err2 := strconv.ParseUint(string(fields[12]), 10, 64)
-	if err1 != nil || err2 != nil {
+	u, ok1 := atou(fields[11])
+	s, ok2 := atou(fields[12])
+	if !ok1 || !ok2 {
 		return 0, fmt.Errorf("selfstat: bad utime/stime %q %q", fields[11], fields[12])
 	}
 	return u + s, nil
@@ -142,20 +199,45 @@ func parseStatTicks(b []byte) (uint64, error) {
 
 // parseVmRSS returns VmRSS from /proc/PID/status in bytes.
 func parseVmRSS(b []byte) (uint64, error) {
-	for _, line := range bytes.Split(b, []byte("\n")) {
+	for line := range bytes.Lines(b) {
 		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
 		if !ok {
 			continue
 		}
-		f := bytes.Fields(rest)
-		if len(f) != 2 || string(f[1]) != "kB" {
-			return 0, fmt.Errorf("selfstat: malformed VmRSS line %q", line)
+		var fa [3][]byte
+		f := fa[:0]
+		for x := range bytes.FieldsSeq(rest) {
+			if f = append(f, x); len(f) == 3 {
+				break
+			}
 		}
-		kb, err := strconv.ParseUint(string(f[0]), 10, 64)
-		if err != nil {
-			return 0, fmt.Errorf("selfstat: malformed VmRSS line %q", line)
+		if len(f) != 2 || string(f[1]) != "kB" {
+			return 0, fmt.Errorf("selfstat: malformed VmRSS line %q", bytes.TrimSpace(line))
+		}
+		kb, ok := atou(f[0])
+		if !ok {
+			return 0, fmt.Errorf("selfstat: malformed VmRSS line %q", bytes.TrimSpace(line))
 		}
 		return kb * 1024, nil
 	}
 	return 0, fmt.Errorf("selfstat: no VmRSS in status")
+}
+
+// atou parses an unsigned decimal number.
+func atou(b []byte) (uint64, bool) {
+	if len(b) == 0 {
+		return 0, false
+	}
+	var n uint64
+	for _, c := range b {
+		if c < '0' || c > '9' {
+			return 0, false
+		}
+		d := uint64(c - '0')
+		if n > (^uint64(0)-d)/10 {
+			return 0, false
+		}
+		n = n*10 + d
+	}
+	return n, true
 }

@@ -1,9 +1,11 @@
 package selfstat
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strconv"
 	"testing"
 	"time"
 )
@@ -84,10 +86,11 @@ func TestMeter_Fixture(t *testing.T) {
 		}
 	}
 	var events uint64 = 1000
-	m := &Meter{proc: dir, src: Sources{
+	m := &Meter{proc: NewProcReader(dir), src: Sources{
 		DBSize: func() (int64, error) { return 4096, nil },
 		Hub:    func() (int, uint64) { return 3, events },
 	}}
+	defer m.Close()
 	t0 := time.Unix(1000, 0)
 	write("100", "10000")
 	f, err := m.Sample(t0)
@@ -97,7 +100,7 @@ func TestMeter_Fixture(t *testing.T) {
 	if f.CPUPercent != 0 || f.EventsPerSec != 0 || f.RSSBytes != 10000*1024 || f.DBBytes != 4096 || f.SSEClients != 3 {
 		t.Fatalf("first reading = %+v", f)
 	}
-	write("130", "12000") // 30 ticks = 0.3 s of CPU over 10 s = 3%
+	write("130", "12000") // rewritten in place: the Meter re-reads its open files; 30 ticks = 0.3 s of CPU over 10 s = 3%
 	events = 1500
 	f, err = m.Sample(t0.Add(10 * time.Second))
 	if err != nil {
@@ -110,6 +113,7 @@ func TestMeter_Fixture(t *testing.T) {
 
 func TestMeter_Live(t *testing.T) {
 	m := New(Sources{})
+	defer m.Close()
 	if _, err := m.Sample(time.Now()); err != nil {
 		t.Fatal(err)
 	}
@@ -119,5 +123,101 @@ func TestMeter_Live(t *testing.T) {
 	}
 	if f.RSSBytes < 1<<20 || f.Goroutines < 1 || f.CPUPercent > float64(100*runtime.NumCPU()) {
 		t.Fatalf("live footprint implausible: %+v", f)
+	}
+}
+
+// BenchmarkMeterSample is the cost of one footprint reading. For its system
+// calls: go test -c -o /tmp/selfstat.test ./selfstat && strace -f -c
+// /tmp/selfstat.test -test.run '^$' -test.bench MeterSample -test.benchtime 1000x
+func BenchmarkMeterSample(b *testing.B) {
+	m := New(Sources{})
+	now := time.Now()
+	b.ReportAllocs()
+	for b.Loop() {
+		now = now.Add(time.Second)
+		if _, err := m.Sample(now); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// TestProcReader reads this process through kept descriptors: values agree
+// with ReadProc, the descriptors stay the same between reads, Close releases
+// them and a Read after Close opens them again.
+func TestProcReader(t *testing.T) {
+	fds := func() int {
+		es, err := os.ReadDir("/proc/self/fd")
+		if err != nil {
+			t.Fatal(err)
+		}
+		return len(es)
+	}
+	before := fds()
+	r := NewProcReader("/proc/self")
+	for i := range 3 {
+		u, err := r.Read()
+		if err != nil {
+			t.Fatal(err)
+		}
+		v, err := ReadProc("/proc/self")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.RSSBytes < 1<<20 || v.CPUTicks < u.CPUTicks || v.RSSBytes/(1<<20) > u.RSSBytes/(1<<20)+64 {
+			t.Errorf("read %d: ProcReader %+v, ReadProc %+v", i, u, v)
+		}
+		if n := fds(); n != before+2 {
+			t.Errorf("read %d: %d descriptors open, want %d", i, n, before+2)
+		}
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if n := fds(); n != before {
+		t.Errorf("%d descriptors open after Close, want %d", n, before)
+	}
+	if _, err := r.Read(); err != nil {
+		t.Errorf("Read after Close: %v", err)
+	}
+	if err := r.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestReadProc_Errors(t *testing.T) {
+	dir := t.TempDir()
+	tests := []struct {
+		name  string
+		files map[string]string
+	}{
+		{"no stat", map[string]string{"status": "VmRSS: 1 kB\n"}},
+		{"no status", map[string]string{"stat": "1 (x) S 0 1 1 0 -1 0 0 0 0 0 1 1 0"}},
+		{"bad stat", map[string]string{"stat": "1 (x) S", "status": "VmRSS: 1 kB\n"}},
+	}
+	for i, tt := range tests {
+		for _, reader := range []bool{false, true} {
+			t.Run(fmt.Sprintf("%s reader=%v", tt.name, reader), func(t *testing.T) {
+				d := filepath.Join(dir, strconv.Itoa(i), strconv.FormatBool(reader))
+				if err := os.MkdirAll(d, 0o755); err != nil {
+					t.Fatal(err)
+				}
+				for n, c := range tt.files {
+					if err := os.WriteFile(filepath.Join(d, n), []byte(c), 0o644); err != nil {
+						t.Fatal(err)
+					}
+				}
+				var err error
+				if reader {
+					r := NewProcReader(d)
+					_, err = r.Read()
+					_ = r.Close()
+				} else {
+					_, err = ReadProc(d)
+				}
+				if err == nil {
+					t.Error("no error")
+				}
+			})
+		}
 	}
 }

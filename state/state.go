@@ -20,6 +20,7 @@ type Latest struct {
 	sys       system.Snapshot
 	haveSys   bool
 	samples   uint64
+	sysNext   chan struct{} // closed by the next SetSystem
 	self      selfstat.Footprint
 	haveSelf  bool
 	cfg       *config.Config
@@ -30,7 +31,7 @@ type Latest struct {
 
 // New returns a Latest that holds cfg as the configuration in force.
 func New(cfg *config.Config, now time.Time) *Latest {
-	return &Latest{cfg: cfg, startedAt: now}
+	return &Latest{cfg: cfg, startedAt: now, sysNext: make(chan struct{})}
 }
 
 // SetSystem records the newest host sample.
@@ -38,7 +39,19 @@ func (l *Latest) SetSystem(s system.Snapshot) {
 	l.mu.Lock()
 	l.sys, l.haveSys = s, true
 	l.samples++
+	close(l.sysNext)
+	l.sysNext = make(chan struct{})
 	l.mu.Unlock()
+}
+
+// NextSystem returns a channel that is closed when the next host sample is
+// recorded. The scheduler waits on it so it broadcasts a sample the moment it
+// exists, in the same wake-up as the sampler, rather than on a timer of its
+// own that would wake the process at another moment every second.
+func (l *Latest) NextSystem() <-chan struct{} {
+	l.mu.RLock()
+	defer l.mu.RUnlock()
+	return l.sysNext
 }
 
 // System returns the newest host sample and whether there is one yet.

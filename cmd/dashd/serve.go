@@ -194,9 +194,11 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 
 	d.runner = collectors.NewRunner(collectors.RunnerOptions{
 		MaxConcurrent: cfg.Collect.MaxConcurrentChecks,
-		Logger:        log.With("part", "checks"),
-		OnResult:      d.onResult,
-		OnEvent:       d.onCheckEvent,
+		// Host sampling ticks on whole seconds too: one wake-up for both.
+		Align:    time.Second,
+		Logger:   log.With("part", "checks"),
+		OnResult: d.onResult,
+		OnEvent:  d.onCheckEvent,
 	})
 
 	hostname, _ := os.Hostname()
@@ -210,8 +212,10 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 		Checks:   d.runner,
 		Store:    store,
 		Interval: cfg.Dashboard.BroadcastInterval.D(),
-		Version:  version,
-		Logger:   log.With("part", "scheduler"),
+		// Samples trigger broadcasts, so both happen in one wake-up.
+		SampleInterval: cfg.Collect.Interval.D(),
+		Version:        version,
+		Logger:         log.With("part", "scheduler"),
 	})
 	d.srv = server.New(server.Deps{
 		Logger:    log.With("part", "http"),
@@ -469,9 +473,9 @@ func (d *daemon) doReload() {
 		d.startSampler(cfg)
 		d.log.Info("host sampling restarted with the new collect settings", "interval", cfg.Collect.Interval)
 	}
-	if cfg.Dashboard.BroadcastInterval != old.Dashboard.BroadcastInterval {
+	if cfg.Dashboard.BroadcastInterval != old.Dashboard.BroadcastInterval || cfg.Collect.Interval != old.Collect.Interval {
 		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
-		d.sched.SetInterval(ctx, cfg.Dashboard.BroadcastInterval.D())
+		d.sched.SetInterval(ctx, cfg.Dashboard.BroadcastInterval.D(), cfg.Collect.Interval.D())
 		cancel()
 	}
 	d.latest.SetConfig(cfg)
@@ -515,6 +519,7 @@ func (d *daemon) shutdown() int {
 	d.collectCancel()
 	d.collectWG.Wait()
 	d.flushPending()
+	_ = d.meter.Close() // its kept-open /proc files; nothing to lose
 	d.event(model.EventStop, "dashd stopped")
 	d.storeCancel()
 	if err := <-d.storeDone; err != nil && !errors.Is(err, context.Canceled) {

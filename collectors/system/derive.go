@@ -63,15 +63,17 @@ func cpuPercent(prev, cur CPUTimes) (CPUPercent, bool) {
 	if sum <= 0 {
 		return CPUPercent{}, false
 	}
+	// Clamped: a mode that had the whole interval comes out as
+	// 100.00000000000001 after the division.
 	scale := 100 / sum
-	p.User *= scale
-	p.Nice *= scale
-	p.System *= scale
-	p.IOWait *= scale
-	p.IRQ *= scale
-	p.SoftIRQ *= scale
-	p.Steal *= scale
-	p.Idle *= scale
+	p.User = clampPct(p.User * scale)
+	p.Nice = clampPct(p.Nice * scale)
+	p.System = clampPct(p.System * scale)
+	p.IOWait = clampPct(p.IOWait * scale)
+	p.IRQ = clampPct(p.IRQ * scale)
+	p.SoftIRQ = clampPct(p.SoftIRQ * scale)
+	p.Steal = clampPct(p.Steal * scale)
+	p.Idle = clampPct(p.Idle * scale)
 	p.Busy = clampPct(100 - p.Idle - p.IOWait)
 	return p, true
 }

@@ -1,12 +1,15 @@
 // Package system samples the host dashd runs on: CPU, load, memory, swap,
 // filesystems, disks, network, process counts, file handles and the busiest
-// processes, through gopsutil v3.
+// processes, from /proc and /sys (gopsutil v3 for what is read once or on the
+// slow cadence).
 //
 // # Lifecycle
 //
-// New fills defaults; Run samples at once and then every Options.Interval from
-// the calling goroutine until its context ends, handing each Snapshot to a
-// callback. The host identity is read once (host.Info costs milliseconds).
+// New fills defaults; Run samples at once and then on every wall-clock
+// multiple of Options.Interval (every whole second at the default) from the
+// calling goroutine until its context ends, handing each Snapshot to a
+// callback. It keeps the per-tick /proc files open between ticks and closes
+// them when it returns. The host identity is read once (host.Info costs milliseconds).
 // The process list, the mount table and the list of whole disks are re-read
 // every Options.ProcessInterval; everything else every tick.
 //
@@ -24,12 +27,18 @@
 //
 // # Sources
 //
-// gopsutil v3 reads the host identity, memory (/proc/meminfo, swap included),
-// load, the mount table, filesystem usage and network counters. Three hot
-// files are parsed here instead, because the gopsutil calls cost several times
-// more per tick (see procfs.go): /proc/stat, /proc/diskstats and
-// /proc/PID/stat. Uptime comes from /proc/uptime and file handles from
-// /proc/sys/fs/file-nr. A statfs on a network filesystem that does not answer
+// The files read on every tick (/proc/stat, /proc/meminfo, /proc/loadavg,
+// /proc/uptime, /proc/sys/fs/file-nr, /proc/diskstats, /proc/net/dev) are
+// opened once and re-read in place with pread at offset 0 (procfile.go): a
+// tick costs about one system call per file, where os.Open plus a read costs
+// about seven, and no file is registered with the runtime's poller. They are
+// parsed here (procfs.go), to the values gopsutil gives for the same files;
+// gopsutil's load.Avg fallback to sysinfo(2) and its MemAvailable estimate
+// for kernels before 3.14 are kept. The process refresh reads each
+// /proc/PID/stat with a raw open, read and close. gopsutil reads the host
+// identity (once), the mount table (slow cadence), filesystem usage (one
+// statfs per mount) and the name, user and command line of top processes
+// (once per process). A statfs on a network filesystem that does not answer
 // within a second is abandoned and the mount skipped until it returns.
 //
 // # Series
@@ -84,6 +93,8 @@
 // # Testing against fixtures
 //
 // Options.Env points gopsutil (through the common.EnvKey context value) and this
-// package's own reads at another /proc, /sys and /etc; the tests use fixture
-// trees in testdata/ swapped between two ticks to check exact values.
+// package's own reads at another /proc, /sys and /etc (paths resolved once, in
+// New); the tests copy fixture trees from testdata/ and rewrite them in place
+// between two ticks (the kept descriptors see the new content, as with /proc)
+// to check exact values.
 package system

@@ -21,7 +21,8 @@ const (
 // Include lists, when non-empty, keep only what matches; exclude lists then drop
 // what matches.
 type Options struct {
-	// Interval between host samples (default 1s).
+	// Interval between host samples (default 1s). Ticks land on wall-clock
+	// multiples of it counted from the Unix epoch (see Sampler.Run).
 	Interval time.Duration
 	// ProcessInterval between top-process refreshes (default 5s). Listing
 	// processes costs far more than the rest of a tick, hence its own cadence.

@@ -14,7 +14,8 @@ import (
 
 // parseUptime reads the first field of /proc/uptime ("237.03 381.87").
 func parseUptime(b []byte) (float64, error) {
-	f := bytes.Fields(b)
+	var fa [4][]byte
+	f := fields(bytes.TrimSpace(b), fa[:0])
 	if len(f) < 1 {
 		return 0, fmt.Errorf("uptime: empty")
 	}
@@ -27,7 +28,8 @@ func parseUptime(b []byte) (float64, error) {
 
 // parseFileNr reads /proc/sys/fs/file-nr ("allocated unused max").
 func parseFileNr(b []byte) (FileDescriptors, error) {
-	f := bytes.Fields(b)
+	var fa [4][]byte
+	f := fields(bytes.TrimSpace(b), fa[:0])
 	if len(f) != 3 {
 		return FileDescriptors{}, fmt.Errorf("file-nr: want 3 fields, got %d", len(f))
 	}

@@ -1,6 +1,7 @@
 package system
 
 import (
+	"slices"
 	"strconv"
 
 	"github.com/dashd/dashd/model"
@@ -13,9 +14,13 @@ import (
 // Raw counters, CPU seconds and top processes are not flattened: they are for
 // the Prometheus exporter and the UI, not for history.
 func (s Snapshot) Points() []model.Point {
-	n := 20 + len(s.Cores) + 4*len(s.Filesystems) + 5*len(s.Disks) + 8*len(s.Interfaces)
+	n := 30 + len(s.Cores) + 4*len(s.Filesystems) + 5*len(s.Disks) + 8*len(s.Interfaces)
 	ps := make([]model.Point, 0, n)
 	add := func(series string, v float64) { ps = append(ps, model.Point{Series: series, Value: v}) }
+	names := s.names
+	if names == nil {
+		names = &seriesNames{} // a Snapshot built by hand: names built here
+	}
 
 	if c := s.CPU; c != nil {
 		add("cpu.total", c.Busy)
@@ -29,7 +34,7 @@ func (s Snapshot) Points() []model.Point {
 		add("cpu.idle", c.Idle)
 	}
 	for _, c := range s.Cores {
-		add(model.SeriesKey("cpu.core", "core", strconv.Itoa(c.Core)), c.Busy)
+		add(names.core(c.Core), c.Busy)
 	}
 	if s.ok(partLoad) {
 		add("load.1", s.Load.Load1)
@@ -47,30 +52,33 @@ func (s Snapshot) Points() []model.Point {
 		add("swap.used_pct", s.Swap.UsedPercent)
 	}
 	for _, f := range s.Filesystems {
-		add(model.SeriesKey("fs.total", "mount", f.Mount), float64(f.Total))
-		add(model.SeriesKey("fs.used", "mount", f.Mount), float64(f.Used))
-		add(model.SeriesKey("fs.avail", "mount", f.Mount), float64(f.Avail))
-		add(model.SeriesKey("fs.used_pct", "mount", f.Mount), f.UsedPercent)
+		k := names.fs(f.Mount)
+		add(k[0], float64(f.Total))
+		add(k[1], float64(f.Used))
+		add(k[2], float64(f.Avail))
+		add(k[3], f.UsedPercent)
 	}
 	for _, d := range s.Disks {
 		if r := d.Rate; r != nil {
-			add(model.SeriesKey("disk.read_bps", "device", d.Device), r.ReadBytesPerSec)
-			add(model.SeriesKey("disk.write_bps", "device", d.Device), r.WriteBytesPerSec)
-			add(model.SeriesKey("disk.read_iops", "device", d.Device), r.ReadsPerSec)
-			add(model.SeriesKey("disk.write_iops", "device", d.Device), r.WritesPerSec)
-			add(model.SeriesKey("disk.util_pct", "device", d.Device), r.UtilPercent)
+			k := names.disk(d.Device)
+			add(k[0], r.ReadBytesPerSec)
+			add(k[1], r.WriteBytesPerSec)
+			add(k[2], r.ReadsPerSec)
+			add(k[3], r.WritesPerSec)
+			add(k[4], r.UtilPercent)
 		}
 	}
 	for _, n := range s.Interfaces {
 		if r := n.Rate; r != nil {
-			add(model.SeriesKey("net.rx_bps", "iface", n.Name), r.RxBytesPerSec)
-			add(model.SeriesKey("net.tx_bps", "iface", n.Name), r.TxBytesPerSec)
-			add(model.SeriesKey("net.rx_pps", "iface", n.Name), r.RxPacketsPerSec)
-			add(model.SeriesKey("net.tx_pps", "iface", n.Name), r.TxPacketsPerSec)
-			add(model.SeriesKey("net.rx_errors_ps", "iface", n.Name), r.RxErrorsPerSec)
-			add(model.SeriesKey("net.tx_errors_ps", "iface", n.Name), r.TxErrorsPerSec)
-			add(model.SeriesKey("net.rx_dropped_ps", "iface", n.Name), r.RxDroppedPerSec)
-			add(model.SeriesKey("net.tx_dropped_ps", "iface", n.Name), r.TxDroppedPerSec)
+			k := names.net(n.Name)
+			add(k[0], r.RxBytesPerSec)
+			add(k[1], r.TxBytesPerSec)
+			add(k[2], r.RxPacketsPerSec)
+			add(k[3], r.TxPacketsPerSec)
+			add(k[4], r.RxErrorsPerSec)
+			add(k[5], r.TxErrorsPerSec)
+			add(k[6], r.RxDroppedPerSec)
+			add(k[7], r.TxDroppedPerSec)
 		}
 	}
 	if p := s.Processes; p.Total > 0 && s.ok(partProcesses) {
@@ -95,3 +103,119 @@ func (s Snapshot) Points() []model.Point {
 // ok reports whether a part was read on this tick. Snapshots built by hand
 // (or decoded from JSON) have no failures recorded and count as complete.
 func (s Snapshot) ok(p part) bool { return s.failed&(1<<p) == 0 }
+
+// seriesNames holds the series names of per-item series ("disk.read_bps
+// {device=sda}"), built once per item instead of on every tick.
+//
+// A seriesNames reachable from a Snapshot is never modified: Snapshots are
+// read by other goroutines while the Sampler goes on, so the Sampler replaces
+// its table with an extended copy (see with) when an item appears, which
+// happens rarely. Lookups that miss (Snapshots built by hand) build the name.
+type seriesNames struct {
+	cores []string // by core number; "" where unknown
+	fss   map[string]*[4]string
+	disks map[string]*[5]string
+	nets  map[string]*[8]string
+}
+
+func (n *seriesNames) core(c int) string {
+	if c >= 0 && c < len(n.cores) && n.cores[c] != "" {
+		return n.cores[c]
+	}
+	return model.SeriesKey("cpu.core", "core", strconv.Itoa(c))
+}
+
+func (n *seriesNames) fs(mount string) *[4]string {
+	if k := n.fss[mount]; k != nil {
+		return k
+	}
+	return itemSeries([...]string{"fs.total", "fs.used", "fs.avail", "fs.used_pct"}, "mount", mount)
+}
+
+func (n *seriesNames) disk(device string) *[5]string {
+	if k := n.disks[device]; k != nil {
+		return k
+	}
+	return itemSeries([...]string{"disk.read_bps", "disk.write_bps", "disk.read_iops", "disk.write_iops", "disk.util_pct"},
+		"device", device)
+}
+
+func (n *seriesNames) net(iface string) *[8]string {
+	if k := n.nets[iface]; k != nil {
+		return k
+	}
+	return itemSeries([...]string{"net.rx_bps", "net.tx_bps", "net.rx_pps", "net.tx_pps",
+		"net.rx_errors_ps", "net.tx_errors_ps", "net.rx_dropped_ps", "net.tx_dropped_ps"}, "iface", iface)
+}
+
+// itemSeries turns metric names, in the order Points writes them, into one
+// item's series names.
+func itemSeries[A interface {
+	~[4]string | ~[5]string | ~[8]string
+}](metrics A, label, value string) *A {
+	for i := range len(metrics) {
+		metrics[i] = model.SeriesKey(metrics[i], label, value)
+	}
+	return &metrics
+}
+
+// with returns n if it already names every item of snap, else a new table
+// holding the items of snap (so names of items gone for good are dropped at
+// the next change). n may be nil.
+func (n *seriesNames) with(snap *Snapshot) *seriesNames {
+	if n != nil && n.covers(snap) {
+		return n
+	}
+	m := &seriesNames{
+		fss:   make(map[string]*[4]string, len(snap.Filesystems)),
+		disks: make(map[string]*[5]string, len(snap.Disks)),
+		nets:  make(map[string]*[8]string, len(snap.Interfaces)),
+	}
+	if n == nil {
+		n = &seriesNames{}
+	}
+	for _, c := range snap.CPUSeconds {
+		if c.Core < 0 || c.Core > 1<<16 {
+			continue
+		}
+		if c.Core >= len(m.cores) {
+			m.cores = slices.Grow(m.cores, c.Core+1-len(m.cores))[:c.Core+1]
+		}
+		m.cores[c.Core] = n.core(c.Core)
+	}
+	for _, f := range snap.Filesystems {
+		m.fss[f.Mount] = n.fs(f.Mount)
+	}
+	for _, d := range snap.Disks {
+		m.disks[d.Device] = n.disk(d.Device)
+	}
+	for _, i := range snap.Interfaces {
+		m.nets[i.Name] = n.net(i.Name)
+	}
+	return m
+}
+
+// covers reports whether n names every item of snap.
+func (n *seriesNames) covers(snap *Snapshot) bool {
+	for _, c := range snap.CPUSeconds {
+		if c.Core < 0 || c.Core >= len(n.cores) || n.cores[c.Core] == "" {
+			return false
+		}
+	}
+	for _, f := range snap.Filesystems {
+		if n.fss[f.Mount] == nil {
+			return false
+		}
+	}
+	for _, d := range snap.Disks {
+		if n.disks[d.Device] == nil {
+			return false
+		}
+	}
+	for _, i := range snap.Interfaces {
+		if n.nets[i.Name] == nil {
+			return false
+		}
+	}
+	return true
+}

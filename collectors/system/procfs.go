@@ -1,8 +1,10 @@
 package system
 
-// Hot-path /proc parsers. gopsutil stays the reader for everything read once or
-// cheaply; these three files are read here instead because the gopsutil calls
-// cost several times more per tick (measured, see BenchmarkSample):
+// Hot-path /proc parsers. gopsutil stays the reader for what is read once
+// (host identity, top-process details) or on the slow cadence (the mount
+// table); every file read per tick or per process is parsed here, from a
+// buffer kept between reads (see procfile.go), because the gopsutil calls
+// cost several times more (measured, see BenchmarkSample):
 //
 //   - /proc/stat: cpu.Times plus load.Misc read it three times per tick
 //     (Misc also lists /proc), and the kernel regenerates its long intr line
@@ -13,57 +15,21 @@ package system
 //     per process and re-reads /proc/stat for the boot time each time; one
 //     read of stat gives CPU time, RSS and start time (which also tells a
 //     reused PID apart).
+//   - /proc/meminfo, /proc/loadavg, /proc/net/dev: gopsutil's ReadLines
+//     allocates a string per line on every tick; the parsers here give the
+//     same values (same fields, same arithmetic) without it.
 //
 // The parsers are pure and allocation-light; they work on a buffer the
 // Sampler reuses between reads.
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
-	"os"
+	"strconv"
+	"syscall"
 )
-
-// readInto reads a whole (small, generated) file into *buf, growing it as
-// needed, and returns the filled part: no allocation once the buffer has
-// grown to the file's size. The result is only valid until the next call with
-// the same buffer.
-//
-// oneShot is for files the kernel generates in a single read (single_open:
-// /proc/stat, /proc/PID/stat): there a short read is the end, as procps
-// assumes, which saves the read(2) that would return EOF. Record-by-record
-// files (/proc/diskstats, /proc/net/dev) can return short reads mid-file and
-// are read to EOF.
-func readInto(path string, buf *[]byte, oneShot bool) ([]byte, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	b := (*buf)[:0]
-	if cap(b) < 4096 {
-		b = make([]byte, 0, 4096)
-	}
-	for {
-		if len(b) == cap(b) {
-			b = append(b, 0)[:len(b)]
-		}
-		n, err := f.Read(b[len(b):cap(b)])
-		b = b[:len(b)+n]
-		if errors.Is(err, io.EOF) {
-			break
-		}
-		if err != nil {
-			return nil, err
-		}
-		if oneShot && len(b) < cap(b) {
-			break
-		}
-	}
-	*buf = b
-	return b, nil
-}
 
 // atou parses an unsigned decimal number.
 func atou(b []byte) (uint64, bool) {
@@ -83,6 +49,10 @@ func atou(b []byte) (uint64, bool) {
 	}
 	return n, true
 }
+
+// maxFields is the most columns a per-tick file has per line
+// (/proc/diskstats has 20 since Linux 5.5).
+const maxFields = 24
 
 // fields splits b on spaces and tabs into dst (reused), without allocating
 // when dst has room.
@@ -130,7 +100,8 @@ type statCounts struct {
 // from /proc/stat. Older kernels print fewer CPU columns; missing ones are 0.
 func parseStat(b []byte, ticksPerSec float64) (statCounts, error) {
 	var st statCounts
-	var fs [][]byte
+	var fa [maxFields][]byte // room for every column: fields does not allocate
+	fs := fa[:0]
 	var bad error
 	lines(b, func(l []byte) {
 		if bad != nil {
@@ -182,19 +153,26 @@ func parseStat(b []byte, ticksPerSec float64) (statCounts, error) {
 // the device's real sector size.
 const diskstatsSector = 512
 
-// parseDiskstats reads the devices for which keep is true from
+// parseDiskstats reads the devices for which keep reports true from
 // /proc/diskstats ("major minor name reads merged sectors ms writes merged
-// sectors ms in_flight io_ms weighted_ms ...").
-func parseDiskstats(b []byte, keep func(name string) bool) ([]Disk, error) {
+// sectors ms in_flight io_ms weighted_ms ..."). keep also returns the name as
+// a string, so a caller that knows the name already does not allocate it
+// again on every read.
+func parseDiskstats(b []byte, keep func(name []byte) (string, bool)) ([]Disk, error) {
 	var out []Disk
-	var fs [][]byte
+	var fa [maxFields][]byte // room for every column: fields does not allocate
+	fs := fa[:0]
 	var bad error
 	lines(b, func(l []byte) {
 		if bad != nil {
 			return
 		}
 		fs = fields(l, fs[:0])
-		if len(fs) < 14 || !keep(string(fs[2])) {
+		if len(fs) < 14 {
+			return
+		}
+		name, ok := keep(fs[2])
+		if !ok {
 			return
 		}
 		var v [5]uint64
@@ -207,7 +185,7 @@ func parseDiskstats(b []byte, keep func(name string) bool) ([]Disk, error) {
 			v[i] = n
 		}
 		out = append(out, Disk{
-			Device: string(fs[2]), Reads: v[0], ReadBytes: v[1] * diskstatsSector,
+			Device: name, Reads: v[0], ReadBytes: v[1] * diskstatsSector,
 			Writes: v[2], WrittenBytes: v[3] * diskstatsSector, IOTimeMs: v[4],
 		})
 	})
@@ -244,4 +222,200 @@ func parsePidStat(b []byte, fs [][]byte) (pidStat, [][]byte, error) {
 		return pidStat{}, fs, errors.New("bad number")
 	}
 	return pidStat{Comm: b[open+1 : end], CPUTicks: ut + st, StartTime: start, RSSPages: rss}, fs, nil
+}
+
+// meminfo is what the tick needs from /proc/meminfo, in bytes.
+type meminfo struct {
+	Total, Free, Available, Buffers, Cached, SwapTotal, SwapFree uint64
+	// HasAvailable is false on kernels before 3.14 (no MemAvailable line).
+	HasAvailable bool
+}
+
+// parseMeminfo reads /proc/meminfo ("MemTotal:       16384000 kB"). It
+// gives the values gopsutil's mem.VirtualMemory gives for the same fields:
+// every value times 1024, and Cached including SReclaimable (reclaimable
+// slab is cache as far as memory pressure goes).
+func parseMeminfo(b []byte) (meminfo, error) {
+	var m meminfo
+	var sreclaimable uint64
+	var bad error
+	var fa [4][]byte
+	lines(b, func(l []byte) {
+		if bad != nil {
+			return
+		}
+		key, rest, ok := bytes.Cut(l, []byte(":"))
+		if !ok || bytes.IndexByte(rest, ':') >= 0 {
+			return
+		}
+		var dst *uint64
+		switch string(key) {
+		case "MemTotal":
+			dst = &m.Total
+		case "MemFree":
+			dst = &m.Free
+		case "MemAvailable":
+			dst = &m.Available
+			m.HasAvailable = true
+		case "Buffers":
+			dst = &m.Buffers
+		case "Cached":
+			dst = &m.Cached
+		case "SReclaimable":
+			dst = &sreclaimable
+		case "SwapTotal":
+			dst = &m.SwapTotal
+		case "SwapFree":
+			dst = &m.SwapFree
+		default:
+			return
+		}
+		fs := fields(rest, fa[:0])
+		if len(fs) == 0 || len(fs) > 2 || (len(fs) == 2 && string(fs[1]) != "kB") {
+			bad = fmt.Errorf("meminfo: bad line %q", l)
+			return
+		}
+		n, ok := atou(fs[0])
+		if !ok {
+			bad = fmt.Errorf("meminfo: bad line %q", l)
+			return
+		}
+		*dst = n * 1024
+	})
+	if bad != nil {
+		return meminfo{}, bad
+	}
+	if m.Total == 0 {
+		return meminfo{}, errors.New("meminfo: no MemTotal")
+	}
+	m.Cached += sreclaimable
+	return m, nil
+}
+
+// parseLoadavg reads the three load averages from /proc/loadavg
+// ("0.50 0.75 1.00 2/345 6789").
+func parseLoadavg(b []byte) (Load, error) {
+	var fa [6][]byte
+	fs := fields(bytes.TrimSpace(b), fa[:0])
+	if len(fs) < 3 {
+		return Load{}, fmt.Errorf("loadavg: %d fields, want at least 3", len(fs))
+	}
+	var v [3]float64
+	for i := range v {
+		f, err := strconv.ParseFloat(string(fs[i]), 64)
+		if err != nil {
+			return Load{}, fmt.Errorf("loadavg: %w", err)
+		}
+		v[i] = f
+	}
+	return Load{Load1: v[0], Load5: v[1], Load15: v[2]}, nil
+}
+
+// parseNetDev reads the per-interface counters of /proc/net/dev (two header
+// lines, then "  name: rx_bytes rx_packets rx_errs rx_drop rx_fifo rx_frame
+// rx_compressed rx_multicast tx_bytes tx_packets tx_errs tx_drop tx_fifo ...")
+// into dst, which it returns extended. name turns an interface name into a
+// string (the caller interns them) and reports whether to keep it. The name
+// is what precedes the last ':' on the line, as gopsutil reads it.
+func parseNetDev(b []byte, dst []NetInterface, name func([]byte) (string, bool)) ([]NetInterface, error) {
+	var fa [maxFields][]byte // room for every column: fields does not allocate
+	fs := fa[:0]
+	var bad error
+	line := 0
+	lines(b, func(l []byte) {
+		line++
+		if bad != nil || line <= 2 {
+			return
+		}
+		i := bytes.LastIndexByte(l, ':')
+		if i < 0 {
+			return
+		}
+		raw := bytes.TrimSpace(l[:i])
+		if len(raw) == 0 {
+			return
+		}
+		fs = fields(l[i+1:], fs[:0])
+		if len(fs) < 13 {
+			bad = fmt.Errorf("net/dev: short line %q", l)
+			return
+		}
+		var v [13]uint64
+		for _, col := range [...]int{0, 1, 2, 3, 4, 8, 9, 10, 11, 12} {
+			n, ok := atou(fs[col])
+			if !ok {
+				bad = fmt.Errorf("net/dev: bad line %q", l)
+				return
+			}
+			v[col] = n
+		}
+		n, keep := name(raw)
+		if !keep {
+			return
+		}
+		dst = append(dst, NetInterface{
+			Name: n, RxBytes: v[0], RxPackets: v[1], RxErrors: v[2], RxDropped: v[3],
+			TxBytes: v[8], TxPackets: v[9], TxErrors: v[10], TxDropped: v[11],
+		})
+	})
+	return dst, bad
+}
+
+// dirent64 header layout (struct linux_dirent64): d_ino u64, d_off s64,
+// d_reclen u16, d_type u8, then the NUL-terminated name.
+const (
+	direntInoOff    = 0
+	direntReclenOff = 16
+	direntNameOff   = 19
+)
+
+// appendPIDs appends the numeric entries of a getdents64 buffer to pids.
+func appendPIDs(b []byte, pids []int32) []int32 {
+	for len(b) >= direntNameOff {
+		reclen := int(binary.NativeEndian.Uint16(b[direntReclenOff:]))
+		if reclen < direntNameOff || reclen > len(b) {
+			break
+		}
+		rec := b[:reclen]
+		b = b[reclen:]
+		if binary.NativeEndian.Uint64(rec[direntInoOff:]) == 0 {
+			continue // deleted entry
+		}
+		name := rec[direntNameOff:]
+		if i := bytes.IndexByte(name, 0); i >= 0 {
+			name = name[:i]
+		}
+		if v, ok := atou(name); ok && v > 0 && v <= 1<<31-1 {
+			pids = append(pids, int32(v))
+		}
+	}
+	return pids
+}
+
+// listPIDs appends the numeric entries of a /proc directory to pids, with a
+// raw open, getdents64 and close (buf is the reused dirent buffer): no
+// os.File and no string per entry.
+func listPIDs(root string, buf *[]byte, pids []int32) ([]int32, error) {
+	fd, err := openRead(root)
+	if err != nil {
+		return pids, fmt.Errorf("list processes: %w", err)
+	}
+	defer syscall.Close(fd)
+	if cap(*buf) < 8192 {
+		*buf = make([]byte, 8192)
+	}
+	b := (*buf)[:cap(*buf)]
+	for {
+		n, err := syscall.ReadDirent(fd, b)
+		if errors.Is(err, syscall.EINTR) {
+			continue
+		}
+		if err != nil {
+			return pids, fmt.Errorf("list processes: %w", err)
+		}
+		if n <= 0 {
+			return pids, nil
+		}
+		pids = appendPIDs(b[:n], pids)
+	}
 }

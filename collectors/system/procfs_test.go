@@ -1,10 +1,7 @@
 package system
 
 import (
-	"os"
-	"path/filepath"
 	"reflect"
-	"strings"
 	"testing"
 )
 
@@ -52,7 +49,10 @@ func TestParseDiskstats(t *testing.T) {
    7       0 loop0 1 1 1 1 1 1 1 1 1 1 1
  short line
 `
-	keep := func(n string) bool { return n == "sda" || n == "nvme0n1" || n == "missing" }
+	keep := func(n []byte) (string, bool) {
+		s := string(n)
+		return s, s == "sda" || s == "nvme0n1" || s == "missing"
+	}
 	got, err := parseDiskstats([]byte(in), keep)
 	if err != nil {
 		t.Fatal(err)
@@ -99,30 +99,6 @@ func TestParsePidStat(t *testing.T) {
 	}
 }
 
-func TestReadInto(t *testing.T) {
-	dir := t.TempDir()
-	big := strings.Repeat("0123456789abcdef", 1000) // 16000 bytes: grows the 4 KiB buffer
-	small := "hello\n"
-	for name, content := range map[string]string{"big": big, "small": small} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	var buf []byte
-	for _, oneShot := range []bool{false, true} {
-		for _, name := range []string{"big", "small", "big"} {
-			got, err := readInto(filepath.Join(dir, name), &buf, oneShot)
-			want := map[string]string{"big": big, "small": small}[name]
-			if err != nil || string(got) != want {
-				t.Errorf("oneShot=%v %s: %d bytes, %v", oneShot, name, len(got), err)
-			}
-		}
-	}
-	if _, err := readInto(filepath.Join(dir, "missing"), &buf, false); !os.IsNotExist(err) {
-		t.Errorf("missing file: %v", err)
-	}
-}
-
 func TestAtou(t *testing.T) {
 	tests := []struct {
 		in   string
@@ -147,5 +123,90 @@ func TestRemoteFS(t *testing.T) {
 		if got := remoteFS(fstype); got != want {
 			t.Errorf("remoteFS(%q) = %v", fstype, got)
 		}
+	}
+}
+
+func TestParseMeminfo(t *testing.T) {
+	full := "MemTotal:       1000 kB\nMemFree:         100 kB\nMemAvailable:    600 kB\nBuffers:          10 kB\n" +
+		"Cached:          200 kB\nSwapCached:        0 kB\nSwapTotal:       500 kB\nSwapFree:        400 kB\n" +
+		"SReclaimable:     50 kB\nHugePages_Total:       0\n"
+	tests := []struct {
+		name    string
+		in      string
+		want    meminfo
+		wantErr bool
+	}{
+		{"full", full, meminfo{Total: 1000 << 10, Free: 100 << 10, Available: 600 << 10, Buffers: 10 << 10,
+			Cached: 250 << 10, SwapTotal: 500 << 10, SwapFree: 400 << 10, HasAvailable: true}, false},
+		{"old kernel: no MemAvailable", "MemTotal: 1000 kB\nMemFree: 100 kB\nCached: 20 kB\n",
+			meminfo{Total: 1000 << 10, Free: 100 << 10, Cached: 20 << 10}, false},
+		{"no MemTotal", "MemFree: 100 kB\n", meminfo{}, true},
+		{"bad number", "MemTotal: 1x00 kB\n", meminfo{}, true},
+		{"bad unit", "MemTotal: 1000 MB\n", meminfo{}, true},
+		{"unknown keys ignored", "MemTotal: 1 kB\nWeird: x y z\nA:B: 1\n", meminfo{Total: 1 << 10}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseMeminfo([]byte(tt.in))
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("= %+v, %v; want %+v, err %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseLoadavg(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    Load
+		wantErr bool
+	}{
+		{"normal", "0.50 0.75 1.00 2/345 6789\n", Load{0.5, 0.75, 1}, false},
+		{"three fields", "1 2 3", Load{1, 2, 3}, false},
+		{"short", "0.5 0.7\n", Load{}, true},
+		{"garbage", "x 1 2 3/4 5", Load{}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseLoadavg([]byte(tt.in))
+			if (err != nil) != tt.wantErr || got != tt.want {
+				t.Errorf("= %+v, %v; want %+v, err %v", got, err, tt.want, tt.wantErr)
+			}
+		})
+	}
+}
+
+func TestParseNetDev(t *testing.T) {
+	head := "Inter-|   Receive |  Transmit\n face |bytes packets errs drop fifo frame compressed multicast|bytes packets errs drop fifo colls carrier compressed\n"
+	keepAll := func(b []byte) (string, bool) { return string(b), string(b) != "lo" }
+	tests := []struct {
+		name    string
+		in      string
+		want    []NetInterface
+		wantErr bool
+	}{
+		{"two interfaces, lo filtered", head +
+			"    lo: 5 5 0 0 0 0 0 0 5 5 0 0 0 0 0 0\n" +
+			"  eth0: 1000 10 1 2 0 0 0 0 500 4 3 4 0 0 0 0\n" +
+			"veth:x: 7 1 0 0 0 0 0 0 8 2 0 0 0 0 0 0\n",
+			[]NetInterface{
+				{Name: "eth0", RxBytes: 1000, RxPackets: 10, RxErrors: 1, RxDropped: 2, TxBytes: 500, TxPackets: 4, TxErrors: 3, TxDropped: 4},
+				{Name: "veth:x", RxBytes: 7, RxPackets: 1, TxBytes: 8, TxPackets: 2},
+			}, false},
+		{"headers only", head, nil, false},
+		{"short line", head + "  eth0:\n", nil, true},
+		{"bad number even on a filtered interface", head + "  lo: 5 5 0 0 x 0 0 0 5 5 0 0 0 0 0 0\n", nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseNetDev([]byte(tt.in), nil, keepAll)
+			if (err != nil) != tt.wantErr {
+				t.Fatalf("err = %v, want error %v", err, tt.wantErr)
+			}
+			if err == nil && !reflect.DeepEqual(got, tt.want) {
+				t.Errorf("= %+v\nwant %+v", got, tt.want)
+			}
+		})
 	}
 }

@@ -1,7 +1,8 @@
 package system
 
-// The I/O side: one reader per part, each a thin layer over gopsutil (or one
-// small file) that hands counters to the pure functions in derive.go.
+// The I/O side: one reader per part, each a thin layer over one /proc file
+// kept open between ticks (or gopsutil, for what is read once or on the slow
+// cadence) that hands counters to the pure functions in derive.go.
 
 import (
 	"context"
@@ -11,14 +12,13 @@ import (
 	"runtime"
 	"slices"
 	"strings"
+	"syscall"
 	"time"
 
 	"github.com/shirou/gopsutil/v3/cpu"
 	"github.com/shirou/gopsutil/v3/disk"
 	"github.com/shirou/gopsutil/v3/host"
-	"github.com/shirou/gopsutil/v3/load"
 	"github.com/shirou/gopsutil/v3/mem"
-	"github.com/shirou/gopsutil/v3/net"
 )
 
 // readHost reads the identity once (host.Info costs milliseconds: never per
@@ -67,7 +67,7 @@ func (s *Sampler) readHost(ctx context.Context) *Host {
 // cpu.Times): per-core times, the machine total summed from them, and the
 // run-queue counts.
 func (s *Sampler) readStat(_ context.Context, snap *Snapshot, _ tick) error {
-	b, err := readInto(s.hostPath("HOST_PROC", "/proc", "stat"), &s.buf, true)
+	b, err := s.files.stat.read()
 	if err != nil {
 		return err
 	}
@@ -106,14 +106,24 @@ func (s *Sampler) readStat(_ context.Context, snap *Snapshot, _ tick) error {
 }
 
 // readMemory takes memory and swap both from /proc/meminfo: mem.SwapMemory
-// would add a sysinfo call and a read of the much larger /proc/vmstat.
+// would add a sysinfo call and a read of the much larger /proc/vmstat. On a
+// kernel without MemAvailable (before 3.14) it leaves the estimate to
+// gopsutil, which reads /proc/zoneinfo for it.
 func (s *Sampler) readMemory(ctx context.Context, snap *Snapshot, _ tick) error {
-	v, err := mem.VirtualMemoryWithContext(ctx)
+	b, err := s.files.meminfo.read()
 	if err != nil {
 		return err
 	}
-	if v.Total == 0 {
-		return errors.New("no MemTotal in /proc/meminfo")
+	v, err := parseMeminfo(b)
+	if err != nil {
+		return err
+	}
+	if !v.HasAvailable {
+		vm, err := mem.VirtualMemoryWithContext(ctx)
+		if err != nil {
+			return fmt.Errorf("meminfo without MemAvailable: %w", err)
+		}
+		v.Available = vm.Available
 	}
 	used := uint64(0)
 	if v.Available < v.Total {
@@ -132,19 +142,35 @@ func (s *Sampler) readMemory(ctx context.Context, snap *Snapshot, _ tick) error 
 	return nil
 }
 
-func (s *Sampler) readLoad(ctx context.Context, snap *Snapshot, _ tick) error {
-	a, err := load.AvgWithContext(ctx)
-	if err != nil {
-		return err
+// readLoad reads /proc/loadavg; where it cannot be read or parsed (a
+// container or unit that hides it) it asks sysinfo(2), as gopsutil's
+// load.Avg does.
+func (s *Sampler) readLoad(_ context.Context, snap *Snapshot, _ tick) error {
+	b, err := s.files.loadavg.read()
+	if err == nil {
+		var l Load
+		if l, err = parseLoadavg(b); err == nil {
+			snap.Load = l
+			return nil
+		}
 	}
-	snap.Load = Load{Load1: a.Load1, Load5: a.Load5, Load15: a.Load15}
+	var info syscall.Sysinfo_t
+	if serr := syscall.Sysinfo(&info); serr != nil {
+		return fmt.Errorf("%w; sysinfo: %w", err, serr)
+	}
+	const shift = 1 << 16 // SI_LOAD_SHIFT
+	snap.Load = Load{
+		Load1:  float64(info.Loads[0]) / shift,
+		Load5:  float64(info.Loads[1]) / shift,
+		Load15: float64(info.Loads[2]) / shift,
+	}
 	return nil
 }
 
 // readUptime reads /proc/uptime itself: gopsutil's host.Uptime asks sysinfo(2),
 // which no fixture can answer, and truncates to whole seconds.
 func (s *Sampler) readUptime(_ context.Context, snap *Snapshot, _ tick) error {
-	b, err := readInto(s.hostPath("HOST_PROC", "/proc", "uptime"), &s.buf, true)
+	b, err := s.files.uptime.read()
 	if err != nil {
 		return err
 	}
@@ -157,7 +183,7 @@ func (s *Sampler) readUptime(_ context.Context, snap *Snapshot, _ tick) error {
 }
 
 func (s *Sampler) readFileNr(_ context.Context, snap *Snapshot, _ tick) error {
-	b, err := readInto(s.hostPath("HOST_PROC", "/proc", "sys", "fs", "file-nr"), &s.buf, true)
+	b, err := s.files.fileNr.read()
 	if err != nil {
 		return err
 	}
@@ -212,18 +238,21 @@ func (s *Sampler) readDisks(_ context.Context, snap *Snapshot, tk tick) error {
 		if err != nil {
 			return fmt.Errorf("list block devices: %w", err)
 		}
-		s.wholeDisks = make(map[string]bool, len(entries))
+		s.wholeDisks = make(map[string]string, len(entries))
 		for _, e := range entries {
 			if s.diskF.keep(e.Name()) {
-				s.wholeDisks[e.Name()] = true
+				s.wholeDisks[e.Name()] = e.Name()
 			}
 		}
 	}
-	b, err := readInto(s.hostPath("HOST_PROC", "/proc", "diskstats"), &s.buf, false)
+	b, err := s.files.diskstats.read()
 	if err != nil {
 		return err
 	}
-	disks, err := parseDiskstats(b, func(name string) bool { return s.wholeDisks[name] })
+	disks, err := parseDiskstats(b, func(name []byte) (string, bool) {
+		n, ok := s.wholeDisks[string(name)]
+		return n, ok
+	})
 	if err != nil {
 		return err
 	}
@@ -244,31 +273,49 @@ func (s *Sampler) readDisks(_ context.Context, snap *Snapshot, tk tick) error {
 	return nil
 }
 
-func (s *Sampler) readNetwork(ctx context.Context, snap *Snapshot, tk tick) error {
-	io, err := net.IOCountersWithContext(ctx, true)
+// readNetwork reads /proc/net/dev and keeps the interfaces that pass the
+// filter.
+func (s *Sampler) readNetwork(_ context.Context, snap *Snapshot, tk tick) error {
+	b, err := s.files.netDev.read()
 	if err != nil {
 		return err
 	}
-	nets := make([]NetInterface, 0, len(io))
-	for _, c := range io {
-		if !s.netF.keep(c.Name) {
-			continue
-		}
-		n := NetInterface{
-			Name: c.Name, RxBytes: c.BytesRecv, TxBytes: c.BytesSent,
-			RxPackets: c.PacketsRecv, TxPackets: c.PacketsSent,
-			RxErrors: c.Errin, TxErrors: c.Errout, RxDropped: c.Dropin, TxDropped: c.Dropout,
-		}
-		if p, ok := s.prevNets[n.Name]; ok {
-			n.Rate = netRate(p, n, tk.dt)
-		}
-		nets = append(nets, n)
+	if s.ifNames == nil || (tk.slow && len(s.ifNames) > 4*len(s.prevNets)+64) {
+		// Container hosts create and drop veth interfaces all day: forget
+		// the names now and then rather than keep every one ever seen.
+		s.ifNames = map[string]ifName{}
+	}
+	nets, err := parseNetDev(b, make([]NetInterface, 0, len(s.prevNets)), s.ifName)
+	if err != nil {
+		return err
 	}
 	slices.SortFunc(nets, func(a, b NetInterface) int { return strings.Compare(a.Name, b.Name) })
+	for i := range nets {
+		if p, ok := s.prevNets[nets[i].Name]; ok {
+			nets[i].Rate = netRate(p, nets[i], tk.dt)
+		}
+	}
 	clear(s.prevNets)
 	for _, n := range nets {
 		s.prevNets[n.Name] = n
 	}
 	snap.Interfaces = nets
 	return nil
+}
+
+// ifName is an interface name seen before and whether the filter keeps it.
+type ifName struct {
+	name string
+	keep bool
+}
+
+// ifName interns an interface name and applies the filter once per name.
+func (s *Sampler) ifName(b []byte) (string, bool) {
+	if n, ok := s.ifNames[string(b)]; ok {
+		return n.name, n.keep
+	}
+	n := ifName{name: string(b)}
+	n.keep = s.netF.keep(n.name)
+	s.ifNames[n.name] = n
+	return n.name, n.keep
 }

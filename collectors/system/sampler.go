@@ -48,7 +48,7 @@ type Sampler struct {
 	// Slow cadence (every ProcessInterval): the mount table, the list of
 	// whole disks and the process list change rarely and cost more to read.
 	mounts     []mount
-	wholeDisks map[string]bool
+	wholeDisks map[string]string // name -> the same name, so reads reuse the string
 	listedAt   time.Time
 
 	procs     map[int32]*procEntry // kept between process refreshes
@@ -58,8 +58,14 @@ type Sampler struct {
 	top       *TopProcesses
 	memTotal  uint64 // from the latest tick, for process memory percentages
 
-	buf []byte   // read buffer reused by the procfs readers
-	fs  [][]byte // field buffer reused by the procfs parsers
+	files   tickFiles // per-tick /proc files, kept open (see procfile.go)
+	buf     []byte    // read buffer for /proc/PID/stat
+	dirBuf  []byte    // getdents64 buffer for listing /proc
+	pathBuf []byte    // /proc/PID/stat path being built
+	pids    []int32   // PID list reused between refreshes
+	fs      [][]byte  // field buffer reused by the procfs parsers
+	ifNames map[string]ifName
+	names   *seriesNames // series names of the items seen so far (see points.go)
 
 	lastErr map[part]string // last error text per part, so a failure logs once
 }
@@ -87,14 +93,51 @@ func New(opts Options) *Sampler {
 			s.env[common.EnvKeyType(k)] = v
 		}
 	}
+	proc := func(whole bool, elem ...string) *procFile {
+		return newProcFile(s.hostPath("HOST_PROC", "/proc", elem...), whole)
+	}
+	s.files = tickFiles{
+		stat:      proc(true, "stat"),
+		meminfo:   proc(true, "meminfo"),
+		loadavg:   proc(true, "loadavg"),
+		uptime:    proc(true, "uptime"),
+		fileNr:    proc(true, "sys", "fs", "file-nr"),
+		diskstats: proc(false, "diskstats"),
+		netDev:    proc(false, "net", "dev"),
+	}
 	return s
 }
 
-// Run samples at once, then every Interval, calling out with each Snapshot from
-// Run's own goroutine (a slow out delays the next tick; ticks are dropped, not
-// queued). It returns nil when ctx is cancelled. A part that fails (say
-// /proc/diskstats is unreadable) is logged once and listed in Snapshot.Errors;
-// the tick goes on with the other parts.
+// tickFiles are the /proc files read on every tick. Their paths are resolved
+// once, in New; they are opened on first use and closed when Run returns.
+type tickFiles struct {
+	stat, meminfo, loadavg, uptime, fileNr, diskstats, netDev *procFile
+}
+
+// close closes every file that is open.
+func (t *tickFiles) close() error {
+	var errs []error
+	for _, f := range [...]*procFile{t.stat, t.meminfo, t.loadavg, t.uptime, t.fileNr, t.diskstats, t.netDev} {
+		errs = append(errs, f.close())
+	}
+	return errors.Join(errs...)
+}
+
+// Run samples at once, then on every wall-clock multiple of Interval counted
+// from the Unix epoch (with the 1 s default: on every whole second), calling
+// out with each Snapshot from Run's own goroutine. It returns nil when ctx is
+// cancelled, after closing the /proc files it keeps open between ticks.
+//
+// Aligning ticks to the clock lets other components aligned the same way
+// (the check runner) wake at the same moments, so the process has one busy
+// period per interval instead of several. The timer is re-armed after each
+// tick for the next multiple after the time then, so a slow out delays the
+// next tick and ticks are dropped, not queued; each multiple is served at
+// most once. A clock step neither makes it spin nor stall: the wait is never
+// longer than two intervals and never zero. Options.Now is the clock used.
+//
+// A part that fails (say /proc/diskstats is unreadable) is logged once and
+// listed in Snapshot.Errors; the tick goes on with the other parts.
 func (s *Sampler) Run(ctx context.Context, out func(Snapshot)) error {
 	if out == nil {
 		return errors.New("system: Run: nil callback")
@@ -103,20 +146,55 @@ func (s *Sampler) Run(ctx context.Context, out func(Snapshot)) error {
 		return errors.New("system: Run: already running")
 	}
 	defer s.running.Store(false)
-	t := time.NewTicker(s.opts.Interval)
-	defer t.Stop()
+	defer func() {
+		if err := s.files.close(); err != nil {
+			s.log.Warn("system close /proc files", "err", err)
+		}
+	}()
+	var t *time.Timer
+	defer func() {
+		if t != nil {
+			t.Stop()
+		}
+	}()
+	var served time.Time // the multiple the current tick was scheduled for
 	for {
 		snap := s.sample(ctx)
 		if ctx.Err() != nil {
 			return nil
 		}
 		out(snap)
+		now := s.opts.Now()
+		next := nextTick(now, s.opts.Interval)
+		if next.Equal(served) {
+			// Woken a hair before the multiple it was armed for (the wall
+			// clock moved against the monotonic timer): do not serve it twice.
+			next = next.Add(s.opts.Interval)
+		}
+		served = next
+		if t == nil {
+			t = time.NewTimer(next.Sub(now))
+		} else {
+			t.Reset(next.Sub(now))
+		}
 		select {
 		case <-ctx.Done():
 			return nil
 		case <-t.C:
 		}
 	}
+}
+
+// nextTick returns the first multiple of d after now, counted from the Unix
+// epoch (time.Truncate counts from year 1, which differs for intervals that
+// do not divide a day).
+func nextTick(now time.Time, d time.Duration) time.Time {
+	ns := now.UnixNano()
+	r := ns % int64(d)
+	if r < 0 {
+		r += int64(d)
+	}
+	return time.Unix(0, ns-r+int64(d))
 }
 
 // gctx returns the context passed to gopsutil: ctx carrying the env override.
@@ -187,6 +265,8 @@ func (s *Sampler) sample(ctx context.Context) Snapshot {
 	}
 	snap.Processes.Total = s.procTotal
 	snap.Top = s.top
+	s.names = s.names.with(&snap)
+	snap.names = s.names
 	s.prevTime = now
 	snap.Duration = time.Since(start)
 	return snap

@@ -3,6 +3,7 @@ package system
 import (
 	"context"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"math"
 	"os"
@@ -18,42 +19,57 @@ import (
 	"go.uber.org/goleak"
 )
 
-// fixtureHost is a fixture tree (testdata/tick1, testdata/tick2) behind a
-// symlink the test repoints between ticks, so the real gopsutil code reads two
-// consecutive states of a made-up machine.
+// fixtureHost is a copy of a fixture tree (testdata/tick1, testdata/tick2)
+// that the test rewrites in place between ticks, so the real code reads two
+// consecutive states of a made-up machine. In place, because the Sampler
+// keeps its per-tick files open and re-reads them, as it does /proc.
 type fixtureHost struct {
 	t    *testing.T
-	link string
+	root string
 }
 
 func newFixtureHost(t *testing.T, tick string) *fixtureHost {
 	t.Helper()
-	f := &fixtureHost{t: t, link: filepath.Join(t.TempDir(), "root")}
+	f := &fixtureHost{t: t, root: t.TempDir()}
 	f.use(tick)
 	return f
 }
 
-// use points the host at testdata/<tick>.
+// use rewrites the host's files with those of testdata/<tick>.
 func (f *fixtureHost) use(tick string) {
 	f.t.Helper()
-	target, err := filepath.Abs(filepath.Join("testdata", tick))
+	src := filepath.Join("testdata", tick)
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, err := filepath.Rel(src, p)
+		if err != nil {
+			return err
+		}
+		dst := filepath.Join(f.root, rel)
+		if d.IsDir() {
+			return os.MkdirAll(dst, 0o755)
+		}
+		b, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(dst, b, 0o644) // truncates: same inode, new content
+	})
 	if err != nil {
-		f.t.Fatal(err)
-	}
-	_ = os.Remove(f.link)
-	if err := os.Symlink(target, f.link); err != nil {
 		f.t.Fatal(err)
 	}
 }
 
 func (f *fixtureHost) env() map[string]string {
 	return map[string]string{
-		"HOST_PROC": filepath.Join(f.link, "proc"),
-		"HOST_SYS":  filepath.Join(f.link, "sys"),
-		"HOST_ETC":  filepath.Join(f.link, "etc"),
-		"HOST_DEV":  filepath.Join(f.link, "dev"),
-		"HOST_RUN":  filepath.Join(f.link, "run"),
-		"HOST_VAR":  filepath.Join(f.link, "var"),
+		"HOST_PROC": filepath.Join(f.root, "proc"),
+		"HOST_SYS":  filepath.Join(f.root, "sys"),
+		"HOST_ETC":  filepath.Join(f.root, "etc"),
+		"HOST_DEV":  filepath.Join(f.root, "dev"),
+		"HOST_RUN":  filepath.Join(f.root, "run"),
+		"HOST_VAR":  filepath.Join(f.root, "var"),
 	}
 }
 
@@ -77,7 +93,10 @@ var fixtureUsage = map[string]disk.UsageStat{
 	"/mnt/nfs":     {Total: 2 << 40, Used: 3 << 39, Free: 1 << 39, UsedPercent: 75},
 }
 
+// newFixtureSampler returns a Sampler reading f; the files it keeps open are
+// closed when the test ends (tests that call sample rather than Run).
 func newFixtureSampler(f *fixtureHost, opts Options) *Sampler {
+	f.t.Helper()
 	opts.Env = f.env()
 	opts.Logger = slog.New(slog.DiscardHandler)
 	if opts.Now == nil {
@@ -91,6 +110,11 @@ func newFixtureSampler(f *fixtureHost, opts Options) *Sampler {
 		}
 		return &u, nil
 	}
+	f.t.Cleanup(func() {
+		if err := s.files.close(); err != nil {
+			f.t.Error(err)
+		}
+	})
 	return s
 }
 
@@ -358,7 +382,7 @@ func TestSampler_PartFailure(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	f := &fixtureHost{t: t, link: root}
+	f := &fixtureHost{t: t, root: root}
 	s := newFixtureSampler(f, Options{TopN: -1})
 	snap := s.sample(context.Background())
 	if len(snap.Errors) != 3 {
@@ -383,9 +407,11 @@ func TestSampler_PartFailure(t *testing.T) {
 	}
 }
 
-// TestSampler_PanicInPart feeds gopsutil a /proc/net/dev line it indexes out
-// of range: the network part fails with the panic text, the tick survives.
-func TestSampler_PanicInPart(t *testing.T) {
+// TestSampler_BadPart feeds the parts bad input: a /proc/net/dev line
+// without counters fails the network part with an error, a panic inside a
+// part (here a statfs) fails that part with the panic text; either way the
+// tick survives.
+func TestSampler_BadPart(t *testing.T) {
 	root := t.TempDir()
 	src, _ := filepath.Abs("testdata/tick1")
 	if err := os.CopyFS(root, os.DirFS(src)); err != nil {
@@ -395,12 +421,23 @@ func TestSampler_PanicInPart(t *testing.T) {
 	if err := os.WriteFile(filepath.Join(root, "proc/net/dev"), []byte(bad), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s := newFixtureSampler(&fixtureHost{t: t, link: root}, Options{TopN: -1})
-	snap := s.sample(context.Background())
-	if len(snap.Errors) != 1 || !strings.HasPrefix(snap.Errors[0], "network: panic:") {
-		t.Errorf("errors = %q", snap.Errors)
+	s := newFixtureSampler(&fixtureHost{t: t, root: root}, Options{TopN: -1})
+	s.usage = func(context.Context, string) (*disk.UsageStat, error) {
+		var m map[string]int
+		m["boom"]++ // nil map: panics
+		return nil, nil
 	}
-	if snap.Memory.Total == 0 || len(snap.Filesystems) == 0 {
+	snap := s.sample(context.Background())
+	want := []string{"filesystems: panic:", "network: net/dev: short line"}
+	if len(snap.Errors) != len(want) {
+		t.Fatalf("errors = %q, want prefixes %q", snap.Errors, want)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(snap.Errors[i], w) {
+			t.Errorf("error %d = %q, want prefix %q", i, snap.Errors[i], w)
+		}
+	}
+	if snap.Memory.Total == 0 || snap.Load.Load1 == 0 {
 		t.Error("other parts lost")
 	}
 }

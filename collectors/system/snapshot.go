@@ -41,7 +41,8 @@ type Snapshot struct {
 	// nil until the first refresh.
 	Top *TopProcesses `json:"top,omitempty"`
 
-	failed uint32 // bit per part that failed on this tick, for Points
+	failed uint32       // bit per part that failed on this tick, for Points
+	names  *seriesNames // series names for Points; read-only, shared between ticks
 }
 
 // part names one reader of a tick; its bit in Snapshot.failed is 1<<part.

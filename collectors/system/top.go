@@ -30,7 +30,7 @@ type procEntry struct {
 
 // refreshProcs runs on the slow cadence: it counts processes and, unless TopN
 // is off, reads each one's /proc/PID/stat (one small read: CPU ticks, RSS,
-// start time) and ranks them. Name, user and command line are looked up only
+// start time, with a raw open, read and close) and ranks them. Name, user and command line are looked up only
 // for processes that make a top list, once per process, through gopsutil.
 func (s *Sampler) refreshProcs(ctx context.Context, now time.Time) error {
 	var interval time.Duration
@@ -39,7 +39,8 @@ func (s *Sampler) refreshProcs(ctx context.Context, now time.Time) error {
 	}
 	s.lastTop = now
 	root := s.hostPath("HOST_PROC", "/proc")
-	pids, err := listPIDs(root)
+	pids, err := listPIDs(root, &s.dirBuf, s.pids[:0])
+	s.pids = pids
 	if err != nil {
 		return err
 	}
@@ -50,12 +51,12 @@ func (s *Sampler) refreshProcs(ctx context.Context, now time.Time) error {
 	s.topGen++
 	gen := s.topGen
 	page := uint64(os.Getpagesize())
-	path := make([]byte, 0, len(root)+24)
+	path := s.pathBuf
 	samples := make([]procSample, 0, len(pids))
 	for _, pid := range pids {
 		path = strconv.AppendInt(append(append(path[:0], root...), '/'), int64(pid), 10)
 		path = append(path, "/stat"...)
-		b, err := readInto(string(path), &s.buf, true)
+		b, err := readOnce(path, &s.buf)
 		if err != nil {
 			continue // exited between listing and reading
 		}
@@ -79,6 +80,7 @@ func (s *Sampler) refreshProcs(ctx context.Context, now time.Time) error {
 		e.ticks, e.seen, e.gen = st.CPUTicks, now, gen
 		samples = append(samples, ps)
 	}
+	s.pathBuf = path
 	for pid, e := range s.procs {
 		if e.gen != gen {
 			delete(s.procs, pid)
@@ -122,24 +124,4 @@ func (s *Sampler) fillDetails(ctx context.Context, list []Process) {
 		}
 		list[i].Name, list[i].User, list[i].Cmdline = e.name, e.user, e.cmdline
 	}
-}
-
-// listPIDs returns the numeric entries of a /proc directory.
-func listPIDs(root string) ([]int32, error) {
-	f, err := os.Open(root)
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	names, err := f.Readdirnames(-1)
-	if err != nil {
-		return nil, err
-	}
-	pids := make([]int32, 0, len(names))
-	for _, n := range names {
-		if v, ok := atou([]byte(n)); ok && v > 0 && v <= 1<<31-1 {
-			pids = append(pids, int32(v))
-		}
-	}
-	return pids, nil
 }
