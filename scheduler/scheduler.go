@@ -391,14 +391,34 @@ func dashboardFragments(v ui.DashboardView) []fragment {
 	return f
 }
 
-// sameModel reports whether two fragment models render the same. Sparkline
-// values hold NaN for gaps, which DeepEqual never finds equal.
+// sameModel reports whether two fragment models render the same. The
+// common kinds compare directly (reflect is the fallback); sparkline values
+// hold NaN for gaps, which == and DeepEqual never find equal.
 func sameModel(a, b any) bool {
-	if x, ok := a.(ui.SparkView); ok {
+	switch x := a.(type) {
+	case ui.CheckRow:
+		y, ok := b.(ui.CheckRow)
+		return ok && x == y
+	case ui.SparkView:
 		y, ok := b.(ui.SparkView)
 		return ok && x.ID == y.ID && x.Label == y.Label &&
 			sameFloat(x.Min, y.Min) && sameFloat(x.Max, y.Max) &&
 			slices.EqualFunc(x.Values, y.Values, sameFloat)
+	case ui.HostView:
+		y, ok := b.(ui.HostView)
+		return ok && x == y
+	case ui.OverallStatus:
+		y, ok := b.(ui.OverallStatus)
+		return ok && x == y
+	case ui.TopView:
+		y, ok := b.(ui.TopView)
+		return ok && slices.Equal(x.ByCPU, y.ByCPU) && slices.Equal(x.ByMemory, y.ByMemory)
+	case []ui.EventRow:
+		y, ok := b.([]ui.EventRow)
+		return ok && slices.Equal(x, y)
+	case []string:
+		y, ok := b.([]string)
+		return ok && slices.Equal(x, y)
 	}
 	return reflect.DeepEqual(a, b)
 }

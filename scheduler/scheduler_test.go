@@ -486,6 +486,11 @@ func TestSameModel(t *testing.T) {
 		{"events, one more", []ui.EventRow{{ID: 1}}, []ui.EventRow{{ID: 2}, {ID: 1}}, false},
 		{"banner gone", []string{"config.yaml:3:1: bad"}, []string(nil), false},
 		{"different kinds", row, spark(1), false},
+		{"top, same", ui.TopView{ByCPU: []ui.ProcRow{{PID: 1, CPU: "3%"}}}, ui.TopView{ByCPU: []ui.ProcRow{{PID: 1, CPU: "3%"}}}, true},
+		{"top, new ranking", ui.TopView{ByCPU: []ui.ProcRow{{PID: 1}}}, ui.TopView{ByCPU: []ui.ProcRow{{PID: 2}}}, false},
+		{"host uptime moved", ui.HostView{Hostname: "box", Uptime: "3d"}, ui.HostView{Hostname: "box", Uptime: "4d"}, false},
+		{"status, same", ui.OverallStatus{Up: 2}, ui.OverallStatus{Up: 2}, true},
+		{"status, one down", ui.OverallStatus{Up: 2}, ui.OverallStatus{Up: 1, Down: 1}, false},
 	} {
 		if got := sameModel(c.a, c.b); got != c.want {
 			t.Errorf("%s: sameModel = %v, want %v", c.name, got, c.want)

@@ -5,7 +5,14 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/debug"
+	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -16,6 +23,8 @@ import (
 var (
 	simDays   = flag.Int("simdays", 90, "simulated days for BenchmarkSimulate")
 	simSeries = flag.Int("simseries", 200, "series for BenchmarkSimulate")
+	simKeep   = flag.String("simkeep", "", "BenchmarkSimulate copies its database to this file")
+	bigFile   = flag.String("bigfile", "", "database file (e.g. from -simkeep) for BenchmarkBigFile")
 )
 
 // workload produces plausible dashboard values: a quarter of the series are
@@ -260,6 +269,11 @@ func BenchmarkSimulate(b *testing.B) {
 	b.Logf("end (day %d): %.1f MB in use, file %.1f MB;%s", *simDays, mb(used), mb(fs), breakdown(b, db))
 	b.ReportMetric(mb(fs), "file_MB")
 	b.ReportMetric(mb(used), "used_MB")
+	if *simKeep != "" {
+		if err := db.bolt.View(func(tx *bolt.Tx) error { return tx.CopyFile(*simKeep, 0o600) }); err != nil {
+			b.Fatal(err)
+		}
+	}
 }
 
 func mb(n int64) float64 { return float64(n) / (1 << 20) }
@@ -267,7 +281,7 @@ func mb(n int64) float64 { return float64(n) / (1 << 20) }
 // breakdown sums key+value bytes per root bucket.
 func breakdown(b *testing.B, db *DB) string {
 	out := ""
-	for _, name := range [][]byte{bRaw, bMinute, bHour, bResults, bUptime, bHeads} {
+	for _, name := range [][]byte{bRaw, bMinute, bHour, bResults, bUptime, bHeads, bLog} {
 		var sum int64
 		var n int
 		err := db.view(func(tx *bolt.Tx) error {
@@ -290,4 +304,192 @@ func walk(b *bolt.Bucket, fn func(k, v []byte)) error {
 		fn(k, v)
 		return nil
 	})
+}
+
+// BenchmarkTick measures what one realistic 1 s tick costs the disk: 90
+// series with one point each and 2 check results (20 checks every 10 s)
+// committed in one transaction, as Run does. It reports bbolt's counters per
+// commit: writes/tick is the number of pwrite calls (one per dirty page, the
+// freelist and the meta page included), pages/tick the pages allocated.
+// The mean includes the ticks that close a minute or a 2-minute raw window;
+// writes/tick_p50 is a plain tick. Every commit is fsynced.
+func BenchmarkTick(b *testing.B) {
+	clk := newClock(base)
+	db, _ := openTest(b, testOptions(clk))
+	wl := newWorkload(90)
+	checks := make([]string, 20)
+	for i := range checks {
+		checks[i] = "check-" + strconv.Itoa(i)
+	}
+	tick := 0
+	at := base
+	next := func() []request {
+		reqs := []request{{kind: reqSample, sample: wl.sample(at)}}
+		for j := 0; j < 2; j++ {
+			c := checks[(2*tick+j)%len(checks)]
+			reqs = append(reqs, request{kind: reqResult, result: model.Result{
+				Check: c, Time: at.Add(time.Duration(j) * time.Millisecond), State: model.StateUp,
+				Latency: 30 * time.Millisecond, Values: map[string]float64{"status": 200},
+			}})
+		}
+		tick++
+		at = at.Add(time.Second)
+		clk.Set(at)
+		return reqs
+	}
+	// Warm up with 10 minutes of ticks, one commit each (without fsync, to
+	// be quick): the buckets reach their steady shape.
+	db.bolt.NoSync = true
+	for i := 0; i < 600; i++ {
+		apply(b, db, next()...)
+	}
+	db.bolt.NoSync = false
+	writes := make([]int64, 0, b.N)
+	var sumW, sumP int64
+	cpu0 := cpuTime()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		before := db.bolt.Stats().TxStats
+		if err := db.commit(next()); err != nil {
+			b.Fatal(err)
+		}
+		after := db.bolt.Stats().TxStats
+		w := after.GetWrite() - before.GetWrite()
+		writes = append(writes, w)
+		sumW += w
+		sumP += after.GetPageCount() - before.GetPageCount()
+	}
+	b.StopTimer()
+	b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu_us/tick")
+	slices.Sort(writes)
+	b.ReportMetric(float64(sumW)/float64(b.N), "writes/tick")
+	b.ReportMetric(float64(sumP)/float64(b.N), "pages/tick")
+	b.ReportMetric(float64(writes[len(writes)/2]), "writes/tick_p50")
+	b.ReportMetric(float64(writes[len(writes)-1]), "writes/tick_max")
+	b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/tick")
+}
+
+// BenchmarkBigFile measures, on a copy of -bigfile (a large database, e.g.
+// written by BenchmarkSimulate -simkeep), what bbolt's NoFreelistSync
+// trades: Open must rebuild the freelist by scanning every page of the file
+// (time, and file pages mapped in: VmRSS), while without it every commit
+// rewrites the freelist. Skipped without -bigfile.
+func BenchmarkBigFile(b *testing.B) {
+	if *bigFile == "" {
+		b.Skip("needs -bigfile")
+	}
+	for _, tc := range []struct {
+		name   string
+		noSync bool
+	}{{"freelist-synced", false}, {"NoFreelistSync", true}} {
+		b.Run(tc.name, func(b *testing.B) {
+			path := filepath.Join(b.TempDir(), "big.db")
+			src, err := os.ReadFile(*bigFile)
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := os.WriteFile(path, src, 0o600); err != nil {
+				b.Fatal(err)
+			}
+			src = nil
+			runtime.GC()
+			debug.FreeOSMemory()
+			// Put the file in the state the setting leaves it in: with or
+			// without a freelist page.
+			bdb, err := bolt.Open(path, 0o600, &bolt.Options{NoFreelistSync: tc.noSync, FreelistType: bolt.FreelistMapType})
+			if err != nil {
+				b.Fatal(err)
+			}
+			if err := bdb.Update(func(tx *bolt.Tx) error { return nil }); err != nil {
+				b.Fatal(err)
+			}
+			if err := bdb.Close(); err != nil {
+				b.Fatal(err)
+			}
+			end := time.Now() // the file's clock does not matter here
+			clk := newClock(end)
+			opts := testOptions(clk)
+			opts.InitialMmapSize = 256 << 20
+			// bbolt's Open alone: the part the setting changes (storage's
+			// own Open work, the log replay, is the same for both).
+			var openTotal time.Duration
+			var rss int64
+			for i := 0; i < 5; i++ {
+				before := vmRSS()
+				t0 := time.Now()
+				bdb, err := bolt.Open(path, 0o600, &bolt.Options{NoFreelistSync: tc.noSync, FreelistType: bolt.FreelistMapType, InitialMmapSize: 256 << 20})
+				if err != nil {
+					b.Fatal(err)
+				}
+				openTotal += time.Since(t0)
+				rss = max(rss, vmRSS()-before)
+				if err := bdb.Close(); err != nil {
+					b.Fatal(err)
+				}
+			}
+			db, err := Open(path, opts)
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer db.Close()
+			db.bolt.NoFreelistSync = tc.noSync
+			wl := newWorkload(90)
+			var names []string
+			_ = db.view(func(tx *bolt.Tx) error {
+				return tx.Bucket(bSeries).ForEach(func(k, _ []byte) error { names = append(names, string(k)); return nil })
+			})
+			copy(wl.names, names) // existing series: no registrations
+			var lastT int64
+			for _, st := range db.w.series {
+				lastT = max(lastT, st.head.lastT)
+			}
+			at := msTime(lastT).Add(time.Second)
+			b.ResetTimer()
+			var sumW int64
+			cpu0 := cpuTime()
+			for i := 0; i < b.N; i++ {
+				st := db.bolt.Stats().TxStats
+				w0 := st.GetWrite()
+				if err := db.commit([]request{{kind: reqSample, sample: wl.sample(at)}}); err != nil {
+					b.Fatal(err)
+				}
+				st = db.bolt.Stats().TxStats
+				sumW += st.GetWrite() - w0
+				at = at.Add(time.Second)
+			}
+			b.StopTimer()
+			b.ReportMetric(float64((cpuTime()-cpu0).Microseconds())/float64(b.N), "cpu_us/tick")
+			fs, _ := db.Size()
+			b.ReportMetric(float64(openTotal.Microseconds())/5000, "open_ms")
+			b.ReportMetric(float64(rss)/(1<<20), "open_rss_MB")
+			b.ReportMetric(float64(sumW)/float64(b.N), "writes/tick")
+			b.ReportMetric(float64(b.Elapsed().Microseconds())/float64(b.N)/1000, "ms/tick")
+			b.Logf("%s: file %.1f MB, %d free pages", tc.name, mb(fs), db.bolt.Stats().FreePageN)
+		})
+	}
+}
+
+// vmRSS returns the resident set size of this process in bytes (0 where
+// /proc is missing).
+func vmRSS() int64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmRSS:" {
+			kb, _ := strconv.ParseInt(f[1], 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+// cpuTime returns the user plus system CPU time of this process.
+func cpuTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }

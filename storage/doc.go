@@ -12,6 +12,22 @@
 // commit and return the assigned ID. Close commits whatever is still queued.
 // Readers use short View transactions, copy what they need out and return.
 //
+// A tick must cost the disk a few pages whatever the number of series, so
+// samples and results are not written where they end up right away: each
+// one is appended to the log bucket (one record per sample, one per result,
+// always at the end of the bucket) and applied to the writer's memory (the
+// open raw chunk, the open minute and hour of each series, the pending
+// results). A plain tick dirties the log's last leaf, its branch, the root
+// bucket page and the meta page. When a record opens a new 2-minute raw
+// window (or the log reaches maxLogRecords), the same transaction first
+// folds: it Puts the raw chunk of every series that got points and the
+// head of every series that changed, inserts the logged results into their
+// result chunks and uptime counters (each touched chunk and counter read
+// and written once), and empties the log. Minutes and hours still close as
+// before: the sample that ends one writes its rollup in its own
+// transaction. Readers merge the log with what was folded (see # Crash
+// safety for why the two never overlap).
+//
 // # Buckets
 //
 // Root buckets (all created by Open):
@@ -19,8 +35,10 @@
 //	meta           schema -> uint32 schema version (SchemaVersion)
 //	series         <name> -> uint32 series id (ids from the bucket sequence)
 //	heads          <id> -> head: newest raw time, raw encoder state, the open
-//	               minute and hour aggregates (112 bytes, rewritten per tick)
-//	raw            <window start><id> -> raw chunk: 2 minutes of one series
+//	               minute and hour aggregates (112 bytes), as of the last fold
+//	log            <seq> -> a sample or a result applied since the last fold
+//	raw            <window start><id> -> raw chunk: 2 minutes of one series,
+//	               complete up to the last fold
 //	m1             <hour start><id>   -> rollup chunk: the minutes of one hour
 //	h1             <day start><id>    -> rollup chunk: the hours of one UTC day
 //	results/<check>        <window start> -> result chunk: 10 minutes of one check
@@ -35,9 +53,11 @@
 //
 // Times in keys are 8-byte big-endian Unix milliseconds with the sign bit
 // flipped, so byte order is time order. Series chunk keys put the time first
-// and the 4-byte series id second: the open chunks of all series sit together
-// at the end of the bucket (a tick dirties a few pages, not one per series)
-// and retention deletes a prefix. IDs are 8-byte big-endian sequence numbers.
+// and the 4-byte series id second: the chunks a fold writes sit together at
+// the end of the bucket (packed full, a few pages, not one per series) and
+// retention deletes a prefix. IDs are 8-byte big-endian sequence numbers;
+// so are log keys (the log's own sequence, which restarts when a fold
+// recreates the bucket), so replay follows the order records were applied.
 //
 // # Values
 //
@@ -48,10 +68,16 @@
 // slot: the slot gap, the count, and min, max, avg, last rounded to 16 bits of
 // mantissa (5 significant digits) XORed with the previous slot's. A minute or
 // hour is written to its chunk when a later sample (of any series) arrives;
-// until then it lives in the series head, which Range also reads. Result
+// until then it lives in the writer's memory, and Range rebuilds it from the
+// stored head and the series' points in the log. Result
 // chunks hold time (ms), state, latency (ns), reason and values (float64,
 // keys from a per-chunk dictionary). Events, notifications and chat messages
-// start with their time in ns, then length-prefixed strings.
+// start with their time in ns, then length-prefixed strings. A log record is
+// a kind byte and its time (ms, as in keys), then for a sample per applied
+// point uvarint(id<<1|wide) and the value as float32 bits (4 bytes, when the
+// value is exactly a float32) or float64 bits (8 bytes, so replay rebuilds
+// the aggregates exactly); for a result the check name and a one-result
+// result chunk. A sample whose points were all dropped still gets a record.
 //
 // # Retention
 //
@@ -61,6 +87,8 @@
 // up to one chunk width more than its retention: 2 min raw, 1 h minute,
 // 1 day hour, 10 min results); records go when their own time is. Hourly
 // uptime counters follow Retention.Results, daily ones Retention.Hour.
+// Retention never touches the log (it holds only what arrived since the last
+// fold) nor forgets a series the log still refers to.
 // bbolt reuses freed pages, so the file stops growing once every tier has
 // reached its retention; it never shrinks by itself.
 //
@@ -74,7 +102,9 @@
 //	              + S × H×24 × 10.9 B           hour rollups (H = min(Retention.Hour, age) in days)
 //	              + C × D×86400/j × 11.5 B )    results (C checks every j s, D = Retention.Results days)
 //
-// where 1.17 covers page headers, partly filled pages and free pages. For the
+// where 1.17 covers page headers, partly filled pages and free pages; the
+// log adds at most one raw window: about 120 × (9 + 6 × S) B of samples plus
+// the results, 65 KB for 90 series (up to 8 pages more while it grows). For the
 // defaults at day 90: 57 + 80 + 5 + 20 MB of data, 189 MB of pages in use,
 // a 199 MB file. Minute rollups and results stop growing at day 30; the hour
 // tier keeps adding about 0.06 MB a day for 200 series until Retention.Hour
@@ -82,8 +112,30 @@
 //
 // # Crash safety
 //
-// Every commit is fsynced by bbolt, the heads are committed in the same
-// transaction as the points they describe, and Open refuses (never
-// recreates) a file it cannot read. A SIGKILL loses at most the queued,
-// not yet committed tick.
+// Every commit is fsynced by bbolt and Open refuses (never recreates) a file
+// it cannot read. The file always holds, for every sample and result
+// committed, either its log record or what the fold made of it, never both:
+// a fold writes the chunks, heads and counters and empties the log in one
+// transaction. The heads, the raw chunks and the result chunks are therefore
+// exactly the writer's state at the last fold, and Open rebuilds the rest by
+// replaying the log in memory through the same code as live writes (nothing
+// is written: a minute or hour a logged sample closed was written in that
+// record's own transaction, and upserting a rollup is idempotent per slot
+// anyway). A SIGKILL loses at most the queued, not yet committed tick; a
+// clean Close does not fold, the next Open replays.
+//
+// bbolt writes its freelist with every commit (NoFreelistSync stays off):
+// the alternative rebuilds the freelist at Open by walking every page of
+// the file, which maps the whole file into dashd's resident memory and
+// turns some kinds of damage into a panic in bbolt's own goroutine.
+//
+// # Versions
+//
+// Schema version 2 (this one) added the log bucket. A version 1 file (heads
+// rewritten every tick, the open window's raw chunks in place, no log) is
+// exactly a version 2 file right after a fold, so Open migrates it by
+// creating the log bucket and writing the new version; nothing is
+// rewritten. The version is bumped because the change is not compatible
+// backwards: a version 1 dashd would ignore the log and lose up to two
+// minutes of points and results, so it refuses the file (ErrNewerSchema).
 package storage

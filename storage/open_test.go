@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -85,7 +86,7 @@ func TestOpen_Refused(t *testing.T) {
 					return tx.Bucket(bMeta).Put(kSchema, binary.BigEndian.AppendUint32(nil, SchemaVersion+1))
 				})
 			},
-			want: ErrNewerSchema, text: "schema version 2",
+			want: ErrNewerSchema, text: fmt.Sprintf("schema version %d", SchemaVersion+1),
 		},
 		{
 			name: "garbage file",

@@ -106,19 +106,33 @@ func (db *DB) readTier(series string, tier Tier, from, to int64) ([]rollup, erro
 		id := beUint32(idb)
 		if tier == TierRaw {
 			b := tx.Bucket(bRaw)
+			keep := func(t int64, x float64) {
+				if t >= from && t <= to {
+					pts = append(pts, rollup{start: t, count: 1, min: x, max: x, avg: x, last: x})
+				}
+			}
 			for w := floorTo(from, rawChunkMs); w <= to; w += rawChunkMs {
 				v := b.Get(chunkKey(w, id))
 				if v == nil {
 					continue
 				}
-				err := decodeRaw(w, v, func(t int64, x float64) {
-					if t >= from && t <= to {
-						pts = append(pts, rollup{start: t, count: 1, min: x, max: x, avg: x, last: x})
-					}
-				})
-				if err != nil {
+				if err := decodeRaw(w, v, keep); err != nil {
 					return fmt.Errorf("%w: raw chunk %s of %q: %v", ErrCorrupt, msTime(w), series, err)
 				}
+			}
+			// Points applied since the last fold are only in the log. A
+			// point is in a chunk or in the log, never both (a fold moves
+			// it in one transaction); only late points, older than the open
+			// window, can interleave with chunk points.
+			folded := len(pts)
+			err := logSeries(tx, id, func(t int64, x float64) {
+				keep(t, float64(float32(x))) // as a chunk will return it after the fold
+			})
+			if err != nil {
+				return fmt.Errorf("%w: log: %v", ErrCorrupt, err)
+			}
+			if folded > 0 && folded < len(pts) && pts[folded].start < pts[folded-1].start {
+				sort.SliceStable(pts, func(i, j int) bool { return pts[i].start < pts[j].start })
 			}
 			return nil
 		}
@@ -141,20 +155,33 @@ func (db *DB) readTier(series string, tier Tier, from, to int64) ([]rollup, erro
 				}
 			}
 		}
-		// The open minute/hour lives in the head until it closes.
+		// The open minute/hour lives in the writer until it closes: the
+		// stored head has it as of the last fold, the log the points since.
+		var a agg
 		if hv := tx.Bucket(bHeads).Get(idb); hv != nil {
 			h, err := decodeHead(hv)
 			if err != nil {
 				return fmt.Errorf("%w: head of %q: %v", ErrCorrupt, series, err)
 			}
-			a := h.minute
+			a = h.minute
 			if tier == TierHour {
 				a = h.hour
 			}
-			if a.count > 0 && a.start >= floorTo(from, spec.slotMs) && a.start <= to &&
-				(len(pts) == 0 || pts[len(pts)-1].start < a.start) {
-				pts = append(pts, a.rollup())
+		}
+		err := logSeries(tx, id, func(t int64, x float64) {
+			// As closeRollups does; a slot the writer closed meanwhile is
+			// in the chunk already and skipped below.
+			if a.count > 0 && a.start != floorTo(t, spec.slotMs) && t > a.start {
+				a = agg{}
 			}
+			a.add(floorTo(t, spec.slotMs), x)
+		})
+		if err != nil {
+			return fmt.Errorf("%w: log: %v", ErrCorrupt, err)
+		}
+		if a.count > 0 && a.start >= floorTo(from, spec.slotMs) && a.start <= to &&
+			(len(pts) == 0 || pts[len(pts)-1].start < a.start) {
+			pts = append(pts, a.rollup())
 		}
 		return nil
 	})
@@ -229,28 +256,48 @@ func (db *DB) SeriesNames() ([]string, error) {
 func (db *DB) Results(check string, from, to time.Time, limit int) ([]model.Result, error) {
 	f, t := from.UnixMilli(), to.UnixMilli()
 	var out []model.Result
+	full := func() bool { return limit > 0 && len(out) >= limit }
 	err := db.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bResults).Bucket([]byte(check))
-		if b == nil {
-			return nil
+		// Results since the last fold are in the log. In time order they
+		// follow the folded ones of the same time (they were applied later).
+		var unfolded []model.Result
+		logged, err := logResults(tx, check)
+		if err != nil {
+			return fmt.Errorf("%w: log: %v", ErrCorrupt, err)
 		}
-		c := b.Cursor()
-		for k, v := c.Seek(timeKey(floorTo(f, resultsChunkMs))); k != nil && getTime(k) <= t; k, v = c.Next() {
-			rs, err := decodeResults(getTime(k), v, check)
-			if err != nil {
-				return fmt.Errorf("%w: result chunk %s: %v", ErrCorrupt, msTime(getTime(k)), err)
-			}
-			for _, r := range rs {
-				ms := r.Time.UnixMilli()
-				if ms < f || ms > t {
-					continue
-				}
-				out = append(out, r)
-				if limit > 0 && len(out) >= limit {
-					return nil
-				}
+		for _, r := range logged {
+			if ms := r.Time.UnixMilli(); ms >= f && ms <= t {
+				unfolded = append(unfolded, r)
 			}
 		}
+		sort.SliceStable(unfolded, func(i, j int) bool { return unfolded[i].Time.Before(unfolded[j].Time) })
+		emitUpTo := func(ms int64) { // unfolded results older than ms
+			for len(unfolded) > 0 && unfolded[0].Time.UnixMilli() < ms && !full() {
+				out = append(out, unfolded[0])
+				unfolded = unfolded[1:]
+			}
+		}
+		if b := tx.Bucket(bResults).Bucket([]byte(check)); b != nil {
+			c := b.Cursor()
+			for k, v := c.Seek(timeKey(floorTo(f, resultsChunkMs))); k != nil && getTime(k) <= t && !full(); k, v = c.Next() {
+				rs, err := decodeResults(getTime(k), v, check)
+				if err != nil {
+					return fmt.Errorf("%w: result chunk %s: %v", ErrCorrupt, msTime(getTime(k)), err)
+				}
+				for _, r := range rs {
+					ms := r.Time.UnixMilli()
+					if ms < f || ms > t {
+						continue
+					}
+					emitUpTo(ms)
+					if full() {
+						return nil
+					}
+					out = append(out, r)
+				}
+			}
+		}
+		emitUpTo(math.MaxInt64)
 		return nil
 	})
 	if err != nil {
@@ -263,18 +310,32 @@ func (db *DB) Results(check string, from, to time.Time, limit int) ([]model.Resu
 func (db *DB) LastResults(check string, n int) ([]model.Result, error) {
 	var out []model.Result
 	err := db.view(func(tx *bolt.Tx) error {
-		b := tx.Bucket(bResults).Bucket([]byte(check))
-		if b == nil {
-			return nil
+		unfolded, err := logResults(tx, check)
+		if err != nil {
+			return fmt.Errorf("%w: log: %v", ErrCorrupt, err)
 		}
-		c := b.Cursor()
-		for k, v := c.Last(); k != nil && len(out) < n; k, v = c.Prev() {
-			rs, err := decodeResults(getTime(k), v, check)
-			if err != nil {
-				return fmt.Errorf("%w: result chunk %s: %v", ErrCorrupt, msTime(getTime(k)), err)
+		// Newest first; on equal times the later applied (unfolded) first.
+		sort.SliceStable(unfolded, func(i, j int) bool { return unfolded[i].Time.Before(unfolded[j].Time) })
+		var folded []model.Result
+		if b := tx.Bucket(bResults).Bucket([]byte(check)); b != nil {
+			c := b.Cursor()
+			for k, v := c.Last(); k != nil && len(folded) < n; k, v = c.Prev() {
+				rs, err := decodeResults(getTime(k), v, check)
+				if err != nil {
+					return fmt.Errorf("%w: result chunk %s: %v", ErrCorrupt, msTime(getTime(k)), err)
+				}
+				for i := len(rs) - 1; i >= 0 && len(folded) < n; i-- {
+					folded = append(folded, rs[i])
+				}
 			}
-			for i := len(rs) - 1; i >= 0 && len(out) < n; i-- {
-				out = append(out, rs[i])
+		}
+		for len(out) < n && (len(unfolded) > 0 || len(folded) > 0) {
+			if u := len(unfolded) - 1; u >= 0 && (len(folded) == 0 || !unfolded[u].Time.Before(folded[0].Time)) {
+				out = append(out, unfolded[u])
+				unfolded = unfolded[:u]
+			} else {
+				out = append(out, folded[0])
+				folded = folded[1:]
 			}
 		}
 		return nil
@@ -364,6 +425,13 @@ func (db *DB) Uptime(check string, window time.Duration) (UptimeStats, error) {
 	}
 	start := floorTo(now-window.Milliseconds(), step)
 	err := db.view(func(tx *bolt.Tx) error {
+		if err := countUnfolded(tx, check, func(t int64, st model.State) {
+			if k := floorTo(t, step); k >= start && k <= now {
+				u.add(st)
+			}
+		}); err != nil {
+			return err
+		}
 		ub := tx.Bucket(bUptime).Bucket([]byte(check))
 		if ub == nil || ub.Bucket(name) == nil {
 			return nil
@@ -378,6 +446,19 @@ func (db *DB) Uptime(check string, window time.Duration) (UptimeStats, error) {
 		return u, fmt.Errorf("storage: uptime of %q: %w", check, err)
 	}
 	return u, nil
+}
+
+// countUnfolded calls fn with the time and state of every result of check
+// that is still in the log (not yet in the uptime counters).
+func countUnfolded(tx *bolt.Tx, check string, fn func(t int64, st model.State)) error {
+	rs, err := logResults(tx, check)
+	if err != nil {
+		return fmt.Errorf("%w: log: %v", ErrCorrupt, err)
+	}
+	for _, r := range rs {
+		fn(r.Time.UnixMilli(), r.State)
+	}
+	return nil
 }
 
 // DayUptime is the uptime of one UTC day.
@@ -400,6 +481,13 @@ func (db *DB) UptimeDaily(check string, days int) ([]DayUptime, error) {
 		out[i].Day = msTime(first + int64(i)*dayMs).UTC()
 	}
 	err := db.view(func(tx *bolt.Tx) error {
+		if err := countUnfolded(tx, check, func(t int64, st model.State) {
+			if i := (floorTo(t, dayMs) - first) / dayMs; floorTo(t, dayMs) >= first && i < int64(days) {
+				out[i].add(st)
+			}
+		}); err != nil {
+			return err
+		}
 		ub := tx.Bucket(bUptime).Bucket([]byte(check))
 		if ub == nil || ub.Bucket(bUptimeDaily) == nil {
 			return nil
@@ -407,7 +495,7 @@ func (db *DB) UptimeDaily(check string, days int) ([]DayUptime, error) {
 		c := ub.Bucket(bUptimeDaily).Cursor()
 		for k, v := c.Seek(timeKey(first)); k != nil && getTime(k) <= today; k, v = c.Next() {
 			if i := (getTime(k) - first) / dayMs; i >= 0 && i < int64(days) {
-				out[i].UptimeStats = decodeCounts(v)
+				out[i].merge(decodeCounts(v))
 			}
 		}
 		return nil

@@ -216,8 +216,8 @@ func isEmpty(b *bolt.Bucket) bool {
 func (w *writer) forgetSeries(tx *bolt.Tx, cutoff int64, left *int) (bool, error) {
 	reg, heads := tx.Bucket(bSeries), tx.Bucket(bHeads)
 	for name, st := range w.series {
-		if st.head.lastT == noTime || st.head.lastT >= cutoff {
-			continue
+		if st.head.lastT == noTime || st.head.lastT >= cutoff || st.unfolded {
+			continue // unfolded: the log still refers to it; it goes after the fold
 		}
 		if *left <= 0 {
 			return true, nil
@@ -229,6 +229,7 @@ func (w *writer) forgetSeries(tx *bolt.Tx, cutoff int64, left *int) (bool, error
 			return false, err
 		}
 		delete(w.series, name)
+		delete(w.byID, st.id)
 		*left--
 	}
 	return false, nil

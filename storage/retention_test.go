@@ -88,6 +88,9 @@ func TestRetention_RemovesExactlyWhatIsOld(t *testing.T) {
 		}
 		// Nothing newer was touched: one chunk per window per live series.
 		wantN := int((floorTo(now-1, tt.width)-floorTo(cutoff, tt.width))/tt.width+1) * 3
+		if string(tt.bucket) == string(bRaw) {
+			wantN -= 3 // the open window's points are still in the log
+		}
 		if len(keys) != wantN {
 			t.Errorf("%s: %d chunks left, want %d", tt.bucket, len(keys), wantN)
 		}

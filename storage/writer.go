@@ -349,12 +349,24 @@ func (db *DB) commit(batch []request) error {
 }
 
 // writer holds the in-memory state of the single writer: one entry per
-// known series. It is loaded from the heads bucket at Open.
+// known series, and what was applied since the last fold. It is loaded at
+// Open from the heads bucket and the log (see load).
 type writer struct {
-	db         *DB
-	series     map[string]*seriesState
-	dirty      []*seriesState
+	db     *DB
+	series map[string]*seriesState
+	byID   map[uint32]*seriesState
+
+	// Since the last fold: the series whose head or raw chunk changed, raw
+	// chunks a late point left behind in an older window, the results
+	// logged, and the number of log records.
+	unfolded []*seriesState
+	pending  []pendingChunk
+	results  []model.Result
+	logged   int
+
+	openWin    int64 // newest raw window of any record (fold trigger), noTime if none
 	lastMinute int64 // minute of the newest applied sample (sweep trigger)
+	replaying  bool  // load is replaying the log: memory only, nothing is written
 	dropped    uint64
 }
 
@@ -362,21 +374,33 @@ type seriesState struct {
 	name  string
 	id    uint32
 	head  head
-	raw   []byte // value of the open raw chunk; valid when rawOK
+	raw   []byte // value of the raw chunk of head.lastT's window; valid when rawOK
 	rawOK bool
-	dirty bool
+	// rawDirty: raw holds points that are only in the log, not yet in the
+	// raw bucket. unfolded: the series is in writer.unfolded.
+	rawDirty bool
+	unfolded bool
+}
+
+// pendingChunk is a raw chunk to Put at the next fold.
+type pendingChunk struct {
+	key, val []byte
 }
 
 func newWriter(db *DB) *writer {
-	return &writer{db: db, series: map[string]*seriesState{}, lastMinute: noTime}
+	return &writer{db: db, series: map[string]*seriesState{}, byID: map[uint32]*seriesState{},
+		openWin: noTime, lastMinute: noTime}
 }
 
-// load (re)reads every series and its head.
+// load (re)reads every series and its head (the state as of the last fold),
+// then replays the log in memory: afterwards the writer is exactly where it
+// was after the last commit, whether the file was closed or the process
+// killed.
 func (w *writer) load(tx *bolt.Tx) error {
-	w.series = map[string]*seriesState{}
-	w.dirty = w.dirty[:0]
+	*w = writer{db: w.db, series: map[string]*seriesState{}, byID: map[uint32]*seriesState{},
+		openWin: noTime, lastMinute: noTime, dropped: w.dropped}
 	heads := tx.Bucket(bHeads)
-	return tx.Bucket(bSeries).ForEach(func(k, v []byte) error {
+	err := tx.Bucket(bSeries).ForEach(func(k, v []byte) error {
 		if len(v) != 4 {
 			return fmt.Errorf("%w: series %q: id is %d bytes", ErrCorrupt, k, len(v))
 		}
@@ -390,15 +414,73 @@ func (w *writer) load(tx *bolt.Tx) error {
 			if h.minute.count > 0 && h.minute.start > w.lastMinute {
 				w.lastMinute = h.minute.start
 			}
+			if h.lastT != noTime {
+				w.openWin = max(w.openWin, floorTo(h.lastT, rawChunkMs))
+			}
 		}
 		w.series[st.name] = st
+		w.byID[st.id] = st
 		return nil
 	})
+	if err != nil {
+		return err
+	}
+	w.replaying = true
+	defer func() { w.replaying = false }()
+	lb := tx.Bucket(bLog)
+	if lb == nil {
+		return nil
+	}
+	c := lb.Cursor()
+	for k, v := c.First(); k != nil; k, v = c.Next() {
+		if err := w.replay(tx, v); err != nil {
+			return fmt.Errorf("%w: log record %x: %v", ErrCorrupt, k, err)
+		}
+	}
+	return nil
+}
+
+// replay applies one log record to memory, as applySample or logResult did
+// when it was committed.
+func (w *writer) replay(tx *bolt.Tx, v []byte) error {
+	if len(v) < logHeader {
+		return errBadRecord
+	}
+	t := getTime(v[1:])
+	w.logged++
+	w.noteTime(t)
+	switch v[0] {
+	case logSample:
+		raw := tx.Bucket(bRaw)
+		var err error
+		derr := decodeLogSample(v, func(id uint32, x float64) bool {
+			st := w.byID[id]
+			if st == nil || (st.head.lastT != noTime && t <= st.head.lastT) {
+				return true // forgotten meanwhile, or already in the head
+			}
+			err = w.addPoint(tx, raw, st, t, x)
+			return err == nil
+		})
+		if derr != nil {
+			return derr
+		}
+		if err != nil {
+			return err
+		}
+		return w.sweep(tx, t)
+	case logResult:
+		r, err := decodeLogResult(v)
+		if err != nil {
+			return err
+		}
+		w.results = append(w.results, r)
+		return nil
+	}
+	return errBadRecord
 }
 
 // apply writes one batch inside tx.
 func (w *writer) apply(tx *bolt.Tx, batch []request) error {
-	w.dirty = w.dirty[:0]
 	for i := range batch {
 		r := &batch[i]
 		var err error
@@ -417,13 +499,6 @@ func (w *writer) apply(tx *bolt.Tx, batch []request) error {
 			r.id, err = w.applyChat(tx, r.chat)
 		}
 		if err != nil {
-			return err
-		}
-	}
-	heads := tx.Bucket(bHeads)
-	for _, st := range w.dirty {
-		st.dirty = false
-		if err := heads.Put(u32Key(st.id), encodeHead(st.head)); err != nil {
 			return err
 		}
 	}
@@ -486,22 +561,98 @@ func (w *writer) seriesFor(tx *bolt.Tx, name string) (*seriesState, error) {
 		return nil, err
 	}
 	w.series[name] = st
+	w.byID[st.id] = st
 	return st, nil
 }
 
-func (w *writer) markDirty(st *seriesState) {
-	if !st.dirty {
-		st.dirty = true
-		w.dirty = append(w.dirty, st)
+// markUnfolded notes that the head of st must be written at the next fold.
+func (w *writer) markUnfolded(st *seriesState) {
+	if !st.unfolded {
+		st.unfolded = true
+		w.unfolded = append(w.unfolded, st)
 	}
 }
 
-// applySample appends the points of one tick to the raw tier and the open
-// aggregates, closing minutes and hours that ended.
+// noteTime moves the open raw window forward and reports whether the record
+// at t must be preceded by a fold: it opens a new window, or the log is
+// full. Replay only tracks the window: the file already holds every fold.
+func (w *writer) noteTime(t int64) (fold bool) {
+	win := floorTo(t, rawChunkMs)
+	fold = (w.openWin != noTime && win > w.openWin) || w.logged >= maxLogRecords
+	w.openWin = max(w.openWin, win)
+	return fold && !w.replaying
+}
+
+// appendLog stores rec as the next log record.
+func (w *writer) appendLog(tx *bolt.Tx, rec []byte) error {
+	b := tx.Bucket(bLog)
+	b.FillPercent = 1 // appends only
+	seq, err := b.NextSequence()
+	if err != nil {
+		return err
+	}
+	w.logged++
+	return b.Put(u64Key(seq), rec)
+}
+
+// fold moves everything logged since the last fold into the series and
+// result buckets: the raw chunk of every series that got points, the heads
+// of every series that changed, the logged results into their chunks and
+// uptime counters; then it empties the log. It runs inside the transaction
+// of the record that triggered it, so the file is never without either the
+// log records or what they were folded into.
+func (w *writer) fold(tx *bolt.Tx) error {
+	raw, heads := tx.Bucket(bRaw), tx.Bucket(bHeads)
+	raw.FillPercent = 1
+	for _, c := range w.pending {
+		if err := raw.Put(c.key, c.val); err != nil {
+			return err
+		}
+	}
+	for _, st := range w.unfolded {
+		if st.rawDirty {
+			// bbolt keeps st.raw until the transaction ends; later appends
+			// only write past its length, and a new window gets a new slice.
+			if err := raw.Put(chunkKey(floorTo(st.head.lastT, rawChunkMs), st.id), st.raw); err != nil {
+				return err
+			}
+		}
+		if err := heads.Put(u32Key(st.id), encodeHead(st.head)); err != nil {
+			return err
+		}
+	}
+	if err := w.foldResults(tx, w.results); err != nil {
+		return err
+	}
+	if w.logged > 0 {
+		// Dropping the bucket frees its pages in one go (no per-key
+		// rebalancing); the sequence restarts, which is fine for an empty log.
+		if err := tx.DeleteBucket(bLog); err != nil {
+			return err
+		}
+		if _, err := tx.CreateBucket(bLog); err != nil {
+			return err
+		}
+	}
+	for _, st := range w.unfolded {
+		st.unfolded, st.rawDirty = false, false
+	}
+	w.unfolded, w.pending, w.results, w.logged = w.unfolded[:0], nil, nil, 0
+	return nil
+}
+
+// applySample appends the points of one tick to the open raw chunks and
+// aggregates in memory, closing minutes and hours that ended, and logs the
+// points. The chunks and heads reach their buckets at the next fold.
 func (w *writer) applySample(tx *bolt.Tx, s model.Sample) error {
 	t := s.Time.UnixMilli()
+	if w.noteTime(t) {
+		if err := w.fold(tx); err != nil {
+			return err
+		}
+	}
 	raw := tx.Bucket(bRaw)
-	raw.FillPercent = 1
+	rec := newLogRecord(logSample, t, logHeader+len(s.Points)*6)
 	for _, p := range s.Points {
 		if math.IsNaN(p.Value) || math.IsInf(p.Value, 0) {
 			w.dropped++
@@ -515,19 +666,33 @@ func (w *writer) applySample(tx *bolt.Tx, s model.Sample) error {
 			w.dropped++ // out of order: the clock stepped back or a duplicate tick
 			continue
 		}
-		if err := w.closeRollups(tx, st, t); err != nil {
+		if err := w.addPoint(tx, raw, st, t, p.Value); err != nil {
 			return err
 		}
-		st.head.minute.add(floorTo(t, minuteMs), p.Value)
-		st.head.hour.add(floorTo(t, hourMs), p.Value)
-		if err := w.appendRaw(raw, st, t, p.Value); err != nil {
-			return err
-		}
-		st.head.lastT, st.head.lastV = t, p.Value
-		w.markDirty(st)
+		rec = appendLogPoint(rec, st.id, p.Value)
 	}
-	// Series that did not report in this tick still get their minute and
-	// hour closed once time moves past them.
+	if err := w.sweep(tx, t); err != nil {
+		return err
+	}
+	return w.appendLog(tx, rec)
+}
+
+// addPoint applies one accepted point of series st at t.
+func (w *writer) addPoint(tx *bolt.Tx, raw *bolt.Bucket, st *seriesState, t int64, v float64) error {
+	if err := w.closeRollups(tx, st, t); err != nil {
+		return err
+	}
+	st.head.minute.add(floorTo(t, minuteMs), v)
+	st.head.hour.add(floorTo(t, hourMs), v)
+	w.appendRaw(raw, st, t, v)
+	st.head.lastT, st.head.lastV = t, v
+	w.markUnfolded(st)
+	return nil
+}
+
+// sweep closes the minute and hour of series that did not report in this
+// tick once time moves past them.
+func (w *writer) sweep(tx *bolt.Tx, t int64) error {
 	if m := floorTo(t, minuteMs); m > w.lastMinute {
 		w.lastMinute = m
 		for _, st := range w.series {
@@ -539,50 +704,62 @@ func (w *writer) applySample(tx *bolt.Tx, s model.Sample) error {
 	return nil
 }
 
-// closeRollups writes the open minute / hour of st if t lies past it.
+// closeRollups writes the open minute / hour of st if t lies past it. During
+// replay the rollup is already in the file (written in the transaction of
+// the record being replayed), so only memory changes.
 func (w *writer) closeRollups(tx *bolt.Tx, st *seriesState, t int64) error {
 	if a := st.head.minute; a.count > 0 && a.start != floorTo(t, minuteMs) && t > a.start {
-		if err := upsertRollup(w.db, tx.Bucket(bMinute), tierMinute, st.id, a.rollup()); err != nil {
-			return err
+		if !w.replaying {
+			if err := upsertRollup(w.db, tx.Bucket(bMinute), tierMinute, st.id, a.rollup()); err != nil {
+				return err
+			}
 		}
 		st.head.minute = agg{}
-		w.markDirty(st)
+		w.markUnfolded(st)
 	}
 	if a := st.head.hour; a.count > 0 && a.start != floorTo(t, hourMs) && t > a.start {
-		if err := upsertRollup(w.db, tx.Bucket(bHour), tierHour, st.id, a.rollup()); err != nil {
-			return err
+		if !w.replaying {
+			if err := upsertRollup(w.db, tx.Bucket(bHour), tierHour, st.id, a.rollup()); err != nil {
+				return err
+			}
 		}
 		st.head.hour = agg{}
-		w.markDirty(st)
+		w.markUnfolded(st)
 	}
 	return nil
 }
 
-// appendRaw appends one point to the open raw chunk of st.
-func (w *writer) appendRaw(raw *bolt.Bucket, st *seriesState, t int64, v float64) error {
+// appendRaw appends one point to the raw chunk of st in memory.
+func (w *writer) appendRaw(raw *bolt.Bucket, st *seriesState, t int64, v float64) {
 	win := floorTo(t, rawChunkMs)
-	key := chunkKey(win, st.id)
 	enc := rawEnc{prevT: win}
 	fresh := true
-	if st.head.lastT != noTime && floorTo(st.head.lastT, rawChunkMs) == win {
-		if !st.rawOK {
-			st.raw = append([]byte(nil), raw.Get(key)...)
-			st.rawOK = true
-		}
-		if len(st.raw) > 0 {
-			enc = rawEnc{prevT: st.head.lastT, prevDelta: st.head.prevDelta, prevBits: math.Float32bits(float32(st.head.lastV))}
-			fresh = false
+	if st.head.lastT != noTime {
+		if cur := floorTo(st.head.lastT, rawChunkMs); cur == win {
+			if !st.rawOK {
+				// The chunk as of the last fold (or as a v1 file left it).
+				st.raw = append([]byte(nil), raw.Get(chunkKey(win, st.id))...)
+				st.rawOK = true
+			}
+			if len(st.raw) > 0 {
+				enc = rawEnc{prevT: st.head.lastT, prevDelta: st.head.prevDelta, prevBits: math.Float32bits(float32(st.head.lastV))}
+				fresh = false
+			}
+		} else if st.rawDirty {
+			// Only late points land here: the chunk of an already folded
+			// window got points after its fold. Keep it for the next fold.
+			w.pending = append(w.pending, pendingChunk{key: chunkKey(cur, st.id), val: st.raw})
 		}
 	}
 	if fresh {
-		// A new slice, never a reuse: bbolt keeps the previous chunk's value
-		// slice until the transaction ends.
+		// A new slice, never a reuse: bbolt or w.pending may still hold the
+		// previous chunk's slice.
 		st.raw = make([]byte, 0, 512)
 		st.rawOK = true
 	}
 	st.raw = appendRawPoint(st.raw, &enc, t, float32(v))
 	st.head.prevDelta = enc.prevDelta
-	return raw.Put(key, st.raw)
+	st.rawDirty = true
 }
 
 // tierSpec describes a rollup tier: the width of one slot and of one chunk.
@@ -620,49 +797,105 @@ func upsertRollup(db *DB, b *bolt.Bucket, tier tierSpec, id uint32, r rollup) er
 	return b.Put(key, encodeRollups(tier.slotMs, cs, rs))
 }
 
-// applyResult inserts r into its chunk and counts it in the uptime buckets.
+// applyResult logs r; it reaches its chunk and the uptime counters at the
+// next fold.
 func (w *writer) applyResult(tx *bolt.Tx, r model.Result) error {
-	rb, err := tx.Bucket(bResults).CreateBucketIfNotExists([]byte(r.Check))
-	if err != nil {
+	if w.noteTime(r.Time.UnixMilli()) {
+		if err := w.fold(tx); err != nil {
+			return err
+		}
+	}
+	if err := w.appendLog(tx, encodeLogResult(r)); err != nil {
 		return err
 	}
-	rb.FillPercent = 1
-	t := r.Time.UnixMilli()
-	cs := floorTo(t, resultsChunkMs)
-	key := timeKey(cs)
-	rs, err := decodeResults(cs, rb.Get(key), r.Check)
-	if err != nil {
-		w.db.log.Error("storage: corrupt result chunk replaced", "check", r.Check, "chunk", msTime(cs), "err", err)
-		rs = nil
+	w.results = append(w.results, r)
+	return nil
+}
+
+// foldResults inserts rs (in the order they were applied) into their
+// chunks and counts them in the uptime buckets, reading and writing each
+// touched chunk and counter once.
+func (w *writer) foldResults(tx *bolt.Tx, rs []model.Result) error {
+	if len(rs) == 0 {
+		return nil
 	}
-	// Keep time order; results with equal times are all kept.
-	i := len(rs)
-	for i > 0 && rs[i-1].Time.UnixMilli() > t {
-		i--
+	type chunkRef struct {
+		check string
+		start int64
 	}
-	rs = append(rs, model.Result{})
-	copy(rs[i+1:], rs[i:])
-	rs[i] = r
-	if err := rb.Put(key, encodeResults(cs, rs)); err != nil {
-		return err
+	chunks := map[chunkRef][]model.Result{}
+	var order []chunkRef
+	for _, r := range rs {
+		ref := chunkRef{r.Check, floorTo(r.Time.UnixMilli(), resultsChunkMs)}
+		if _, ok := chunks[ref]; !ok {
+			order = append(order, ref)
+		}
+		chunks[ref] = append(chunks[ref], r)
+	}
+	for _, ref := range order {
+		rb, err := tx.Bucket(bResults).CreateBucketIfNotExists([]byte(ref.check))
+		if err != nil {
+			return err
+		}
+		rb.FillPercent = 1
+		key := timeKey(ref.start)
+		stored, err := decodeResults(ref.start, rb.Get(key), ref.check)
+		if err != nil {
+			w.db.log.Error("storage: corrupt result chunk replaced", "check", ref.check, "chunk", msTime(ref.start), "err", err)
+			stored = nil
+		}
+		for _, r := range chunks[ref] {
+			// Keep time order; results with equal times are all kept, in
+			// the order they were applied.
+			t := r.Time.UnixMilli()
+			i := len(stored)
+			for i > 0 && stored[i-1].Time.UnixMilli() > t {
+				i--
+			}
+			stored = append(stored, model.Result{})
+			copy(stored[i+1:], stored[i:])
+			stored[i] = r
+		}
+		if err := rb.Put(key, encodeResults(ref.start, stored)); err != nil {
+			return err
+		}
 	}
 
-	ub, err := tx.Bucket(bUptime).CreateBucketIfNotExists([]byte(r.Check))
-	if err != nil {
-		return err
+	type countRef struct {
+		check string
+		daily bool
+		start int64
 	}
-	for _, x := range []struct {
-		name []byte
-		step int64
-	}{{bUptimeHourly, hourMs}, {bUptimeDaily, dayMs}} {
-		b, err := ub.CreateBucketIfNotExists(x.name)
+	counts := map[countRef]UptimeStats{}
+	var corder []countRef
+	for _, r := range rs {
+		t := r.Time.UnixMilli()
+		for _, ref := range []countRef{{r.Check, false, floorTo(t, hourMs)}, {r.Check, true, floorTo(t, dayMs)}} {
+			c, ok := counts[ref]
+			if !ok {
+				corder = append(corder, ref)
+			}
+			c.add(r.State)
+			counts[ref] = c
+		}
+	}
+	for _, ref := range corder {
+		ub, err := tx.Bucket(bUptime).CreateBucketIfNotExists([]byte(ref.check))
+		if err != nil {
+			return err
+		}
+		name := bUptimeHourly
+		if ref.daily {
+			name = bUptimeDaily
+		}
+		b, err := ub.CreateBucketIfNotExists(name)
 		if err != nil {
 			return err
 		}
 		b.FillPercent = 1
-		k := timeKey(floorTo(t, x.step))
+		k := timeKey(ref.start)
 		c := decodeCounts(b.Get(k))
-		c.add(r.State)
+		c.merge(counts[ref])
 		if err := b.Put(k, c.encode()); err != nil {
 			return err
 		}
