@@ -226,6 +226,12 @@ func Overall(sts []collectors.Status) ui.OverallStatus {
 // CheckGroups groups checks, worst first inside a group and worst group
 // first; ties keep configuration order.
 func CheckGroups(sts []collectors.Status, now time.Time) []ui.CheckGroup {
+	return groupRows(sts, func(s collectors.Status) ui.CheckRow { return CheckRow(s, now) })
+}
+
+// groupRows groups the rows of sts, worst group first and worst check first
+// within a group (stable otherwise: configuration order).
+func groupRows(sts []collectors.Status, row func(collectors.Status) ui.CheckRow) []ui.CheckGroup {
 	idx := map[string]int{}
 	var groups []ui.CheckGroup
 	for _, s := range sts {
@@ -235,7 +241,7 @@ func CheckGroups(sts []collectors.Status, now time.Time) []ui.CheckGroup {
 			idx[s.Group] = i
 			groups = append(groups, ui.CheckGroup{Name: s.Group})
 		}
-		groups[i].Checks = append(groups[i].Checks, CheckRow(s, now))
+		groups[i].Checks = append(groups[i].Checks, row(s))
 		groups[i].Worst = max(groups[i].Worst, s.State)
 	}
 	for i := range groups {

@@ -134,6 +134,8 @@ type Scheduler struct {
 	mu        sync.Mutex
 	rings     map[string]*ring
 	lastSys   time.Time
+	lastCards []card // cards of the snapshot at lastSys (read-only)
+	rows      map[string]rowMemo
 	sent      map[string][]byte       // element id -> bytes last broadcast to room dashboard
 	models    map[string]any          // element id -> view model of those bytes
 	sentVals  map[string]ui.StatValue // card key -> signal value last broadcast
@@ -163,6 +165,7 @@ func New(o Options) *Scheduler {
 		events:    make(chan model.Event, 256),
 		cadence:   make(chan cadence, 1),
 		rings:     map[string]*ring{},
+		rows:      map[string]rowMemo{},
 		sent:      map[string][]byte{},
 		models:    map[string]any{},
 		sentVals:  map[string]ui.StatValue{},
@@ -283,10 +286,12 @@ func (s *Scheduler) self() *selfstat.Footprint {
 	return nil
 }
 
-// observeLocked feeds the rings from one snapshot.
+// observeLocked feeds the rings from one snapshot and keeps its cards for
+// the tick's broadcast.
 func (s *Scheduler) observeLocked(snap system.Snapshot) {
 	s.lastSys = snap.Time
-	for _, c := range cards(snap, s.self()) {
+	s.lastCards = cards(snap, s.self())
+	for _, c := range s.lastCards {
 		r := s.rings[c.Key]
 		if r == nil {
 			r = newRing(s.o.SparkPoints)
@@ -298,11 +303,14 @@ func (s *Scheduler) observeLocked(snap system.Snapshot) {
 
 // statCards builds the cards of a snapshot with their sparklines.
 func (s *Scheduler) statCards(snap system.Snapshot) []ui.StatCard {
-	cs := cards(snap, s.self())
-	out := make([]ui.StatCard, len(cs))
-	window := time.Duration(s.o.SparkPoints) * s.o.SparkStep
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	cs := s.lastCards
+	if cs == nil || !snap.Time.Equal(s.lastSys) {
+		cs = cards(snap, s.self())
+	}
+	out := make([]ui.StatCard, len(cs))
+	window := time.Duration(s.o.SparkPoints) * s.o.SparkStep
 	for i, c := range cs {
 		var vals []float64
 		if r := s.rings[c.Key]; r != nil {
@@ -344,7 +352,7 @@ func (s *Scheduler) dashboardView(snap system.Snapshot) ui.DashboardView {
 		Host:   HostView(snap, s.o.Version),
 		Status: Overall(sts),
 		Stats:  s.statCards(snap),
-		Groups: CheckGroups(sts, now),
+		Groups: s.checkGroups(sts, now),
 		Top:    Top(snap.Top),
 	}
 	s.mu.Lock()
@@ -358,6 +366,46 @@ func (s *Scheduler) dashboardView(snap system.Snapshot) ui.DashboardView {
 		}
 	}
 	return v
+}
+
+// rowMemo is a check's tile row as last converted, without its age: most
+// ticks bring no new result, and formatting every check's latency every
+// second was most of building the view.
+type rowMemo struct {
+	key statusKey
+	row ui.CheckRow
+}
+
+// statusKey is what CheckRow reads from a Status, apart from the clock.
+type statusKey struct {
+	name, group, reason string
+	state               model.State
+	latency             time.Duration
+	lastChange          time.Time
+	flapping            bool
+}
+
+// checkGroups is CheckGroups with the rows memoised per check.
+func (s *Scheduler) checkGroups(sts []collectors.Status, now time.Time) []ui.CheckGroup {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.rows) > len(sts) { // checks were removed: forget them
+		clear(s.rows)
+	}
+	return groupRows(sts, func(st collectors.Status) ui.CheckRow {
+		k := statusKey{st.Name, st.Group, st.Reason, st.State, st.Latency, st.LastChange, st.Flapping}
+		m, ok := s.rows[st.Name]
+		if !ok || m.key != k {
+			m = rowMemo{key: k, row: CheckRow(st, time.Time{})}
+			m.row.Since = ""
+			s.rows[st.Name] = m
+		}
+		r := m.row
+		if !st.LastChange.IsZero() {
+			r.Since = ui.FormatAge(now.Sub(st.LastChange))
+		}
+		return r
+	})
 }
 
 // fragment is one patchable element of the dashboard. model is the view

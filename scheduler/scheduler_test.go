@@ -8,6 +8,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -527,5 +528,35 @@ func BenchmarkDashboardTick(b *testing.B) {
 		h.mu.Lock()
 		delete(h.room, RoomDashboard)
 		h.mu.Unlock()
+	}
+}
+
+// TestCheckGroups_Memo: the memoised rows are CheckGroups' rows, tick after
+// tick, as results come in, time passes and checks go away.
+func TestCheckGroups_Memo(t *testing.T) {
+	e := newEnv(t)
+	web := collectors.Status{Name: "web", Group: "edge", State: model.StateUp, Reason: "HTTP 200", Latency: 3 * time.Millisecond, LastChange: t0.Add(-30 * time.Second)}
+	db := collectors.Status{Name: "db", Group: "core", State: model.StateUp, Latency: time.Millisecond, LastChange: t0.Add(-time.Hour)}
+	slow := web
+	slow.Latency, slow.Reason = 900*time.Millisecond, "HTTP 200 (slow)"
+	down := web
+	down.State, down.Reason, down.LastChange = model.StateDown, "HTTP 503", t0.Add(5*time.Second)
+	for _, step := range []struct {
+		name string
+		sts  []collectors.Status
+		now  time.Time
+	}{
+		{"first", []collectors.Status{web, db}, t0},
+		{"same, later: ages move", []collectors.Status{web, db}, t0.Add(90 * time.Second)},
+		{"new latency", []collectors.Status{slow, db}, t0.Add(91 * time.Second)},
+		{"down", []collectors.Status{down, db}, t0.Add(92 * time.Second)},
+		{"db removed", []collectors.Status{down}, t0.Add(93 * time.Second)},
+		{"db back", []collectors.Status{down, db}, t0.Add(94 * time.Second)},
+	} {
+		got := e.s.checkGroups(step.sts, step.now)
+		want := CheckGroups(step.sts, step.now)
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s:\n got %+v\nwant %+v", step.name, got, want)
+		}
 	}
 }
