@@ -12,7 +12,7 @@ import (
 	"syscall"
 )
 
-// minReadBuf fits /proc/PID/stat and /proc/PID/status.
+// minReadBuf fits /proc/PID/stat and /proc/PID/statm.
 const minReadBuf = 4096
 
 // procFile is a single_open /proc file (generated whole on a read at offset

@@ -1,8 +1,10 @@
 package selfstat
 
 import (
+	"bytes"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strconv"
@@ -27,6 +29,116 @@ func TestParseStatTicks(t *testing.T) {
 			got, err := parseStatTicks([]byte(tt.in))
 			if (err == nil) != tt.ok || got != tt.want {
 				t.Fatalf("parseStatTicks = %d, %v; want %d (ok=%v)", got, err, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+func TestParseStatmRSS(t *testing.T) {
+	tests := []struct {
+		name string
+		in   string
+		page uint64
+		want uint64
+		ok   bool
+	}{
+		{"4 KiB pages", "765 403 375 5 0 123 0\n", 4096, 403 * 4096, true},
+		{"64 KiB pages", "765 403 375 5 0 123 0\n", 65536, 403 * 65536, true},
+		{"no trailing newline", "10 0 0 1 0 1 0", 4096, 0, true},
+		{"kernel thread", "0 0 0 0 0 0 0\n", 4096, 0, false},
+		{"one field", "765\n", 4096, 0, false},
+		{"not a number", "765 x 1 1 0 1 0\n", 4096, 0, false},
+		{"empty", "", 4096, 0, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := parseStatmRSS([]byte(tt.in), tt.page)
+			if (err == nil) != tt.ok || got != tt.want {
+				t.Fatalf("parseStatmRSS = %d, %v; want %d (ok=%v)", got, err, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// parseVmRSS returns VmRSS from /proc/PID/status in bytes: the reference
+// the statm reading is checked against.
+func parseVmRSS(b []byte) (uint64, error) {
+	for line := range bytes.Lines(b) {
+		rest, ok := bytes.CutPrefix(line, []byte("VmRSS:"))
+		if !ok {
+			continue
+		}
+		f := bytes.Fields(rest)
+		if len(f) != 2 || string(f[1]) != "kB" {
+			return 0, fmt.Errorf("malformed VmRSS line %q", bytes.TrimSpace(line))
+		}
+		kb, ok := atou(f[0])
+		if !ok {
+			return 0, fmt.Errorf("malformed VmRSS line %q", bytes.TrimSpace(line))
+		}
+		return kb * 1024, nil
+	}
+	return 0, fmt.Errorf("no VmRSS in status")
+}
+
+// readVmRSS reads VmRSS from dir/status.
+func readVmRSS(t *testing.T, dir string) uint64 {
+	t.Helper()
+	b, err := os.ReadFile(dir + "/status")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := parseVmRSS(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return v
+}
+
+// TestRSS_MatchesVmRSS: the resident set read from statm is the VmRSS of
+// status, for this process (whose memory moves between the two reads: the
+// statm reading must lie between two VmRSS readings taken around it, give
+// or take the kernel's per-CPU counter slack) and for a sleeping child
+// (whose memory does not move).
+func TestRSS_MatchesVmRSS(t *testing.T) {
+	const slack = 512 << 10
+	kid := exec.Command("sleep", "30")
+	if err := kid.Start(); err != nil {
+		t.Fatalf("start a child process: %v", err)
+	}
+	defer func() {
+		_ = kid.Process.Kill()
+		_ = kid.Wait()
+	}()
+	tests := []struct {
+		name string
+		dir  string
+	}{
+		{"self", "/proc/self"},
+		{"sleeping child", fmt.Sprintf("/proc/%d", kid.Process.Pid)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := NewProcReader(tt.dir)
+			defer r.Close()
+			for i := range 3 {
+				before := readVmRSS(t, tt.dir)
+				u, err := r.Read()
+				if err != nil {
+					t.Fatal(err)
+				}
+				v, err := ReadProc(tt.dir)
+				if err != nil {
+					t.Fatal(err)
+				}
+				after := readVmRSS(t, tt.dir)
+				lo, hi := min(before, after), max(before, after)
+				for _, got := range []uint64{u.RSSBytes, v.RSSBytes} {
+					if got+slack < lo || got > hi+slack {
+						t.Errorf("read %d: statm RSS %d bytes, VmRSS %d then %d", i, got, before, after)
+					}
+				}
+				t.Logf("read %d: ProcReader %d, ReadProc %d, VmRSS %d then %d", i, u.RSSBytes, v.RSSBytes, before, after)
 			}
 		})
 	}
@@ -75,13 +187,14 @@ func TestRate(t *testing.T) {
 // rates are exact.
 func TestMeter_Fixture(t *testing.T) {
 	dir := t.TempDir()
-	write := func(ticks string, rssKB string) {
+	page := uint64(os.Getpagesize())
+	write := func(ticks string, rssPages string) {
 		t.Helper()
 		stat := "1 (dashd) S 0 1 1 0 -1 0 0 0 0 0 " + ticks + " 0 0 0 20 0 1 0 1 0 0"
 		if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(stat), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile(filepath.Join(dir, "status"), []byte("VmRSS:\t"+rssKB+" kB\n"), 0o644); err != nil {
+		if err := os.WriteFile(filepath.Join(dir, "statm"), []byte("90000 "+rssPages+" 1000 100 0 5000 0\n"), 0o644); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -92,22 +205,22 @@ func TestMeter_Fixture(t *testing.T) {
 	}}
 	defer m.Close()
 	t0 := time.Unix(1000, 0)
-	write("100", "10000")
+	write("100", "2500")
 	f, err := m.Sample(t0)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.CPUPercent != 0 || f.EventsPerSec != 0 || f.RSSBytes != 10000*1024 || f.DBBytes != 4096 || f.SSEClients != 3 {
+	if f.CPUPercent != 0 || f.EventsPerSec != 0 || f.RSSBytes != 2500*page || f.DBBytes != 4096 || f.SSEClients != 3 {
 		t.Fatalf("first reading = %+v", f)
 	}
-	write("130", "12000") // rewritten in place: the Meter re-reads its open files; 30 ticks = 0.3 s of CPU over 10 s = 3%
+	write("130", "3000") // rewritten in place: the Meter re-reads its open files; 30 ticks = 0.3 s of CPU over 10 s = 3%
 	events = 1500
 	f, err = m.Sample(t0.Add(10 * time.Second))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.CPUPercent != 3 || f.EventsPerSec != 50 || f.RSSBytes != 12000*1024 {
-		t.Fatalf("second reading = %+v, want 3%% CPU, 50 events/s, 12000 kB", f)
+	if f.CPUPercent != 3 || f.EventsPerSec != 50 || f.RSSBytes != 3000*page {
+		t.Fatalf("second reading = %+v, want 3%% CPU, 50 events/s, 3000 pages", f)
 	}
 }
 
@@ -190,9 +303,10 @@ func TestReadProc_Errors(t *testing.T) {
 		name  string
 		files map[string]string
 	}{
-		{"no stat", map[string]string{"status": "VmRSS: 1 kB\n"}},
-		{"no status", map[string]string{"stat": "1 (x) S 0 1 1 0 -1 0 0 0 0 0 1 1 0"}},
-		{"bad stat", map[string]string{"stat": "1 (x) S", "status": "VmRSS: 1 kB\n"}},
+		{"no stat", map[string]string{"statm": "10 1 0 1 0 1 0\n"}},
+		{"no statm", map[string]string{"stat": "1 (x) S 0 1 1 0 -1 0 0 0 0 0 1 1 0"}},
+		{"bad stat", map[string]string{"stat": "1 (x) S", "statm": "10 1 0 1 0 1 0\n"}},
+		{"kernel thread", map[string]string{"stat": "2 (kthreadd) S 0 0 0 0 -1 0 0 0 0 0 1 1 0", "statm": "0 0 0 0 0 0 0\n"}},
 	}
 	for i, tt := range tests {
 		for _, reader := range []bool{false, true} {

@@ -18,6 +18,7 @@ import (
 func BenchmarkSample(b *testing.B) {
 	ctx := context.Background()
 	s := New(Options{ProcessInterval: time.Hour, Logger: slog.New(slog.DiscardHandler)})
+	defer s.close()
 	s.sample(ctx) // host identity, baselines
 	s.sample(ctx) // second process refresh
 	b.ReportAllocs()
@@ -32,6 +33,7 @@ func BenchmarkSample(b *testing.B) {
 func BenchmarkTopRefresh(b *testing.B) {
 	ctx := context.Background()
 	s := New(Options{Logger: slog.New(slog.DiscardHandler)})
+	defer s.close()
 	s.sample(ctx)
 	b.ReportAllocs()
 	b.ResetTimer()
@@ -47,6 +49,7 @@ func BenchmarkTopRefresh(b *testing.B) {
 func BenchmarkPoints(b *testing.B) {
 	ctx := context.Background()
 	s := New(Options{Logger: slog.New(slog.DiscardHandler)})
+	defer s.close()
 	s.sample(ctx)
 	snap := s.sample(ctx)
 	b.ReportAllocs()

@@ -34,11 +34,13 @@
 // about seven, and no file is registered with the runtime's poller. They are
 // parsed here (procfs.go), to the values gopsutil gives for the same files;
 // gopsutil's load.Avg fallback to sysinfo(2) and its MemAvailable estimate
-// for kernels before 3.14 are kept. The process refresh reads each
-// /proc/PID/stat with a raw open, read and close. gopsutil reads the host
-// identity (once), the mount table (slow cadence), filesystem usage (one
-// statfs per mount) and the name, user and command line of top processes
-// (once per process). A statfs on a network filesystem that does not answer
+// for kernels before 3.14 are kept. The process refresh keeps each
+// process's /proc/PID/stat open between refreshes and re-reads it with
+// pread, up to 256 descriptors (fewer under a low RLIMIT_NOFILE; the rest
+// are opened, read and closed each time); all are closed when Run returns.
+// gopsutil reads the host identity (once), the mount table (slow cadence),
+// filesystem usage (one statfs per mount) and the name, user and command
+// line of top processes (once per process). A statfs on a network filesystem that does not answer
 // within a second is abandoned and the mount skipped until it returns.
 //
 // # Series

@@ -15,6 +15,7 @@ func TestSampler_Live(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 	defer cancel()
 	s := New(Options{Logger: slog.New(slog.DiscardHandler)})
+	defer s.close()
 	first := s.sample(ctx)
 	time.Sleep(300 * time.Millisecond)
 	snap := s.sample(ctx)

@@ -13,6 +13,7 @@ import (
 func BenchmarkSampleSlowTick(b *testing.B) {
 	ctx := context.Background()
 	s := New(Options{ProcessInterval: time.Nanosecond, Logger: slog.New(slog.DiscardHandler)})
+	defer s.close()
 	s.sample(ctx)
 	s.sample(ctx)
 	b.ReportAllocs()
@@ -35,6 +36,7 @@ func BenchmarkTickSyscalls(b *testing.B) {
 		Logger: slog.New(slog.DiscardHandler),
 		Now:    fakeClock(time.Now(), time.Second),
 	})
+	defer s.close()
 	b.ReportAllocs()
 	for b.Loop() {
 		s.sample(ctx).Points()

@@ -8,9 +8,10 @@ package system
 // before the one read(2) that matters. The per-tick files are therefore
 // opened once with the syscall package and re-read in place with pread at
 // offset 0: procfs regenerates a seq file's content on a read at offset 0, and
-// a regular file (the fixture trees) shows whatever it holds now. Files read
-// once per process refresh (/proc/PID/stat) are opened, read and closed with
-// three raw system calls.
+// a regular file (the fixture trees) shows whatever it holds now. The
+// /proc/PID/stat files read on every process refresh are kept open the same
+// way, up to a budget (see top.go); beyond it they are opened, read and
+// closed with three raw system calls.
 
 import (
 	"errors"
@@ -73,20 +74,7 @@ func (f *procFile) pread() ([]byte, error) {
 		f.buf = make([]byte, 0, minReadBuf)
 	}
 	if f.whole {
-		for {
-			b := f.buf[:cap(f.buf)]
-			n, err := preadFull(f.fd, b, 0)
-			if err != nil {
-				return nil, err
-			}
-			if n < len(b) {
-				f.buf = b[:n]
-				return f.buf, nil
-			}
-			// The buffer was filled: the content may go on. Grow and read it
-			// again from 0 so that the result is one consistent generation.
-			f.buf = make([]byte, 0, 2*cap(f.buf))
-		}
+		return preadWhole(f.fd, &f.buf)
 	}
 	b := f.buf[:0]
 	for {
@@ -144,21 +132,10 @@ func preadFull(fd int, b []byte, off int64) (int, error) {
 	}
 }
 
-// readOnce reads a small single_open file (/proc/PID/stat) with open, read
-// and close: three system calls where os.ReadFile makes about seven. path
-// is a byte slice the caller reuses; buf is grown as needed and the result
-// aliases it.
-func readOnce(path []byte, buf *[]byte) ([]byte, error) {
-	if len(path) == 0 {
-		return nil, errors.New("empty path")
-	}
-	// The string is only used for the duration of the call and path is not
-	// modified meanwhile, so it can alias the bytes instead of copying them.
-	fd, err := openRead(unsafe.String(&path[0], len(path)))
-	if err != nil {
-		return nil, err
-	}
-	defer syscall.Close(fd)
+// preadWhole reads a single_open file (/proc/PID/stat) from offset 0 into
+// *buf, growing it and reading again from 0 while a read fills it, so the
+// result is one generation of the content. The result aliases *buf.
+func preadWhole(fd int, buf *[]byte) ([]byte, error) {
 	if cap(*buf) < minReadBuf {
 		*buf = make([]byte, 0, minReadBuf)
 	}
@@ -173,4 +150,27 @@ func readOnce(path []byte, buf *[]byte) ([]byte, error) {
 		}
 		*buf = make([]byte, 0, 2*cap(*buf))
 	}
+}
+
+// openAndRead opens a small single_open file (/proc/PID/stat) and reads it:
+// two system calls where os.ReadFile makes about six before its close. It
+// returns the content, which aliases *buf, and the open descriptor, which the
+// caller keeps for the next pread or closes. path is a byte slice the caller
+// reuses, so that building it does not allocate.
+func openAndRead(path []byte, buf *[]byte) ([]byte, int, error) {
+	if len(path) == 0 {
+		return nil, -1, errors.New("empty path")
+	}
+	// The string is only used for the duration of the call and path is not
+	// modified meanwhile, so it can alias the bytes instead of copying them.
+	fd, err := openRead(unsafe.String(&path[0], len(path)))
+	if err != nil {
+		return nil, -1, err
+	}
+	b, err := preadWhole(fd, buf)
+	if err != nil {
+		syscall.Close(fd)
+		return nil, -1, err
+	}
+	return b, fd, nil
 }

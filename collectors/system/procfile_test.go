@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/shirou/gopsutil/v3/common"
@@ -101,23 +102,44 @@ func TestProcFile_Proc(t *testing.T) {
 	}
 }
 
-func TestReadOnce(t *testing.T) {
+// TestOpenAndRead reads files of several sizes through openAndRead, then
+// re-reads the returned descriptor in place with preadWhole, as a process
+// refresh does with a kept /proc/PID/stat.
+func TestOpenAndRead(t *testing.T) {
 	dir := t.TempDir()
-	big := strings.Repeat("x", 9000)
-	for name, content := range map[string]string{"big": big, "small": "42 (a) S\n"} {
-		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o600); err != nil {
-			t.Fatal(err)
-		}
+	big := strings.Repeat("x", 9000) // grows the 4 KiB buffer
+	tests := []struct {
+		name, first, then string
+	}{
+		{"small", "42 (a) S\n", "42 (a) R\n"},
+		{"big", big, big + "y"},
+		{"small after big", "1 (b) S\n", ""},
 	}
 	var buf []byte
-	for _, name := range []string{"small", "big", "small"} {
-		got, err := readOnce([]byte(filepath.Join(dir, name)), &buf)
-		if want, _ := os.ReadFile(filepath.Join(dir, name)); err != nil || string(got) != string(want) {
-			t.Errorf("%s: %d bytes, %v", name, len(got), err)
-		}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			path := filepath.Join(dir, tt.name)
+			if err := os.WriteFile(path, []byte(tt.first), 0o600); err != nil {
+				t.Fatal(err)
+			}
+			got, fd, err := openAndRead([]byte(path), &buf)
+			if err != nil || string(got) != tt.first {
+				t.Fatalf("openAndRead: %d bytes (want %d), %v", len(got), len(tt.first), err)
+			}
+			defer syscall.Close(fd)
+			if err := os.WriteFile(path, []byte(tt.then), 0o600); err != nil { // truncates: same inode
+				t.Fatal(err)
+			}
+			if got, err := preadWhole(fd, &buf); err != nil || string(got) != tt.then {
+				t.Errorf("pread again: %d bytes (want %d), %v", len(got), len(tt.then), err)
+			}
+		})
 	}
-	if _, err := readOnce([]byte(filepath.Join(dir, "missing")), &buf); !errors.Is(err, fs.ErrNotExist) {
-		t.Errorf("missing: %v", err)
+	if _, fd, err := openAndRead([]byte(filepath.Join(dir, "missing")), &buf); !errors.Is(err, fs.ErrNotExist) || fd != -1 {
+		t.Errorf("missing: fd %d, %v", fd, err)
+	}
+	if _, fd, err := openAndRead(nil, &buf); err == nil || fd != -1 {
+		t.Errorf("empty path: fd %d, %v", fd, err)
 	}
 }
 

@@ -52,6 +52,8 @@ type Sampler struct {
 	listedAt   time.Time
 
 	procs     map[int32]*procEntry // kept between process refreshes
+	procFDs   int                  // procs entries holding a /proc/PID/stat descriptor
+	procFDMax int                  // budget for procFDs (see procFDBudget)
 	procTotal int                  // processes counted by the latest refresh
 	topGen    uint64               // number of process refreshes so far
 	lastTop   time.Time
@@ -85,6 +87,7 @@ func New(opts Options) *Sampler {
 		prevDisks:     map[string]Disk{},
 		prevNets:      map[string]NetInterface{},
 		procs:         map[int32]*procEntry{},
+		procFDMax:     procFDBudget(),
 		lastErr:       map[part]string{},
 	}
 	if len(o.Env) > 0 {
@@ -123,10 +126,17 @@ func (t *tickFiles) close() error {
 	return errors.Join(errs...)
 }
 
+// close closes the /proc files kept open between ticks and between process
+// refreshes; the next tick opens them again.
+func (s *Sampler) close() error {
+	return errors.Join(s.files.close(), s.closeProcs())
+}
+
 // Run samples at once, then on every wall-clock multiple of Interval counted
 // from the Unix epoch (with the 1 s default: on every whole second), calling
 // out with each Snapshot from Run's own goroutine. It returns nil when ctx is
-// cancelled, after closing the /proc files it keeps open between ticks.
+// cancelled, after closing the /proc files it keeps open between ticks and
+// process refreshes.
 //
 // Aligning ticks to the clock lets other components aligned the same way
 // (the check runner) wake at the same moments, so the process has one busy
@@ -147,7 +157,7 @@ func (s *Sampler) Run(ctx context.Context, out func(Snapshot)) error {
 	}
 	defer s.running.Store(false)
 	defer func() {
-		if err := s.files.close(); err != nil {
+		if err := s.close(); err != nil {
 			s.log.Warn("system close /proc files", "err", err)
 		}
 	}()

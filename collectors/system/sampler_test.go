@@ -111,7 +111,7 @@ func newFixtureSampler(f *fixtureHost, opts Options) *Sampler {
 		return &u, nil
 	}
 	f.t.Cleanup(func() {
-		if err := s.files.close(); err != nil {
+		if err := s.close(); err != nil {
 			f.t.Error(err)
 		}
 	})
