@@ -189,21 +189,28 @@ type cadence struct{ broadcast, sample time.Duration }
 // moment every second, and wake-ups are much of an idle daemon's CPU.
 func (c cadence) sampleDriven() bool { return c.sample > 0 && c.sample == c.broadcast }
 
-// wait is how long the timer waits for the next tick. Sample-driven, it is
-// only the fallback for a stalled sampler, so check changes keep flowing.
+// wait is how long the timer waits. Sample-driven, the timer is only the
+// fallback for a stalled sampler (check changes must keep flowing), so it
+// is long and not re-armed by sample-driven ticks: re-arming a pending
+// timer to a later time still wakes the process at the old time.
 func (c cadence) wait() time.Duration {
 	if c.sampleDriven() {
-		return c.broadcast * 3 / 2
+		return max(stallCheck, 3*c.broadcast)
 	}
 	return c.broadcast
 }
 
+// stallCheck is how often a sample-driven scheduler looks for a stalled
+// sampler; check changes are then broadcast at this pace.
+const stallCheck = 5 * time.Second
+
 // Run ticks until ctx ends; it returns nil then. It ticks every Interval,
-// or, when SampleInterval equals Interval, on every new host sample (with
-// a timer at 1.5 Interval should sampling stall).
+// or, when SampleInterval equals Interval, on every new host sample (and
+// every 5s should sampling stall).
 func (s *Scheduler) Run(ctx context.Context) error {
 	c := cadence{broadcast: s.o.Interval, sample: s.o.SampleInterval}
 	s.Tick(ctx)
+	last := time.Now()
 	timer := time.NewTimer(c.wait())
 	defer timer.Stop()
 	for {
@@ -218,9 +225,12 @@ func (s *Scheduler) Run(ctx context.Context) error {
 			timer.Reset(c.wait())
 		case <-next:
 			s.Tick(ctx)
-			timer.Reset(c.wait())
+			last = time.Now()
 		case <-timer.C:
-			s.Tick(ctx)
+			if !c.sampleDriven() || time.Since(last) >= c.broadcast {
+				s.Tick(ctx)
+				last = time.Now()
+			}
 			timer.Reset(c.wait())
 		case ev := <-s.events:
 			s.handleEvent(ctx, ev)

@@ -560,3 +560,37 @@ func TestCheckGroups_Memo(t *testing.T) {
 		}
 	}
 }
+
+// TestScheduler_StalledSampler: sample-driven, a scheduler whose sampler
+// stopped still broadcasts check changes, at the stall-check pace.
+func TestScheduler_StalledSampler(t *testing.T) {
+	e := newEnv(t)
+	e.s.o.Interval, e.s.o.SampleInterval = 50*time.Millisecond, 50*time.Millisecond
+	e.hub.mu.Lock()
+	e.hub.rooms[RoomDashboard] = 1
+	e.hub.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.s.Run(ctx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for len(e.hub.take(t, RoomDashboard)) == 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("no first broadcast")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	e.checks.mu.Lock()
+	e.checks.sts[0].State, e.checks.sts[0].Reason = model.StateDown, "HTTP 503"
+	e.checks.mu.Unlock()
+	deadline = time.Now().Add(3 * stallCheck)
+	for {
+		if b := e.hub.take(t, RoomDashboard); bytes.Contains(b, []byte("HTTP 503")) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("a check change was not broadcast within %s while no sample came", 3*stallCheck)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}

@@ -1,3 +1,9 @@
+// Go 1.25+ re-reads the CPU affinity and cgroup limit every second to adjust
+// GOMAXPROCS, which wakes an otherwise idle dashd once more per second (~10 %
+// of its CPU here). A host daemon's CPU set does not change under it; the
+// value chosen at start stays.
+//go:debug updatemaxprocs=0
+
 // Command dashd is a live operations dashboard for one Linux host: host metrics
 // and service checks, a browser dashboard that updates itself, status badges and
 // a JSON API, in one binary with an embedded bbolt history.

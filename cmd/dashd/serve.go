@@ -378,40 +378,47 @@ func (d *daemon) record(e model.Event) {
 	d.sched.Record(stored)
 }
 
+// statusEvery is how often the STATUS= line is refreshed for systemd.
+const statusEvery = 5 * time.Second
+
+// alignUp returns the first multiple of d (from the zero time; whole
+// seconds for whole-second d) after t.
+func alignUp(t time.Time, d time.Duration) time.Time { return t.Truncate(d).Add(d) }
+
 // wait runs until a stop signal and returns the exit code. It is the main
 // loop: readiness, watchdog pings and status lines for systemd come from here.
 func (d *daemon) wait(sigs <-chan os.Signal) int {
-	tick := time.NewTicker(100 * time.Millisecond)
-	defer tick.Stop()
-	var lastPing, lastStatus time.Time
+	// Fast polling only until READY=1; then status lines and watchdog pings
+	// need a wake-up every few seconds, on the whole-second grid where host
+	// sampling wakes the process anyway.
+	every := 100 * time.Millisecond
+	timer := time.NewTimer(every)
+	defer timer.Stop()
+	var lastStatus time.Time
 	for {
 		select {
-		case now := <-tick.C:
-			if !d.ready {
+		case now := <-timer.C:
+			if !d.ready && d.latest.Samples() > 0 {
 				// READY=1 only once the listener is up, storage is open
 				// (both done in start) and the first sample is taken.
-				if d.latest.Samples() == 0 {
-					continue
-				}
 				d.ready = true
 				d.notify.ready()
 				d.log.Info("ready")
-				// Polling fast only mattered for READY=1; status and
-				// watchdog need no more than a wake-up a second.
-				every := time.Second
+				every = statusEvery
 				if wd := d.notify.watchdog; wd > 0 {
-					every = min(every, wd/3)
+					every = min(every, wd/4)
 				}
-				tick.Reset(every)
 			}
-			if now.Sub(lastStatus) >= 5*time.Second {
-				d.notify.status(d.statusLine())
-				lastStatus = now
+			if d.ready {
+				if now.Sub(lastStatus) >= statusEvery-every/2 {
+					d.notify.status(d.statusLine())
+					lastStatus = now
+				}
+				if d.notify.watchdog > 0 && d.collecting(now) {
+					d.notify.ping()
+				}
 			}
-			if wd := d.notify.watchdog; wd > 0 && now.Sub(lastPing) >= wd/4 && d.collecting(now) {
-				d.notify.ping()
-				lastPing = now
-			}
+			timer.Reset(time.Until(alignUp(time.Now(), every)))
 		case <-d.reloadReq:
 			d.doReload()
 		case err := <-d.serveDone:
