@@ -82,7 +82,7 @@ func BenchmarkIngest(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		at = at.Add(time.Second)
-		if err := db.commit([]request{{kind: reqSample, sample: wl.sample(at)}}); err != nil {
+		if err := db.commit([]*request{{kind: reqSample, sample: wl.sample(at)}}); err != nil {
 			b.Fatal(err)
 		}
 	}
@@ -350,7 +350,7 @@ func BenchmarkTick(b *testing.B) {
 	b.ResetTimer()
 	for i := 0; i < b.N; i++ {
 		before := db.bolt.Stats().TxStats
-		if err := db.commit(next()); err != nil {
+		if err := db.commit(ptrs(next())); err != nil {
 			b.Fatal(err)
 		}
 		after := db.bolt.Stats().TxStats
@@ -450,7 +450,7 @@ func BenchmarkBigFile(b *testing.B) {
 			for i := 0; i < b.N; i++ {
 				st := db.bolt.Stats().TxStats
 				w0 := st.GetWrite()
-				if err := db.commit([]request{{kind: reqSample, sample: wl.sample(at)}}); err != nil {
+				if err := db.commit([]*request{{kind: reqSample, sample: wl.sample(at)}}); err != nil {
 					b.Fatal(err)
 				}
 				st = db.bolt.Stats().TxStats

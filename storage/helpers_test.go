@@ -91,9 +91,18 @@ func checkFile(t testing.TB, path string) {
 // benchmarks drive the writer directly, without Run).
 func apply(t testing.TB, db *DB, reqs ...request) {
 	t.Helper()
-	if err := db.commit(reqs); err != nil {
+	if err := db.commit(ptrs(reqs)); err != nil {
 		t.Fatalf("commit: %v", err)
 	}
+}
+
+// ptrs is the batch the writer's queue hands over.
+func ptrs(reqs []request) []*request {
+	out := make([]*request, len(reqs))
+	for i := range reqs {
+		out[i] = &reqs[i]
+	}
+	return out
 }
 
 func sampleReq(at time.Time, pts ...model.Point) request {

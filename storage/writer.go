@@ -183,13 +183,14 @@ func trunc(s string) string {
 
 // enqueue sends r, waiting at most wait on a full queue (0: not at all).
 func (db *DB) enqueue(r request, wait time.Duration) error {
+	req := &r
 	db.enqMu.RLock()
 	defer db.enqMu.RUnlock()
 	if db.closed {
 		return ErrClosed
 	}
 	select {
-	case db.reqs <- r:
+	case db.reqs <- req:
 		return nil
 	default:
 	}
@@ -199,7 +200,7 @@ func (db *DB) enqueue(r request, wait time.Duration) error {
 	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
-	case db.reqs <- r:
+	case db.reqs <- req:
 		return nil
 	case <-t.C:
 		return ErrQueueFull
@@ -217,7 +218,7 @@ func (db *DB) sync(ctx context.Context, r request) (uint64, error) {
 			return ErrClosed
 		}
 		select {
-		case db.reqs <- r:
+		case db.reqs <- &r:
 			return nil
 		case <-ctx.Done():
 			return ctx.Err()
@@ -271,7 +272,7 @@ func (db *DB) Run(ctx context.Context) error {
 	defer flush.Stop()
 	flushArmed := false
 	retActive := true
-	var pending []request
+	var pending []*request
 	for {
 		var retC <-chan struct{}
 		if retActive {
@@ -314,7 +315,7 @@ func (db *DB) Run(ctx context.Context) error {
 }
 
 // drain appends everything queued right now to batch.
-func (db *DB) drain(batch []request) []request {
+func (db *DB) drain(batch []*request) []*request {
 	for {
 		select {
 		case r := <-db.reqs:
@@ -328,7 +329,7 @@ func (db *DB) drain(batch []request) []request {
 // commit applies batch in one transaction and answers the synchronous
 // requests. On failure the writer reloads its state from the file so memory
 // never runs ahead of disk.
-func (db *DB) commit(batch []request) error {
+func (db *DB) commit(batch []*request) error {
 	if len(batch) == 0 {
 		return nil
 	}
@@ -343,7 +344,7 @@ func (db *DB) commit(batch []request) error {
 		if batch[i].reply != nil {
 			batch[i].reply <- reply{id: batch[i].id, err: err}
 		}
-		batch[i] = request{} // drop references; the slice is reused
+		batch[i] = nil // drop references; the slice is reused
 	}
 	return err
 }
@@ -480,9 +481,8 @@ func (w *writer) replay(tx *bolt.Tx, v []byte) error {
 }
 
 // apply writes one batch inside tx.
-func (w *writer) apply(tx *bolt.Tx, batch []request) error {
-	for i := range batch {
-		r := &batch[i]
+func (w *writer) apply(tx *bolt.Tx, batch []*request) error {
+	for _, r := range batch {
 		var err error
 		switch r.kind {
 		case reqSample:
