@@ -11,6 +11,8 @@ import (
 	"os"
 	"runtime"
 	"time"
+
+	"github.com/dashd/dashd/internal/procfile"
 )
 
 // clockTicks is USER_HZ, the unit of utime/stime in /proc/PID/stat. It is 100
@@ -107,17 +109,17 @@ func (u Usage) CPUSeconds() float64 { return float64(u.CPUTicks) / clockTicks }
 // one line several times faster than status's fifty-odd.
 func ReadProc(dir string) (Usage, error) {
 	var buf []byte
-	stat, err := readOnce(dir+"/stat", &buf)
+	stat, err := procfile.ReadOnce(dir+"/stat", &buf)
 	if err != nil {
-		return Usage{}, err
+		return Usage{}, fmt.Errorf("selfstat: %w", err)
 	}
 	var u Usage
 	if u.CPUTicks, err = parseStatTicks(stat); err != nil {
 		return Usage{}, err
 	}
-	statm, err := readOnce(dir+"/statm", &buf)
+	statm, err := procfile.ReadOnce(dir+"/statm", &buf)
 	if err != nil {
-		return Usage{}, err
+		return Usage{}, fmt.Errorf("selfstat: %w", err)
 	}
 	if u.RSSBytes, err = parseStatmRSS(statm, pageSize()); err != nil {
 		return Usage{}, err
@@ -131,7 +133,7 @@ func ReadProc(dir string) (Usage, error) {
 // per file and reading instead of about seven. It is not safe for concurrent
 // use. A file that fails to read is reopened once; Close releases both.
 type ProcReader struct {
-	stat, statm procFile
+	stat, statm *procfile.File
 	page        uint64
 }
 
@@ -139,25 +141,25 @@ type ProcReader struct {
 // "/proc/4242"). Nothing is opened until the first Read.
 func NewProcReader(dir string) *ProcReader {
 	return &ProcReader{
-		stat:  procFile{path: dir + "/stat", fd: -1},
-		statm: procFile{path: dir + "/statm", fd: -1},
+		stat:  procfile.New(dir+"/stat", true),
+		statm: procfile.New(dir+"/statm", true),
 		page:  pageSize(),
 	}
 }
 
 // Read returns the process's usage now.
 func (r *ProcReader) Read() (Usage, error) {
-	stat, err := r.stat.read()
+	stat, err := r.stat.Read()
 	if err != nil {
-		return Usage{}, err
+		return Usage{}, fmt.Errorf("selfstat: %w", err)
 	}
 	var u Usage
 	if u.CPUTicks, err = parseStatTicks(stat); err != nil {
 		return Usage{}, err
 	}
-	statm, err := r.statm.read()
+	statm, err := r.statm.Read()
 	if err != nil {
-		return Usage{}, err
+		return Usage{}, fmt.Errorf("selfstat: %w", err)
 	}
 	if u.RSSBytes, err = parseStatmRSS(statm, r.page); err != nil {
 		return Usage{}, err
@@ -167,7 +169,15 @@ func (r *ProcReader) Read() (Usage, error) {
 
 // Close closes the files; a later Read opens them again.
 func (r *ProcReader) Close() error {
-	return errors.Join(r.stat.close(), r.statm.close())
+	return errors.Join(closeErr(r.stat.Close()), closeErr(r.statm.Close()))
+}
+
+// closeErr adds the package prefix to a Close error, keeping nil nil.
+func closeErr(err error) error {
+	if err != nil {
+		return fmt.Errorf("selfstat: %w", err)
+	}
+	return nil
 }
 
 // pageSize is the unit of /proc/PID/statm.
@@ -201,8 +211,8 @@ func parseStatTicks(b []byte) (uint64, error) {
 	if len(fields) < 13 {
 		return 0, fmt.Errorf("selfstat: stat has %d fields after the name, want at least 13", len(fields))
 	}
-	u, ok1 := atou(fields[11])
-	s, ok2 := atou(fields[12])
+	u, ok1 := procfile.ParseUint(fields[11])
+	s, ok2 := procfile.ParseUint(fields[12])
 	if !ok1 || !ok2 {
 		return 0, fmt.Errorf("selfstat: bad utime/stime %q %q", fields[11], fields[12])
 	}
@@ -225,8 +235,8 @@ func parseStatmRSS(b []byte, page uint64) (uint64, error) {
 	if len(f) < 2 {
 		return 0, fmt.Errorf("selfstat: malformed statm %q", bytes.TrimSpace(b))
 	}
-	size, ok1 := atou(f[0])
-	resident, ok2 := atou(f[1])
+	size, ok1 := procfile.ParseUint(f[0])
+	resident, ok2 := procfile.ParseUint(f[1])
 	if !ok1 || !ok2 {
 		return 0, fmt.Errorf("selfstat: malformed statm %q", bytes.TrimSpace(b))
 	}
@@ -234,23 +244,4 @@ func parseStatmRSS(b []byte, page uint64) (uint64, error) {
 		return 0, errors.New("selfstat: no address space in statm (kernel thread)")
 	}
 	return resident * page, nil
-}
-
-// atou parses an unsigned decimal number.
-func atou(b []byte) (uint64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if n > (^uint64(0)-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
-	return n, true
 }

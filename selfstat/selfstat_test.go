@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/dashd/dashd/internal/procfile"
 )
 
 func TestParseStatTicks(t *testing.T) {
@@ -72,7 +74,7 @@ func parseVmRSS(b []byte) (uint64, error) {
 		if len(f) != 2 || string(f[1]) != "kB" {
 			return 0, fmt.Errorf("malformed VmRSS line %q", bytes.TrimSpace(line))
 		}
-		kb, ok := atou(f[0])
+		kb, ok := procfile.ParseUint(f[0])
 		if !ok {
 			return 0, fmt.Errorf("malformed VmRSS line %q", bytes.TrimSpace(line))
 		}

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/shirou/gopsutil/v3/cpu"
+
+	"github.com/dashd/dashd/internal/procfile"
 )
 
 // BenchmarkSample is the cost of one steady-state tick on the real host
@@ -111,7 +113,7 @@ func selfCPU(t *testing.T) time.Duration {
 				continue
 			}
 			if f := strings.Fields(string(b)); len(f) > 0 {
-				if ns, ok := atou([]byte(f[0])); ok {
+				if ns, ok := procfile.ParseUint([]byte(f[0])); ok {
 					sum += time.Duration(ns)
 				}
 			}

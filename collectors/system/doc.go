@@ -29,7 +29,7 @@
 //
 // The files read on every tick (/proc/stat, /proc/meminfo, /proc/loadavg,
 // /proc/uptime, /proc/sys/fs/file-nr, /proc/diskstats, /proc/net/dev) are
-// opened once and re-read in place with pread at offset 0 (procfile.go): a
+// opened once and re-read in place with pread at offset 0 (internal/procfile): a
 // tick costs about one system call per file, where os.Open plus a read costs
 // about seven, and no file is registered with the runtime's poller. They are
 // parsed here (procfs.go), to the values gopsutil gives for the same files;

@@ -3,7 +3,7 @@ package system
 // Hot-path /proc parsers. gopsutil stays the reader for what is read once
 // (host identity, top-process details) or on the slow cadence (the mount
 // table); every file read per tick or per process is parsed here, from a
-// buffer kept between reads (see procfile.go), because the gopsutil calls
+// buffer kept between reads (see internal/procfile), because the gopsutil calls
 // cost several times more (measured, see BenchmarkSample):
 //
 //   - /proc/stat: cpu.Times plus load.Misc read it three times per tick
@@ -29,26 +29,9 @@ import (
 	"fmt"
 	"strconv"
 	"syscall"
-)
 
-// atou parses an unsigned decimal number.
-func atou(b []byte) (uint64, bool) {
-	if len(b) == 0 {
-		return 0, false
-	}
-	var n uint64
-	for _, c := range b {
-		if c < '0' || c > '9' {
-			return 0, false
-		}
-		d := uint64(c - '0')
-		if n > (^uint64(0)-d)/10 {
-			return 0, false
-		}
-		n = n*10 + d
-	}
-	return n, true
-}
+	"github.com/dashd/dashd/internal/procfile"
+)
 
 // maxFields is the most columns a per-tick file has per line
 // (/proc/diskstats has 20 since Linux 5.5).
@@ -114,14 +97,14 @@ func parseStat(b []byte, ticksPerSec float64) (statCounts, error) {
 				bad = fmt.Errorf("short cpu line %q", l)
 				return
 			}
-			core, ok := atou(fs[0][3:])
+			core, ok := procfile.ParseUint(fs[0][3:])
 			if !ok {
 				bad = fmt.Errorf("bad cpu line %q", l)
 				return
 			}
 			var v [10]float64
 			for i := 1; i < len(fs) && i <= 10; i++ {
-				n, ok := atou(fs[i])
+				n, ok := procfile.ParseUint(fs[i])
 				if !ok {
 					bad = fmt.Errorf("bad cpu line %q", l)
 					return
@@ -133,10 +116,10 @@ func parseStat(b []byte, ticksPerSec float64) (statCounts, error) {
 				IRQ: v[5], SoftIRQ: v[6], Steal: v[7], Guest: v[8], GuestNice: v[9],
 			})
 		case bytes.HasPrefix(l, []byte("procs_running ")):
-			n, _ := atou(bytes.TrimSpace(l[len("procs_running "):]))
+			n, _ := procfile.ParseUint(bytes.TrimSpace(l[len("procs_running "):]))
 			st.Running = int(n)
 		case bytes.HasPrefix(l, []byte("procs_blocked ")):
-			n, _ := atou(bytes.TrimSpace(l[len("procs_blocked "):]))
+			n, _ := procfile.ParseUint(bytes.TrimSpace(l[len("procs_blocked "):]))
 			st.Blocked = int(n)
 		}
 	})
@@ -177,7 +160,7 @@ func parseDiskstats(b []byte, keep func(name []byte) (string, bool)) ([]Disk, er
 		}
 		var v [5]uint64
 		for i, col := range [5]int{3, 5, 7, 9, 12} {
-			n, ok := atou(fs[col])
+			n, ok := procfile.ParseUint(fs[col])
 			if !ok {
 				bad = fmt.Errorf("bad diskstats line %q", l)
 				return
@@ -214,10 +197,10 @@ func parsePidStat(b []byte, fs [][]byte) (pidStat, [][]byte, error) {
 	if len(fs) < 22 {
 		return pidStat{}, fs, fmt.Errorf("%d fields after the name", len(fs))
 	}
-	ut, ok1 := atou(fs[11])
-	st, ok2 := atou(fs[12])
-	start, ok3 := atou(fs[19])
-	rss, ok4 := atou(fs[21])
+	ut, ok1 := procfile.ParseUint(fs[11])
+	st, ok2 := procfile.ParseUint(fs[12])
+	start, ok3 := procfile.ParseUint(fs[19])
+	rss, ok4 := procfile.ParseUint(fs[21])
 	if !ok1 || !ok2 || !ok3 || !ok4 {
 		return pidStat{}, fs, errors.New("bad number")
 	}
@@ -275,7 +258,7 @@ func parseMeminfo(b []byte) (meminfo, error) {
 			bad = fmt.Errorf("meminfo: bad line %q", l)
 			return
 		}
-		n, ok := atou(fs[0])
+		n, ok := procfile.ParseUint(fs[0])
 		if !ok {
 			bad = fmt.Errorf("meminfo: bad line %q", l)
 			return
@@ -342,7 +325,7 @@ func parseNetDev(b []byte, dst []NetInterface, name func([]byte) (string, bool))
 		}
 		var v [13]uint64
 		for _, col := range [...]int{0, 1, 2, 3, 4, 8, 9, 10, 11, 12} {
-			n, ok := atou(fs[col])
+			n, ok := procfile.ParseUint(fs[col])
 			if !ok {
 				bad = fmt.Errorf("net/dev: bad line %q", l)
 				return
@@ -385,7 +368,7 @@ func appendPIDs(b []byte, pids []int32) []int32 {
 		if i := bytes.IndexByte(name, 0); i >= 0 {
 			name = name[:i]
 		}
-		if v, ok := atou(name); ok && v > 0 && v <= 1<<31-1 {
+		if v, ok := procfile.ParseUint(name); ok && v > 0 && v <= 1<<31-1 {
 			pids = append(pids, int32(v))
 		}
 	}
@@ -396,7 +379,7 @@ func appendPIDs(b []byte, pids []int32) []int32 {
 // raw open, getdents64 and close (buf is the reused dirent buffer): no
 // os.File and no string per entry.
 func listPIDs(root string, buf *[]byte, pids []int32) ([]int32, error) {
-	fd, err := openRead(root)
+	fd, err := procfile.OpenRead(root)
 	if err != nil {
 		return pids, fmt.Errorf("list processes: %w", err)
 	}

@@ -99,22 +99,6 @@ func TestParsePidStat(t *testing.T) {
 	}
 }
 
-func TestAtou(t *testing.T) {
-	tests := []struct {
-		in   string
-		want uint64
-		ok   bool
-	}{
-		{"0", 0, true}, {"18446744073709551615", 1<<64 - 1, true}, {"18446744073709551616", 0, false},
-		{"", 0, false}, {"-1", 0, false}, {"12a", 0, false},
-	}
-	for _, tt := range tests {
-		if got, ok := atou([]byte(tt.in)); got != tt.want || ok != tt.ok {
-			t.Errorf("atou(%q) = %d, %v", tt.in, got, ok)
-		}
-	}
-}
-
 func TestRemoteFS(t *testing.T) {
 	for fstype, want := range map[string]bool{
 		"nfs": true, "nfs4": true, "cifs": true, "smb3": true, "fuse.sshfs": true, "9p": true, "ceph": true,

@@ -67,7 +67,7 @@ func (s *Sampler) readHost(ctx context.Context) *Host {
 // cpu.Times): per-core times, the machine total summed from them, and the
 // run-queue counts.
 func (s *Sampler) readStat(_ context.Context, snap *Snapshot, _ tick) error {
-	b, err := s.files.stat.read()
+	b, err := s.files.stat.Read()
 	if err != nil {
 		return err
 	}
@@ -110,7 +110,7 @@ func (s *Sampler) readStat(_ context.Context, snap *Snapshot, _ tick) error {
 // kernel without MemAvailable (before 3.14) it leaves the estimate to
 // gopsutil, which reads /proc/zoneinfo for it.
 func (s *Sampler) readMemory(ctx context.Context, snap *Snapshot, _ tick) error {
-	b, err := s.files.meminfo.read()
+	b, err := s.files.meminfo.Read()
 	if err != nil {
 		return err
 	}
@@ -146,7 +146,7 @@ func (s *Sampler) readMemory(ctx context.Context, snap *Snapshot, _ tick) error 
 // container or unit that hides it) it asks sysinfo(2), as gopsutil's
 // load.Avg does.
 func (s *Sampler) readLoad(_ context.Context, snap *Snapshot, _ tick) error {
-	b, err := s.files.loadavg.read()
+	b, err := s.files.loadavg.Read()
 	if err == nil {
 		var l Load
 		if l, err = parseLoadavg(b); err == nil {
@@ -170,7 +170,7 @@ func (s *Sampler) readLoad(_ context.Context, snap *Snapshot, _ tick) error {
 // readUptime reads /proc/uptime itself: gopsutil's host.Uptime asks sysinfo(2),
 // which no fixture can answer, and truncates to whole seconds.
 func (s *Sampler) readUptime(_ context.Context, snap *Snapshot, _ tick) error {
-	b, err := s.files.uptime.read()
+	b, err := s.files.uptime.Read()
 	if err != nil {
 		return err
 	}
@@ -183,7 +183,7 @@ func (s *Sampler) readUptime(_ context.Context, snap *Snapshot, _ tick) error {
 }
 
 func (s *Sampler) readFileNr(_ context.Context, snap *Snapshot, _ tick) error {
-	b, err := s.files.fileNr.read()
+	b, err := s.files.fileNr.Read()
 	if err != nil {
 		return err
 	}
@@ -245,7 +245,7 @@ func (s *Sampler) readDisks(_ context.Context, snap *Snapshot, tk tick) error {
 			}
 		}
 	}
-	b, err := s.files.diskstats.read()
+	b, err := s.files.diskstats.Read()
 	if err != nil {
 		return err
 	}
@@ -276,7 +276,7 @@ func (s *Sampler) readDisks(_ context.Context, snap *Snapshot, tk tick) error {
 // readNetwork reads /proc/net/dev and keeps the interfaces that pass the
 // filter.
 func (s *Sampler) readNetwork(_ context.Context, snap *Snapshot, tk tick) error {
-	b, err := s.files.netDev.read()
+	b, err := s.files.netDev.Read()
 	if err != nil {
 		return err
 	}

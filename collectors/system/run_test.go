@@ -13,6 +13,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/dashd/dashd/internal/procfile"
 )
 
 // openFDs counts this process's open descriptors.
@@ -375,13 +377,13 @@ func TestSampler_ProcFDPIDReuse(t *testing.T) {
 		t.Skipf("%d processes, budget %d: child not kept", len(s.procs), s.procFDMax)
 	}
 	var buf []byte
-	_, dead, err := openAndRead([]byte(fmt.Sprintf("/proc/%d/stat", b)), &buf)
+	_, dead, err := procfile.OpenAndRead([]byte(fmt.Sprintf("/proc/%d/stat", b)), &buf)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bStart := s.procs[b].start
 	stopChild(kids[1])
-	if _, err := preadWhole(dead, &buf); !errors.Is(err, syscall.ESRCH) {
+	if _, err := procfile.PreadWhole(dead, &buf); !errors.Is(err, syscall.ESRCH) {
 		t.Errorf("read after the task exited: %v, want ESRCH", err)
 	}
 	// a's entry now looks like one kept for an older process that had PID a.

@@ -12,6 +12,8 @@ import (
 
 	"github.com/shirou/gopsutil/v3/common"
 	"github.com/shirou/gopsutil/v3/disk"
+
+	"github.com/dashd/dashd/internal/procfile"
 )
 
 // Sampler reads the host on a timer and hands out one Snapshot per tick.
@@ -60,7 +62,7 @@ type Sampler struct {
 	top       *TopProcesses
 	memTotal  uint64 // from the latest tick, for process memory percentages
 
-	files   tickFiles // per-tick /proc files, kept open (see procfile.go)
+	files   tickFiles // per-tick /proc files, kept open (see internal/procfile)
 	buf     []byte    // read buffer for /proc/PID/stat
 	dirBuf  []byte    // getdents64 buffer for listing /proc
 	pathBuf []byte    // /proc/PID/stat path being built
@@ -96,8 +98,8 @@ func New(opts Options) *Sampler {
 			s.env[common.EnvKeyType(k)] = v
 		}
 	}
-	proc := func(whole bool, elem ...string) *procFile {
-		return newProcFile(s.hostPath("HOST_PROC", "/proc", elem...), whole)
+	proc := func(whole bool, elem ...string) *procfile.File {
+		return procfile.New(s.hostPath("HOST_PROC", "/proc", elem...), whole)
 	}
 	s.files = tickFiles{
 		stat:      proc(true, "stat"),
@@ -114,14 +116,14 @@ func New(opts Options) *Sampler {
 // tickFiles are the /proc files read on every tick. Their paths are resolved
 // once, in New; they are opened on first use and closed when Run returns.
 type tickFiles struct {
-	stat, meminfo, loadavg, uptime, fileNr, diskstats, netDev *procFile
+	stat, meminfo, loadavg, uptime, fileNr, diskstats, netDev *procfile.File
 }
 
 // close closes every file that is open.
 func (t *tickFiles) close() error {
 	var errs []error
-	for _, f := range [...]*procFile{t.stat, t.meminfo, t.loadavg, t.uptime, t.fileNr, t.diskstats, t.netDev} {
-		errs = append(errs, f.close())
+	for _, f := range [...]*procfile.File{t.stat, t.meminfo, t.loadavg, t.uptime, t.fileNr, t.diskstats, t.netDev} {
+		errs = append(errs, f.Close())
 	}
 	return errors.Join(errs...)
 }

@@ -11,6 +11,8 @@ import (
 
 	"github.com/shirou/gopsutil/v3/cpu"
 	"github.com/shirou/gopsutil/v3/process"
+
+	"github.com/dashd/dashd/internal/procfile"
 )
 
 // maxCmdline caps the command line kept per top process: enough to tell two
@@ -151,7 +153,7 @@ func (s *Sampler) refreshProcs(ctx context.Context, now time.Time) error {
 // read that failed for another reason costs that process one CPU rate.)
 func (s *Sampler) readPidStat(root string, pid int32, e *procEntry) (b []byte, fd int, gone bool, err error) {
 	if e != nil && e.fd >= 0 {
-		b, err := preadWhole(e.fd, &s.buf)
+		b, err := procfile.PreadWhole(e.fd, &s.buf)
 		if err == nil {
 			return b, e.fd, false, nil
 		}
@@ -161,7 +163,7 @@ func (s *Sampler) readPidStat(root string, pid int32, e *procEntry) (b []byte, f
 	path := strconv.AppendInt(append(append(s.pathBuf[:0], root...), '/'), int64(pid), 10)
 	path = append(path, "/stat"...)
 	s.pathBuf = path
-	b, fd, err = openAndRead(path, &s.buf)
+	b, fd, err = procfile.OpenAndRead(path, &s.buf)
 	return b, fd, gone, err
 }
 
