@@ -1,7 +1,7 @@
 // Go 1.25+ re-reads the CPU affinity and cgroup limit every second to adjust
-// GOMAXPROCS, which wakes an otherwise idle dashd once more per second (~10 %
-// of its CPU here). A host daemon's CPU set does not change under it; the
-// value chosen at start stays.
+// GOMAXPROCS, which wakes an otherwise idle dashd once more per second, and
+// every wake-up costs dashd about as much CPU as a host sample. A host
+// daemon's CPU set does not change under it; the value chosen at start stays.
 //go:debug updatemaxprocs=0
 
 // Command dashd is a live operations dashboard for one Linux host: host metrics
