@@ -182,6 +182,39 @@ func golden(t *testing.T, name string, got []byte) {
 	}
 }
 
+// runDashboard opens a dashboard (one listener in its room) and runs the
+// scheduler until the test ends.
+func (e *env) runDashboard(t *testing.T) context.Context {
+	t.Helper()
+	e.hub.mu.Lock()
+	e.hub.rooms[RoomDashboard] = 1
+	e.hub.mu.Unlock()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { e.s.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+	return ctx
+}
+
+// sent counts the broadcasts to the dashboard room so far.
+func (e *env) sent() int {
+	e.hub.mu.Lock()
+	defer e.hub.mu.Unlock()
+	return len(e.hub.room[RoomDashboard])
+}
+
+// waitSent waits (up to 10s) until n broadcasts went to the dashboard room.
+func (e *env) waitSent(t *testing.T, n int, why string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for e.sent() < n {
+		if time.Now().After(deadline) {
+			t.Fatalf("no broadcast %d %s", n, why)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func TestTick_NoClientsRendersNothing(t *testing.T) {
 	e := newEnv(t)
 	for i := 0; i < 3; i++ {
@@ -371,40 +404,18 @@ func TestCards_SelfFootprint(t *testing.T) {
 func TestScheduler_SetInterval(t *testing.T) {
 	e := newEnv(t)
 	e.s.o.Interval = 20 * time.Millisecond
-	e.hub.mu.Lock()
-	e.hub.rooms[RoomDashboard] = 1
-	e.hub.mu.Unlock()
-	sent := func() int {
-		e.hub.mu.Lock()
-		defer e.hub.mu.Unlock()
-		return len(e.hub.room[RoomDashboard])
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.s.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-
-	waitSent := func(n int) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for sent() < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("no broadcast %d at the initial interval", n)
-			}
-			time.Sleep(10 * time.Millisecond)
-		}
-	}
-	waitSent(1) // the first tick
+	ctx := e.runDashboard(t)
+	e.waitSent(t, 1, "at start")
 	// At 20ms a changed snapshot goes out promptly...
 	e.latest.SetSystem(snapshot(t0.Add(time.Minute), 60))
-	waitSent(2)
+	e.waitSent(t, 2, "at the initial interval")
 	// ...after SetInterval(1h) a change waits for the next (distant) tick.
 	e.s.SetInterval(ctx, time.Hour, 0)
 	time.Sleep(100 * time.Millisecond) // let Run take the new interval
-	n := sent()
+	n := e.sent()
 	e.latest.SetSystem(snapshot(t0.Add(2*time.Minute), 90))
 	time.Sleep(300 * time.Millisecond)
-	if got := sent(); got != n {
+	if got := e.sent(); got != n {
 		t.Fatalf("broadcasts went from %d to %d after SetInterval(1h)", n, got)
 	}
 }
@@ -426,41 +437,20 @@ func TestScheduler_SampleDriven(t *testing.T) {
 	e := newEnv(t)
 	// Both intervals an hour: only a new sample can make the second broadcast.
 	e.s.o.Interval, e.s.o.SampleInterval = time.Hour, time.Hour
-	e.hub.mu.Lock()
-	e.hub.rooms[RoomDashboard] = 1
-	e.hub.mu.Unlock()
-	sent := func() int {
-		e.hub.mu.Lock()
-		defer e.hub.mu.Unlock()
-		return len(e.hub.room[RoomDashboard])
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.s.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	waitSent := func(n int, why string) {
-		t.Helper()
-		deadline := time.Now().Add(10 * time.Second)
-		for sent() < n {
-			if time.Now().After(deadline) {
-				t.Fatalf("no broadcast %d %s", n, why)
-			}
-			time.Sleep(5 * time.Millisecond)
-		}
-	}
-	waitSent(1, "at start")
+	ctx := e.runDashboard(t)
+	e.waitSent(t, 1, "at start")
 	e.latest.SetSystem(snapshot(t0.Add(time.Minute), 60))
-	waitSent(2, "after a new sample")
+	e.waitSent(t, 2, "after a new sample")
 	e.latest.SetSystem(snapshot(t0.Add(2*time.Minute), 70))
-	waitSent(3, "after another sample")
+	e.waitSent(t, 3, "after another sample")
 
 	// Sampling at another interval than broadcasting: the timer rules.
 	e.s.SetInterval(ctx, time.Hour, time.Second)
 	time.Sleep(100 * time.Millisecond) // let Run take the new cadence
-	n := sent()
+	n := e.sent()
 	e.latest.SetSystem(snapshot(t0.Add(3*time.Minute), 90))
 	time.Sleep(300 * time.Millisecond)
-	if got := sent(); got != n {
+	if got := e.sent(); got != n {
 		t.Fatalf("broadcasts went from %d to %d on a sample with a 1s sampling / 1h broadcast cadence", n, got)
 	}
 }
@@ -566,24 +556,13 @@ func TestCheckGroups_Memo(t *testing.T) {
 func TestScheduler_StalledSampler(t *testing.T) {
 	e := newEnv(t)
 	e.s.o.Interval, e.s.o.SampleInterval = 50*time.Millisecond, 50*time.Millisecond
-	e.hub.mu.Lock()
-	e.hub.rooms[RoomDashboard] = 1
-	e.hub.mu.Unlock()
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.s.Run(ctx); close(done) }()
-	defer func() { cancel(); <-done }()
-	deadline := time.Now().Add(10 * time.Second)
-	for len(e.hub.take(t, RoomDashboard)) == 0 {
-		if time.Now().After(deadline) {
-			t.Fatal("no first broadcast")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	e.runDashboard(t)
+	e.waitSent(t, 1, "at start")
+	e.hub.take(t, RoomDashboard)
 	e.checks.mu.Lock()
 	e.checks.sts[0].State, e.checks.sts[0].Reason = model.StateDown, "HTTP 503"
 	e.checks.mu.Unlock()
-	deadline = time.Now().Add(3 * stallCheck)
+	deadline := time.Now().Add(3 * stallCheck)
 	for {
 		if b := e.hub.take(t, RoomDashboard); bytes.Contains(b, []byte("HTTP 503")) {
 			return
