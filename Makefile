@@ -8,7 +8,7 @@ BIN      := bin/dashd
 DATASTAR := node_modules/@starfederation/datastar/dist/datastar.js
 VENDORED := ui/static/vendor/datastar.js
 
-.PHONY: all run build assets templ templ-check vet test bench bench-fanout bench-footprint install uninstall clean
+.PHONY: all run build assets templ templ-check vet test fuzz bench bench-fanout bench-footprint install uninstall clean
 
 all: build
 
@@ -41,6 +41,14 @@ vet: assets
 
 test: assets templ-check vet
 	$(GO) test -race -count=1 -timeout 15m ./...
+	$(MAKE) fuzz
+
+# The fuzz targets, briefly: the config decoder and Datastar signal parsing
+# take input from files and clients that may be hostile.
+FUZZTIME ?= 10s
+fuzz:
+	$(GO) test -run '^$$' -fuzz '^FuzzParse$$' -fuzztime $(FUZZTIME) ./config
+	$(GO) test -run '^$$' -fuzz '^FuzzReadSignals$$' -fuzztime $(FUZZTIME) ./hub
 
 bench: assets
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -13,6 +13,7 @@ import (
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/model"
 	"go.yaml.in/yaml/v3"
+	"golang.org/x/sys/unix"
 )
 
 // CommandSpec configures a command check: run a program (argv list, never a
@@ -30,9 +31,11 @@ type CommandSpec struct {
 // maxOutput caps each of stdout and stderr kept from a command run.
 const maxOutput = 4 << 10
 
-// waitDelay bounds how long Wait waits for output pipes after the command
-// exits or is killed (a daemonised grandchild may hold them open).
-const waitDelay = 2 * time.Second
+// waitDelay bounds how long Wait waits for the output pipes once the command
+// has exited and what it left has been killed. Only a process that escaped
+// cleanup can still hold them (without the subreaper, a daemon whose parent
+// exited), and what it writes is not the command's output.
+const waitDelay = 500 * time.Millisecond
 
 func newCommandSpec() *CommandSpec { return &CommandSpec{} }
 
@@ -99,35 +102,103 @@ func (c *CommandSpec) build(config.Check) (Check, error) {
 	return cc, nil
 }
 
-// Run runs the command in its own process group; when ctx ends the whole
-// group is killed, so a script's children cannot outlive the timeout.
+// Run runs the command in a process group of its own and waits for it to
+// exit or for ctx to end (the timeout, or the check being stopped). When ctx
+// ends first, the command is killed with every descendant, those that left
+// its group or session included (killTree). Either way, when the run ends
+// nothing it started keeps running: what stayed in its process group is
+// killed, and with the Runner's subreaper so is what reparented to dashd
+// (see reaper). The result is the command's own exit status, with the
+// output captured so far. Reason and detail never show URL credentials:
+// output often quotes what the command was given (curl echoes its URL).
 func (c *commandCheck) Run(ctx context.Context) Outcome {
-	cmd := exec.CommandContext(ctx, c.argv[0], c.argv[1:]...)
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
-	cmd.Cancel = func() error {
-		// Negative PID: the process group, whose ID is the leader's PID.
-		return syscall.Kill(-cmd.Process.Pid, syscall.SIGKILL)
+	out := c.run(ctx)
+	out.Reason = config.RedactURLs(out.Reason)
+	out.Detail = config.RedactURLs(out.Detail)
+	return out
+}
+
+func (c *commandCheck) run(ctx context.Context) Outcome {
+	if err := ctx.Err(); err != nil {
+		return down(errReason(err))
 	}
+	cmd := exec.Command(c.argv[0], c.argv[1:]...)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = waitDelay
 	stdout, stderr := &cappedBuffer{max: maxOutput}, &cappedBuffer{max: maxOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 
+	rp := reaperFrom(ctx)
 	start := time.Now()
-	err := cmd.Run()
-	latency := time.Since(start)
+	if err := rp.start(cmd); err != nil {
+		out := downf("start: %s", errReason(err))
+		out.Latency = time.Since(start)
+		return out
+	}
+	root := cmd.Process.Pid
+	exited := make(chan error, 1)
+	go func() { exited <- waitExit(root) }()
 
-	out := c.judge(err, ctx.Err(), string(stdout.buf), string(stderr.buf))
+	stopped := false
+	var cleanupErr error
+	select {
+	case <-exited:
+	case <-ctx.Done():
+		stopped = true
+		_, cleanupErr = killTree(procRoot, root)
+		<-exited
+	}
+	latency := time.Since(start)
+	// root is a zombie now, not reaped: its pid still names its group.
+	if err := unix.Kill(-root, unix.SIGKILL); err != nil && !errors.Is(err, unix.ESRCH) {
+		cleanupErr = errors.Join(cleanupErr, fmt.Errorf("kill group %d: %w", root, err))
+	}
+	rp.ended(root)
+	err := cmd.Wait()
+	rp.forget(root)
+
+	var stopErr error
+	if stopped && cmd.ProcessState != nil && !cmd.ProcessState.Exited() {
+		stopErr = ctx.Err() // killed by us, not finished in time
+	}
+	out := c.judge(err, stopErr, string(stdout.buf), string(stderr.buf))
 	out.Latency = latency
 	out.Detail = commandDetail(stdout, stderr)
+	if cleanupErr != nil {
+		out.Detail = strings.TrimSpace(out.Detail + "\ncleanup: " + shorten(cleanupErr.Error(), maxReason))
+	}
 	if cmd.ProcessState != nil {
 		out.Values = map[string]float64{"exit_code": float64(cmd.ProcessState.ExitCode())}
 	}
 	return out
 }
 
-func (c *commandCheck) judge(err, ctxErr error, stdout, stderr string) Outcome {
-	if ctxErr != nil {
-		return down(errReason(ctxErr))
+// procRoot is the procfs mount process cleanup reads.
+const procRoot = "/proc"
+
+// waitExit blocks until the child pid has exited without reaping it
+// (WNOWAIT): until cmd.Wait reaps it, its pid, and the process group named
+// after it, cannot be handed to another process, so cleanup can still use
+// them.
+func waitExit(pid int) error {
+	for {
+		var info unix.Siginfo
+		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
+		if !errors.Is(err, unix.EINTR) {
+			if err != nil {
+				return fmt.Errorf("waitid %d: %w", pid, err)
+			}
+			return nil
+		}
+	}
+}
+
+// judge turns the end of a run into an Outcome. stopErr is the context's
+// error when the run was killed because ctx ended; a command that exited on
+// its own is judged on its exit status even if ctx ended meanwhile.
+func (c *commandCheck) judge(err, stopErr error, stdout, stderr string) Outcome {
+	if stopErr != nil {
+		return down(errReason(stopErr))
 	}
 	var exitErr *exec.ExitError
 	code := 0
@@ -139,7 +210,8 @@ func (c *commandCheck) judge(err, ctxErr error, stdout, stderr string) Outcome {
 			return downf("%s", exitErr.ProcessState.String())
 		}
 	case errors.Is(err, exec.ErrWaitDelay):
-		// Exited, but a leftover child kept the output pipes open.
+		// Exited 0, but a process that escaped cleanup kept the output
+		// pipes open: the result is the command's, with what it wrote.
 	default:
 		return downf("start: %s", errReason(err))
 	}

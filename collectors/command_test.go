@@ -2,6 +2,8 @@ package collectors
 
 import (
 	"bytes"
+	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -72,6 +74,78 @@ func TestCommandCheck_TimeoutKillsGroup(t *testing.T) {
 		}
 		return isZombie(filepath.Join("/proc", strconv.Itoa(pid))) || !bytes.Contains(stat, []byte("(sleep)"))
 	})
+}
+
+// A child that calls setsid leaves the command's process group (and one
+// that sets up its own group leaves it too), so a group kill misses it: the
+// timeout must kill every descendant.
+func TestCommandCheck_TimeoutKillsEveryDescendant(t *testing.T) {
+	tests := []struct{ name, script string }{
+		{"setsid child", "SETSID; sleep 300"},
+		// bash, since dash has no job control without a terminal.
+		{"own process group", "bash -c 'set -m; sleep 300 & echo $! > PIDFILE; sleep 300' & sleep 300"},
+		{"setsid grandchild", "sh -c 'SETSID; sleep 300' & sleep 300"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pidfile := filepath.Join(t.TempDir(), "pid")
+			t.Cleanup(func() { killLeftovers(pidfile) })
+			ch := mustBuild(t, "command", "command: [sh, -c, "+strconv.Quote(strings.NewReplacer("SETSID", detachedSleep(pidfile), "PIDFILE", pidfile).Replace(tt.script))+"]")
+			start := time.Now()
+			out := run(t, ch, time.Second)
+			if took := time.Since(start); took > 10*time.Second {
+				t.Errorf("run took %s with a 1s timeout", took)
+			}
+			assertOutcome(t, out, "down", "timeout")
+			pids := readPids(t, pidfile)
+			eventually(t, 5*time.Second, fmt.Sprintf("descendants %v to die", pids), func() bool { return noneAlive(pids) })
+		})
+	}
+}
+
+// A command that exits 0 at once but leaves a detached child holding its
+// stdout is up, with its output, as soon as the wait delay has passed: the
+// leftover is not the command's business and not a timeout. With the
+// subreaper, the leftover is killed when the run ends, so the pipe closes
+// at once and nothing is left.
+func TestCommandCheck_DetachedChildHoldingOutput(t *testing.T) {
+	tests := []struct {
+		name      string
+		subreaper bool
+	}{
+		{"without subreaper", false},
+		{"with subreaper", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			pidfile := filepath.Join(t.TempDir(), "pid")
+			t.Cleanup(func() { killLeftovers(pidfile) })
+			ch := mustBuild(t, "command", "command: [sh, -c, "+strconv.Quote("echo started; "+detachedSleep(pidfile)+"; exit 0")+"]")
+			// Below the 2 s wait delay dashd had before: then the run
+			// waited for the pipe past the timeout and reported one.
+			ctx, cancel := context.WithTimeout(context.Background(), 1900*time.Millisecond)
+			defer cancel()
+			if tt.subreaper {
+				ctx = runReaper(t, ctx)
+			}
+			start := time.Now()
+			out := ch.Run(ctx)
+			took := time.Since(start)
+			assertOutcome(t, out, "up", "exit code 0")
+			if !strings.Contains(out.Detail, "started") {
+				t.Errorf("detail = %q, want the output written before the exit", out.Detail)
+			}
+			if took > 5*time.Second {
+				t.Errorf("run took %s: it should end about %s after the exit", took, waitDelay)
+			}
+			if tt.subreaper {
+				pids := readPids(t, pidfile)
+				if !noneAlive(pids) {
+					t.Errorf("detached child %v still runs after the run", pids)
+				}
+			}
+		})
+	}
 }
 
 func TestCappedBuffer(t *testing.T) {

@@ -37,4 +37,33 @@
 // touching the unchanged ones. A run is bounded by the check's timeout, a
 // panic in a check is recovered and reported as down, and a bounded number of
 // checks run at the same moment.
+//
+// # Command checks and their processes
+//
+// A command check's contract is that when its run ends, nothing it started
+// keeps running, whether the command succeeded, failed or timed out. A check
+// that starts a daemon "for later" is broken: every run would add one.
+//
+//   - The command runs in a process group of its own. When the run times out
+//     (or the check is stopped), the whole tree below the command is stopped
+//     with SIGSTOP, walked again through /proc until no new process shows up,
+//     then killed with SIGKILL: that reaches children that left the group or
+//     the session (setsid), which a process-group kill misses.
+//   - When the command exits, what is left in its process group is killed, and
+//     the run ends about 500 ms later at most even if a leftover still holds
+//     its output pipes; the result is the command's own exit status with the
+//     output captured so far, never a timeout.
+//   - A process whose parent has exited (a double-forked daemon) has left the
+//     tree. With RunnerOptions.Subreaper, dashd is a child subreaper, so such
+//     orphans become dashd's children instead of init's; when a run ends they
+//     are killed with their descendants and reaped by their exact pid. dashd
+//     cannot tell which run an orphan came from, so an orphan is spared while
+//     any command run that began before it is still going (a script may
+//     start a helper daemon and stop it itself within its run), and killed
+//     when the last of those ends. Without the subreaper such orphans survive.
+//
+// Children that other dashd code starts in dashd's own process group (os/exec
+// defaults, such as systemctl for systemd checks) are never touched, and
+// nothing ever waits on "any child", which would take exit statuses from
+// os/exec.
 package collectors

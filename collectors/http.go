@@ -70,7 +70,7 @@ func (h *HTTPSpec) Validate(s config.Scope) {
 	if h.URL == "" {
 		s.Required("url", true)
 	} else if u, err := url.Parse(h.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		s.Errorf("url", "must be an http:// or https:// URL with a host, got %q", h.URL)
+		s.Errorf("url", "must be an http:// or https:// URL with a host, got %q", config.RedactURL(h.URL))
 	}
 	if !containsFold(httpMethods, h.Method) {
 		s.Errorf("method", "must be one of %s, got %q", strings.Join(httpMethods, ", "), h.Method)
@@ -265,15 +265,24 @@ func (h *HTTPSpec) build(c config.Check) (Check, error) {
 	return hc, nil
 }
 
-// Run makes the request and judges the answer.
+// Run makes the request and judges the answer. The reason and detail never
+// show URL credentials: a URL may reach them through an error (a redirect's
+// Location, a parse error) or from the response itself.
 func (h *httpCheck) Run(ctx context.Context) Outcome {
+	out := h.run(ctx)
+	out.Reason = config.RedactURLs(out.Reason)
+	out.Detail = config.RedactURLs(out.Detail)
+	return out
+}
+
+func (h *httpCheck) run(ctx context.Context) Outcome {
 	var body io.Reader
 	if h.body != "" {
 		body = strings.NewReader(h.body)
 	}
 	req, err := http.NewRequestWithContext(ctx, h.method, h.url, body)
 	if err != nil {
-		return downf("request: %v", err)
+		return downf("request: %s", errReason(err))
 	}
 	req.Header.Set("User-Agent", "dashd-check")
 	for k, v := range h.headers {

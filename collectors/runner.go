@@ -64,6 +64,15 @@ type RunnerOptions struct {
 	// an idle daemon's CPU. The random start delay still spreads checks
 	// over different ticks.
 	Align time.Duration
+	// Subreaper makes the process a child subreaper while Run runs, so that
+	// processes a command check's command leaves behind (a double-forked
+	// daemon) are handed to dashd instead of init, and killed and reaped
+	// when the run ends (see the package documentation). It is off by
+	// default because the setting is process-wide: at most one Runner of a
+	// process may set it, and while it runs, every child process the
+	// process starts in a process group of its own must be a command
+	// check's. The daemon sets it.
+	Subreaper bool
 }
 
 // Status is the latest state of one check: what the dashboard, badges and API read.
@@ -106,6 +115,7 @@ type Runner struct {
 	checks map[string]*entry // by name
 	ctx    context.Context   // non-nil while Run runs
 	wg     sync.WaitGroup    // one per started check goroutine
+	reaper *reaper           // nil unless opts.Subreaper
 }
 
 // entry is one configured check and its live state. cfg and check never
@@ -145,21 +155,32 @@ func NewRunner(opts RunnerOptions) *Runner {
 	if opts.AbandonAfter <= 0 {
 		opts.AbandonAfter = DefaultAbandonAfter
 	}
-	return &Runner{
+	r := &Runner{
 		opts:   opts,
 		log:    opts.Logger,
 		sem:    make(chan struct{}, opts.MaxConcurrent),
 		checks: map[string]*entry{},
 	}
+	if opts.Subreaper {
+		r.reaper = newReaper(opts.Logger)
+	}
+	return r
 }
 
 // Run starts every applied check and runs them until ctx ends, then stops
-// them and waits for their goroutines. It returns nil on a normal stop.
+// them and waits for their goroutines. With Subreaper, the process is a
+// child subreaper from before the first check starts until after the last
+// one has stopped and what it left has been reaped. It returns nil on a
+// normal stop.
 func (r *Runner) Run(ctx context.Context) error {
 	r.mu.Lock()
 	if r.ctx != nil {
 		r.mu.Unlock()
 		return errors.New("collectors: runner already running")
+	}
+	stopReaper := func() {}
+	if r.reaper != nil {
+		ctx, stopReaper = r.startReaper(ctx)
 	}
 	r.ctx = ctx
 	for _, name := range r.order {
@@ -176,6 +197,7 @@ func (r *Runner) Run(ctx context.Context) error {
 	}
 	r.mu.Unlock()
 	r.wg.Wait()
+	stopReaper()
 	return nil
 }
 
@@ -374,6 +396,9 @@ func (r *Runner) runOnce(ctx context.Context, e *entry) Outcome {
 		}
 		out.Reason = fmt.Sprintf("timeout after %s", timeout)
 	}
+	// Whatever a check type says, credentials in URLs never reach the
+	// page, the API, storage or the logs.
+	out.Reason, out.Detail = config.RedactURLs(out.Reason), config.RedactURLs(out.Detail)
 	return out
 }
 

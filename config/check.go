@@ -34,8 +34,11 @@ type Check struct {
 	// Line and Column locate the check in the file, for messages at run time.
 	Line   int `yaml:"-"`
 	Column int `yaml:"-"`
-	// Source is the check's YAML as written, before ${VAR} expansion, so
-	// the check page can show its configuration without revealing secrets.
+	// Source is the check's YAML as written, before ${VAR} expansion, with
+	// credentials redacted (URL passwords, secret query parameters,
+	// sensitive headers, bodies, secret-named keys and flags, !secret
+	// values), so the check page and the API can show the configuration
+	// without revealing secrets. ${VAR} references stay as written.
 	Source string `yaml:"-"`
 }
 

@@ -6,15 +6,31 @@
 // The check types themselves are defined by the collectors package; cmd/dashd
 // passes them in as an explicit table (CheckTypes), so this package never
 // imports downstream code.
+//
+// # Refusals
+//
+// Besides wrong keys and values, a file with no key at all (empty, blank or
+// comment-only: what an interrupted save leaves) is refused, so a reload keeps
+// the configuration in force; "checks: []" states the intent to run none.
+// YAML syntax errors point at the offending token's line and column.
+//
+// # Secrets
+//
+// Credentials belong in the environment (${VAR}). Whatever this package hands
+// out for display is redacted: Check.Source, and every Problem message (they
+// reach the dashboard banner and /readyz). Redaction covers URL passwords and
+// secret query parameters, sensitive headers, request bodies, values under
+// secret-named keys at any depth, secret command-line flags, and values the
+// operator tags !secret. Config.Redact, RedactURL, RedactURLs, RedactHeader
+// and RedactArgv apply the same rules to text produced at run time.
 package config
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
+	"strings"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -28,11 +44,15 @@ type Config struct {
 	Collect   Collect   `yaml:"collect"`
 	Dashboard Dashboard `yaml:"dashboard"`
 	Log       Log       `yaml:"log"`
+	Chat      Chat      `yaml:"chat"`
 	Checks    []Check   `yaml:"checks"`
 
 	// File is the path the configuration was read from (or a label such as
 	// "config.yaml (embedded default)").
 	File string `yaml:"-"`
+
+	// secrets are the expanded credentials Redact scrubs from text.
+	secrets []string
 }
 
 // CheckSpec is the type-specific part of a check (the http check's url, the
@@ -77,41 +97,71 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 	cfg := Default()
 	cfg.File = file
 
-	var doc yaml.Node
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		line, col, msg := yamlSyntaxPosition(err)
-		d.problems = append(d.problems, Problem{File: file, Line: line, Column: col, Message: msg})
-		return nil, &Error{Problems: d.problems}
+	if blank(data) {
+		d.problems = append(d.problems, Problem{File: file, Line: 1, Column: 1, Message: emptyFile})
+		return nil, d.err()
 	}
-	// One file, one document: a second one after "---" would otherwise be
-	// silently ignored.
-	var extra yaml.Node
-	if err := dec.Decode(&extra); err == nil {
-		d.add(&extra, "", "a second YAML document (after ---) is not allowed: dashd reads one")
+	doc, ok := d.decodeOne(data)
+	if !ok {
+		return nil, d.err()
 	}
-	if len(doc.Content) > 0 {
-		root := doc.Content[0]
-		sources := checkSources(root)
-		d.expandNode(root, "", opts.LookupEnv)
-		d.decodeStruct(root, reflectValue(cfg), "", map[string]bool{"checks": true})
-		top := Scope{d: d, node: root}
-		if n := top.value("checks"); n != nil && n.ShortTag() != "!!null" {
-			cfg.Checks = d.decodeChecks(n, opts.CheckTypes)
-			for i := range cfg.Checks {
-				if i < len(sources) {
-					cfg.Checks[i].Source = sources[i]
-				}
+	root := documentRoot(doc)
+	if root == nil {
+		d.problems = append(d.problems, Problem{File: file, Line: 1, Column: 1, Message: emptyFile})
+		return nil, d.err()
+	}
+	sources := checkSources(root)
+	tagged := d.checkTags(root)
+	d.expandNode(root, "", opts.LookupEnv)
+	// Known before any value is quoted in a problem, so every message can
+	// be scrubbed of them.
+	d.secrets = collectSecrets(root, tagged)
+	d.decodeStruct(root, reflectValue(cfg), "", map[string]bool{"checks": true})
+	top := Scope{d: d, node: root}
+	if n := top.value("checks"); n != nil && n.ShortTag() != "!!null" {
+		cfg.Checks = d.decodeChecks(n, opts.CheckTypes)
+		for i := range cfg.Checks {
+			if i < len(sources) {
+				cfg.Checks[i].Source = sources[i]
 			}
 		}
-		cfg.validate(top)
 	}
+	cfg.validate(top)
 	if len(d.problems) > 0 {
-		e := &Error{Problems: d.problems}
-		e.sort()
-		return nil, e
+		return nil, d.err()
 	}
+	cfg.secrets = d.secrets
 	return cfg, nil
+}
+
+// emptyFile explains why a file without a single key is refused: it is what
+// a truncated save or a full disk leaves behind, and running it would stop
+// every check without a word.
+const emptyFile = "the file is empty (no keys, only blanks or comments: what an interrupted save or a full disk leaves); " +
+	"write `checks: []` to run with no checks"
+
+// blank reports whether data has nothing but white space (tabs included,
+// which YAML would refuse with a less helpful message) and comment lines.
+func blank(data []byte) bool {
+	for _, line := range strings.Split(strings.TrimPrefix(string(data), "\ufeff"), "\n") {
+		if t := strings.TrimSpace(line); t != "" && !strings.HasPrefix(t, "#") {
+			return false
+		}
+	}
+	return true
+}
+
+// documentRoot returns the top node of doc, or nil when the document has no
+// content: an empty, blank or comment-only file, or a lone null.
+func documentRoot(doc *yaml.Node) *yaml.Node {
+	if len(doc.Content) == 0 {
+		return nil
+	}
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.ShortTag() == "!!null" {
+		return nil
+	}
+	return root
 }
 
 // Default returns the configuration used for every key the file leaves out.
@@ -128,6 +178,7 @@ func Default() *Config {
 		},
 		Dashboard: Dashboard{BroadcastInterval: Duration(time.Second)},
 		Log:       Log{Format: "text", Level: "info"},
+		Chat:      DefaultChat(),
 	}
 }
 
@@ -137,6 +188,7 @@ func (c *Config) validate(s Scope) {
 	c.Collect.validate(s.Child("collect"))
 	c.Dashboard.validate(s.Child("dashboard"))
 	c.Log.validate(s.Child("log"))
+	c.Chat.validate(s.Child("chat"))
 }
 
 // Check finds a check by name.
@@ -147,31 +199,4 @@ func (c *Config) Check(name string) (Check, bool) {
 		}
 	}
 	return Check{}, false
-}
-
-// checkSources renders each item of the checks list back to YAML before
-// environment expansion.
-func checkSources(root *yaml.Node) []string {
-	list := Scope{node: root}.value("checks")
-	if list == nil || list.Kind != yaml.SequenceNode {
-		return nil
-	}
-	out := make([]string, len(list.Content))
-	for i, item := range list.Content {
-		if b, err := yaml.Marshal(item); err == nil {
-			out[i] = string(b)
-		}
-	}
-	return out
-}
-
-// yamlSyntaxPosition pulls "line N" out of a yaml.v3 syntax error; yaml.v3 does
-// not report columns for syntax errors, so the column is 1.
-func yamlSyntaxPosition(err error) (int, int, string) {
-	msg := err.Error()
-	var line int
-	if _, scanErr := fmt.Sscanf(msg, "yaml: line %d:", &line); scanErr == nil {
-		return line, 1, "invalid YAML: " + cleanYAMLError(err)
-	}
-	return 1, 1, "invalid YAML: " + cleanYAMLError(err)
 }

@@ -2,6 +2,8 @@ package config
 
 import (
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -158,7 +160,7 @@ func TestParse_Errors(t *testing.T) {
 		{
 			name: "yaml syntax error",
 			src:  "server:\n  listen: [\n",
-			want: []string{`c.yaml:2:1: invalid YAML: did not find expected node content`},
+			want: []string{`c.yaml:2:11: invalid YAML: did not find expected node content (the file ends after this)`},
 		},
 		{
 			name: "duplicate yaml key",
@@ -328,12 +330,70 @@ func TestParseDuration(t *testing.T) {
 	}
 }
 
-func TestParse_EmptyFileIsDefault(t *testing.T) {
-	cfg, problems := parse(t, "", nil)
-	if problems != nil {
-		t.Fatalf("problems: %q", problems)
+// An empty file is what an interrupted save or a full disk leaves: it must be
+// refused (so a reload keeps the last good configuration), while any file
+// that states something, even only "checks: []", is valid.
+func TestParse_EmptyFile(t *testing.T) {
+	const refused = "c.yaml:1:1: " + emptyFile
+	tests := []struct {
+		name   string
+		src    string
+		want   string // the one problem; "" = valid
+		checks int
+	}{
+		{name: "empty", src: "", want: refused},
+		{name: "blank lines and spaces", src: "\n   \n\t\n", want: refused},
+		{name: "comments only", src: "# dashd\n  # checks:\n#   - name: x\n", want: refused},
+		{name: "document marker only", src: "---\n", want: refused},
+		{name: "document markers and comments", src: "---\n# nothing\n...\n", want: refused},
+		{name: "explicit null", src: "~\n", want: refused},
+		{name: "byte order mark only", src: "\ufeff", want: refused},
+		{name: "empty checks list", src: "checks: []\n"},
+		{name: "checks key without value", src: "checks:\n"},
+		{name: "server section only", src: "server: {listen: 127.0.0.1:9}\n"},
+		{name: "explicit empty mapping", src: "{}\n"},
+		{name: "one check", src: "checks:\n  - name: a\n    type: probe\n    url: u\n", checks: 1},
 	}
-	if cfg.Server.Listen != "127.0.0.1:8080" || len(cfg.Checks) != 0 {
-		t.Errorf("cfg = %+v", cfg)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			cfg, problems := parse(t, tt.src, nil)
+			if tt.want != "" {
+				if len(problems) != 1 || problems[0] != tt.want {
+					t.Fatalf("problems = %q, want %q", problems, tt.want)
+				}
+				return
+			}
+			if problems != nil {
+				t.Fatalf("problems: %q", problems)
+			}
+			if len(cfg.Checks) != tt.checks {
+				t.Errorf("checks = %d, want %d", len(cfg.Checks), tt.checks)
+			}
+		})
+	}
+}
+
+// TestLoad_EmptyFileAfterGoodOne is the reload path: a good file loads, the
+// same file truncated in place is refused with the problem at FILE:1:1.
+func TestLoad_EmptyFileAfterGoodOne(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "config.yaml")
+	opts := Options{CheckTypes: testTypes, LookupEnv: env(nil)}
+	if err := os.WriteFile(path, []byte("checks:\n  - name: a\n    type: probe\n    url: u\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if cfg, err := Load(path, opts); err != nil || len(cfg.Checks) != 1 {
+		t.Fatalf("good file: %v", err)
+	}
+	if err := os.Truncate(path, 0); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Load(path, opts)
+	var ce *Error
+	if !errors.As(err, &ce) {
+		t.Fatalf("truncated file: err = %v, want *Error", err)
+	}
+	if len(ce.Problems) != 1 || ce.Problems[0].Line != 1 || ce.Problems[0].Column != 1 ||
+		!strings.Contains(ce.Error(), path+":1:1: the file is empty") || !strings.Contains(ce.Error(), "checks: []") {
+		t.Errorf("problem = %v", err)
 	}
 }

@@ -17,6 +17,21 @@ import (
 type decoder struct {
 	file     string
 	problems []Problem
+	// secrets are the credentials found in the expanded tree; no problem
+	// message may quote them.
+	secrets []string
+}
+
+// err returns the problems found as an *Error, sorted by position, with every
+// known secret scrubbed from the messages (they are shown on the dashboard
+// banner and in /readyz).
+func (d *decoder) err() error {
+	for i := range d.problems {
+		d.problems[i].Message = scrub(d.problems[i].Message, d.secrets)
+	}
+	e := &Error{Problems: d.problems}
+	e.sort()
+	return e
 }
 
 func (d *decoder) add(n *yaml.Node, path, format string, args ...any) {

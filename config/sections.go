@@ -1,28 +1,9 @@
 package config
 
 import (
-	"net"
 	"path"
-	"strconv"
 	"time"
 )
-
-// Server configures the HTTP listener.
-type Server struct {
-	// Listen is host:port; --listen overrides it.
-	Listen string `yaml:"listen"`
-}
-
-func (s Server) validate(sc Scope) {
-	_, port, err := net.SplitHostPort(s.Listen)
-	if err != nil {
-		sc.Errorf("listen", "must be host:port, e.g. 127.0.0.1:8080 (%v)", err)
-		return
-	}
-	if p, err := strconv.Atoi(port); err != nil || p < 0 || p > 65535 {
-		sc.Errorf("listen", "port %q must be a number from 0 to 65535", port)
-	}
-}
 
 // Storage configures the bbolt history file.
 type Storage struct {

@@ -11,17 +11,27 @@
 //
 // # Slow and dead clients
 //
-// Every client has a bounded queue drained by its own goroutine. A client
+// Every client has a queue bounded in bytes, drained by its own goroutine,
+// and a socket send buffer bounded too (the kernel would otherwise take
+// megabytes for a client that never reads before a write blocks). A client
 // whose queue is full, or whose socket accepts nothing for the write timeout,
 // is evicted: disconnected abruptly, counted and logged. The beta.11 client
 // retries an abrupt end (not a clean one) and its reconnect gets fresh full
 // state from OnConnect. A client that vanished is only noticed when a write
 // fails, so idle streams get a heartbeat comment (": ping").
 //
+// # Limits
+//
+// Each stream holds a file descriptor. Streams can be capped in total and
+// per client address; beyond a cap a stream is answered 503 with
+// Retry-After and a message naming the limit, and the refusal is counted in
+// Stats.
+//
 // # Request-scoped replies
 //
 // SSE returns a Writer for one-off replies (a POST answering with patches)
-// and ReadSignals decodes the signals a request carries.
+// and ReadSignals decodes the signals a request carries. ReadSignals reads
+// the body as sent and refuses a compressed one (415): it never inflates.
 //
 // # Wire protocol
 //

@@ -19,3 +19,7 @@ var ErrEmptyScript = errors.New("empty script")
 // ErrAlreadyRunning is returned by Run when the hub is, or was, already run:
 // a hub runs once.
 var ErrAlreadyRunning = errors.New("hub: Run called twice")
+
+// errStreamClosed is returned by client.setWriteDeadline once the stream
+// was closed.
+var errStreamClosed = errors.New("hub: stream closed")

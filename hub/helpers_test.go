@@ -3,16 +3,20 @@ package hub
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/recover"
 )
 
 // testTimeout bounds every wait in these tests; generous because the
@@ -31,12 +35,24 @@ type env struct {
 	stopOnce sync.Once
 }
 
-// newEnv starts a hub and a fiber app with GET /events (query: room, repeated;
-// session) and whatever routes adds. Cleanup stops the hub, then the app.
+// newEnv starts a hub and a fiber app with GET /events and whatever routes
+// adds. Cleanup stops the hub, then the app.
+//
+// /events takes: room (repeated), session, state (OnConnect sends it), addr
+// (WithAddress: a label for the per-address cap; no traffic goes to it) and
+// panic (an OnConnect hook that panics; the recover middleware answers 500).
 func newEnv(t *testing.T, opts []Option, routes func(app *fiber.App, h *Hub)) *env {
+	t.Helper()
+	return newEnvWrapped(t, opts, routes, nil)
+}
+
+// newEnvWrapped is newEnv with the listener wrapped by wrap (nil: not
+// wrapped), as the daemon wraps its own.
+func newEnvWrapped(t *testing.T, opts []Option, routes func(app *fiber.App, h *Hub), wrap func(net.Listener) net.Listener) *env {
 	t.Helper()
 	h := New(opts...)
 	app := fiber.New(fiber.Config{DisableStartupMessage: true})
+	app.Use(recover.New())
 	app.Get("/events", func(c *fiber.Ctx) error {
 		var copts []ClientOption
 		for _, r := range c.Context().QueryArgs().PeekMulti("room") {
@@ -45,10 +61,16 @@ func newEnv(t *testing.T, opts []Option, routes func(app *fiber.App, h *Hub)) *e
 		if s := c.Query("session"); s != "" {
 			copts = append(copts, WithSession(s))
 		}
+		if a := c.Query("addr"); a != "" {
+			copts = append(copts, WithAddress(a))
+		}
 		if st := c.Query("state"); st != "" {
 			copts = append(copts, OnConnect(func(send func(...Event)) {
 				send(PatchElements(`<div id="state">` + st + `</div>`))
 			}))
+		}
+		if c.Query("panic") != "" {
+			copts = append(copts, OnConnect(func(func(...Event)) { panic("test: hook panics") }))
 		}
 		return h.HandleSSE(c, copts...)
 	})
@@ -58,6 +80,9 @@ func newEnv(t *testing.T, opts []Option, routes func(app *fiber.App, h *Hub)) *e
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
+	}
+	if wrap != nil {
+		ln = wrap(ln)
 	}
 	serveDone := make(chan struct{})
 	go func() {
@@ -249,4 +274,80 @@ func q(kv ...string) string {
 		v.Add(kv[i], kv[i+1])
 	}
 	return v.Encode()
+}
+
+// logBuffer collects a logger's output for tests that check what was logged.
+type logBuffer struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+func (b *logBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *logBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// logger returns a debug-level logger writing into b.
+func (b *logBuffer) logger() *slog.Logger {
+	return slog.New(slog.NewTextHandler(b, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
+// stuckClient opens a stream over a raw TCP connection, reads the response
+// head and then nothing more, like a client that stopped reading. The
+// socket keeps the kernel's default buffers: it is the server's side that
+// must bound what a stuck client costs.
+func (e *env) stuckClient(t *testing.T, query string) net.Conn {
+	t.Helper()
+	return e.rawClient(t, query, 0)
+}
+
+// rawClient is stuckClient with the socket's receive buffer set to rcvbuf
+// bytes (0: the kernel's default).
+func (e *env) rawClient(t *testing.T, query string, rcvbuf int) net.Conn {
+	t.Helper()
+	d := net.Dialer{Timeout: testTimeout}
+	if rcvbuf > 0 {
+		d.Control = func(_, _ string, rc syscall.RawConn) error {
+			var serr error
+			err := rc.Control(func(fd uintptr) {
+				serr = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, rcvbuf)
+			})
+			return errors.Join(err, serr)
+		}
+	}
+	conn, err := d.Dial("tcp", e.base[len("http://"):])
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	if err := conn.SetDeadline(time.Now().Add(testTimeout)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fmt.Fprintf(conn, "GET /events?%s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n", query); err != nil {
+		t.Fatal(err)
+	}
+	// Read byte by byte up to the end of the head, so that nothing of the
+	// stream is taken out of the socket.
+	var head []byte
+	b := make([]byte, 1)
+	for !strings.HasSuffix(string(head), "\r\n\r\n") {
+		if _, err := conn.Read(b); err != nil {
+			t.Fatalf("stuck client: reading the head after %q: %v", head, err)
+		}
+		head = append(head, b[0])
+	}
+	if !strings.HasPrefix(string(head), "HTTP/1.1 200 ") {
+		t.Fatalf("stuck client: head %q, want 200", head)
+	}
+	if err := conn.SetDeadline(time.Time{}); err != nil {
+		t.Fatal(err)
+	}
+	return conn
 }

@@ -11,68 +11,6 @@ import (
 	"time"
 )
 
-// Defaults for New.
-const (
-	// DefaultHeartbeat is how often an idle stream gets a comment line, so
-	// that a vanished client is noticed (a write is the only way to see it).
-	DefaultHeartbeat = 15 * time.Second
-	// DefaultQueueSize is how many broadcasts may wait for one client before
-	// it counts as too slow and is evicted.
-	DefaultQueueSize = 32
-	// DefaultWriteTimeout bounds one write to a client socket.
-	DefaultWriteTimeout = 10 * time.Second
-)
-
-// Option configures a Hub.
-type Option func(*config)
-
-type config struct {
-	logger       *slog.Logger
-	heartbeat    time.Duration
-	queueSize    int
-	writeTimeout time.Duration
-}
-
-// WithLogger sets the logger; the default discards everything.
-func WithLogger(l *slog.Logger) Option {
-	return func(c *config) {
-		if l != nil {
-			c.logger = l
-		}
-	}
-}
-
-// WithHeartbeat sets the heartbeat interval of idle streams; d <= 0 keeps
-// DefaultHeartbeat.
-func WithHeartbeat(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.heartbeat = d
-		}
-	}
-}
-
-// WithQueueSize sets how many broadcasts may be queued for one client before
-// it is evicted; n <= 0 keeps DefaultQueueSize. Each slot costs a pointer: the
-// bytes of a broadcast are shared by all clients.
-func WithQueueSize(n int) Option {
-	return func(c *config) {
-		if n > 0 {
-			c.queueSize = n
-		}
-	}
-}
-
-// WithWriteTimeout bounds each write to a client; a client whose socket
-// accepts nothing for that long is evicted. d <= 0 keeps DefaultWriteTimeout.
-func WithWriteTimeout(d time.Duration) Option {
-	return func(c *config) {
-		if d > 0 {
-			c.writeTimeout = d
-		}
-	}
-}
-
 // Hub fans Datastar events out to long-lived SSE streams, grouped by rooms
 // and sessions.
 //
@@ -88,9 +26,18 @@ func WithWriteTimeout(d time.Duration) Option {
 // # Concurrency
 //
 // All methods are safe for concurrent use. Broadcasting never blocks on a
-// client: each client has a bounded queue drained by its own goroutine, and a
-// client whose queue is full is evicted (disconnected without a clean end, so
-// the browser reconnects and gets fresh full state).
+// client: each client has a queue bounded in bytes, drained by its own
+// goroutine, and a client whose queue is full is evicted (disconnected
+// without a clean end, so the browser reconnects and gets fresh full state).
+//
+// # Limits
+//
+// Streams may be capped in total and per client address (WithMaxStreams,
+// WithMaxStreamsPerAddress); beyond a cap HandleSSE answers 503 with
+// Retry-After and counts the refusal. A stream counts from the moment it is
+// registered until it is removed from the indexes, whichever way it ends
+// (client gone, eviction, a panicking hook, a connection never handed over,
+// shutdown): both happen under Hub.mu, so the counts are exact.
 //
 // Lock order: Hub.mu, then client.mu.
 type Hub struct {
@@ -107,8 +54,13 @@ type Hub struct {
 	clients  map[*client]struct{}
 	rooms    map[string]map[*client]struct{}
 	sessions map[string]map[*client]struct{}
+	perAddr  map[string]int // streams per client address; only addresses with streams
 
 	ping *frame
+
+	// queuedBytes is the sum of every client's queued bytes (client.queued):
+	// each change to one is added here too.
+	queuedBytes atomic.Int64
 
 	connects     atomic.Uint64
 	disconnects  atomic.Uint64
@@ -117,16 +69,13 @@ type Hub struct {
 	eventsSent   atomic.Uint64
 	bytesWritten atomic.Uint64
 	encodeErrors atomic.Uint64
+	refusedTotal atomic.Uint64
+	refusedAddr  atomic.Uint64
 }
 
 // New returns a hub ready to accept streams; call Run to drive it.
 func New(opts ...Option) *Hub {
-	cfg := config{
-		logger:       slog.New(slog.DiscardHandler),
-		heartbeat:    DefaultHeartbeat,
-		queueSize:    DefaultQueueSize,
-		writeTimeout: DefaultWriteTimeout,
-	}
+	cfg := defaultConfig()
 	for _, o := range opts {
 		o(&cfg)
 	}
@@ -137,6 +86,7 @@ func New(opts ...Option) *Hub {
 		clients:  make(map[*client]struct{}),
 		rooms:    make(map[string]map[*client]struct{}),
 		sessions: make(map[string]map[*client]struct{}),
+		perAddr:  make(map[string]int),
 		ping:     newFrame([]byte(": ping\n\n"), 0, true),
 	}
 }
@@ -173,6 +123,7 @@ func (h *Hub) shutdown() {
 	clear(h.clients)
 	clear(h.rooms)
 	clear(h.sessions)
+	clear(h.perAddr)
 	h.mu.Unlock()
 
 	for _, c := range all {
@@ -220,15 +171,13 @@ func (h *Hub) encode(events []Event) *frame {
 }
 
 // deliver queues f for the clients that targets returns (called under the
-// read lock). It never blocks: a client with a full queue is evicted after
+// read lock). It never blocks: a client whose queue is full is evicted after
 // the lock is released.
 func (h *Hub) deliver(f *frame, targets func() map[*client]struct{}) {
 	var slow []*client
 	h.mu.RLock()
 	for c := range targets() {
-		select {
-		case c.queue <- f:
-		default:
+		if !c.push(f) {
 			slow = append(slow, c)
 		}
 	}
@@ -244,132 +193,9 @@ func (h *Hub) evict(c *client, reason string) {
 		return // already gone
 	}
 	h.evictions.Add(1)
-	h.log.Warn("hub: slow client evicted", "client", c.id, "remote", c.remote,
-		"rooms", c.rooms, "session", c.session, "reason", reason, "queue", cap(c.queue))
+	h.log.Warn("hub: slow client evicted", "client", c.id, "remote", c.remote, "address", c.addr,
+		"rooms", c.rooms, "session", c.session, "reason", reason, "queued_bytes", c.queuedNow())
 	c.close()
-}
-
-// remove takes c out of every index; it reports whether c was still there,
-// which makes removal idempotent.
-func (h *Hub) remove(c *client) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if _, ok := h.clients[c]; !ok {
-		return false
-	}
-	delete(h.clients, c)
-	for _, r := range c.rooms {
-		unindex(h.rooms, r, c)
-	}
-	if c.session != "" {
-		unindex(h.sessions, c.session, c)
-	}
-	return true
-}
-
-// add registers c; it fails once the hub has stopped.
-func (h *Hub) add(c *client) bool {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	if h.stopped {
-		return false
-	}
-	h.nextID++
-	c.id = h.nextID
-	h.clients[c] = struct{}{}
-	for _, r := range c.rooms {
-		index(h.rooms, r, c)
-	}
-	if c.session != "" {
-		index(h.sessions, c.session, c)
-	}
-	return true
-}
-
-func index(m map[string]map[*client]struct{}, key string, c *client) {
-	s := m[key]
-	if s == nil {
-		s = make(map[*client]struct{})
-		m[key] = s
-	}
-	s[c] = struct{}{}
-}
-
-func unindex(m map[string]map[*client]struct{}, key string, c *client) {
-	s := m[key]
-	delete(s, c)
-	if len(s) == 0 {
-		delete(m, key)
-	}
-}
-
-// Sessions lists the sessions that have at least one stream open now, so a
-// sender can reach exactly the live ones (a session with no stream would
-// only be told on its next connect anyway, by the on-connect state).
-func (h *Hub) Sessions() []string {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	out := make([]string, 0, len(h.sessions))
-	for id := range h.sessions {
-		out = append(out, id)
-	}
-	return out
-}
-
-// ClientCount returns the number of connected streams.
-func (h *Hub) ClientCount() int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	return len(h.clients)
-}
-
-// RoomCounts returns the number of streams in each room that has any.
-func (h *Hub) RoomCounts() map[string]int {
-	h.mu.RLock()
-	defer h.mu.RUnlock()
-	out := make(map[string]int, len(h.rooms))
-	for r, s := range h.rooms {
-		out[r] = len(s)
-	}
-	return out
-}
-
-// Stats is a snapshot of the hub's gauges and counters. Counters count from
-// New and never go down.
-type Stats struct {
-	Clients  int            // streams connected now
-	Rooms    map[string]int // streams per room, now
-	Sessions int            // distinct sessions with a stream, now
-
-	Connects     uint64 // streams accepted
-	Disconnects  uint64 // streams that ended for any reason, evictions included
-	Evictions    uint64 // clients dropped for being too slow (queue full or write timeout)
-	Broadcasts   uint64 // Broadcast/BroadcastToRoom/SendToSession calls that had something to send
-	EventsSent   uint64 // events written to client sockets, counted once per client
-	BytesWritten uint64 // bytes written to client sockets: headers, events, heartbeats, framing
-	EncodeErrors uint64 // sends that left out an event because it carried an error
-}
-
-// Stats returns a snapshot of the counters.
-func (h *Hub) Stats() Stats {
-	h.mu.RLock()
-	s := Stats{
-		Clients:  len(h.clients),
-		Rooms:    make(map[string]int, len(h.rooms)),
-		Sessions: len(h.sessions),
-	}
-	for r, set := range h.rooms {
-		s.Rooms[r] = len(set)
-	}
-	h.mu.RUnlock()
-	s.Connects = h.connects.Load()
-	s.Disconnects = h.disconnects.Load()
-	s.Evictions = h.evictions.Load()
-	s.Broadcasts = h.broadcasts.Load()
-	s.EventsSent = h.eventsSent.Load()
-	s.BytesWritten = h.bytesWritten.Load()
-	s.EncodeErrors = h.encodeErrors.Load()
-	return s
 }
 
 // Encode returns the SSE bytes of the events as the pinned client expects

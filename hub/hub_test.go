@@ -82,9 +82,12 @@ func TestHub_OnConnectStateFirst(t *testing.T) {
 	s.expectFragment(t, frag("state", "full"))
 	s.expectFragment(t, frag("x", "update"))
 
+	// The stream goroutine counts a write after it returned, which may be
+	// after the client read it: wait for the count, do not race it.
+	eventually(t, "both events counted", func() bool { return e.hub.Stats().EventsSent >= 2 })
 	st := e.hub.Stats()
-	if st.EventsSent < 2 || st.Connects != 1 || st.Broadcasts != 1 {
-		t.Errorf("Stats() = %+v, want EventsSent >= 2, Connects 1, Broadcasts 1", st)
+	if st.EventsSent != 2 || st.Connects != 1 || st.Broadcasts != 1 {
+		t.Errorf("Stats() = %+v, want EventsSent 2, Connects 1, Broadcasts 1", st)
 	}
 }
 
@@ -109,7 +112,10 @@ func TestHub_Heartbeat(t *testing.T) {
 // then its queue; it is evicted while a healthy client gets every event and
 // the broadcaster never blocks.
 func TestHub_SlowClientEvicted(t *testing.T) {
-	e := newEnv(t, []Option{WithQueueSize(2), WithWriteTimeout(time.Minute)}, nil)
+	// Room for three 64 KiB broadcasts: the healthy client holds at most
+	// two (one it has read but whose write its goroutine has not yet
+	// released, and the next).
+	e := newEnv(t, []Option{WithQueueBytes(192 << 10), WithWriteTimeout(time.Minute)}, nil)
 	healthy := e.open(t, q("room", "r"))
 
 	// A raw TCP client with a tiny receive buffer that sends the request
@@ -155,6 +161,7 @@ func TestHub_SlowClientEvicted(t *testing.T) {
 	if st.Evictions != 1 || st.Rooms["r"] != 1 {
 		t.Errorf("Stats() = %+v, want 1 eviction and 1 client in room r", st)
 	}
+	eventually(t, "queued bytes released", func() bool { return e.hub.Stats().QueuedBytes == 0 })
 }
 
 // TestHub_DisconnectDetected: a client that goes away is noticed at the next
@@ -181,7 +188,7 @@ func TestHub_DisconnectDetected(t *testing.T) {
 func TestHub_Storm(t *testing.T) {
 	// A queue deep enough that no storm client is evicted: evictions are
 	// tested on their own, here a slow -race reader must not count as one.
-	e := newEnv(t, []Option{WithHeartbeat(20 * time.Millisecond), WithQueueSize(100000)}, nil)
+	e := newEnv(t, []Option{WithHeartbeat(20 * time.Millisecond), WithQueueBytes(1 << 30)}, nil)
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
 	for b := 0; b < 3; b++ {
@@ -216,9 +223,14 @@ func TestHub_Storm(t *testing.T) {
 	clients.Wait()
 	cancel()
 	wg.Wait()
-	eventually(t, "all storm clients removed", func() bool { return e.hub.ClientCount() == 0 })
-	if st := e.hub.Stats(); st.Connects != 60 || st.Disconnects != 60 {
-		t.Errorf("Stats() = %+v, want 60 connects and 60 disconnects", st)
+	// A client leaves the indexes, then is closed (counted, its queue
+	// released): wait for both.
+	eventually(t, "all storm clients removed", func() bool {
+		st := e.hub.Stats()
+		return st.Clients == 0 && st.Disconnects >= 60 && st.QueuedBytes == 0
+	})
+	if st := e.hub.Stats(); st.Connects != 60 || st.Disconnects != 60 || st.QueuedBytes != 0 {
+		t.Errorf("Stats() = %+v, want 60 connects, 60 disconnects, 0 queued bytes", st)
 	}
 }
 

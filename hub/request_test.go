@@ -45,7 +45,7 @@ func TestReadSignals(t *testing.T) {
 		{name: "POST malformed", method: http.MethodPost, body: `{"message":`, status: 400, contains: "malformed signals JSON"},
 		{name: "GET malformed", method: http.MethodGet, query: `{nope}`, status: 400, contains: "malformed signals JSON"},
 		{name: "POST wrong type", method: http.MethodPost, body: `{"count":"three"}`, status: 400, contains: "malformed signals JSON"},
-		{name: "POST oversized", method: http.MethodPost, body: huge, status: 400, contains: "signals too large"},
+		{name: "POST oversized", method: http.MethodPost, body: huge, status: 413, contains: "signals too large"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

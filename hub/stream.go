@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"slices"
 	"strings"
@@ -20,6 +21,7 @@ type ClientOption func(*clientConfig)
 type clientConfig struct {
 	rooms     []string
 	session   string
+	address   string
 	onConnect []func(send func(events ...Event))
 }
 
@@ -40,6 +42,16 @@ func WithSession(id string) ClientOption {
 	return func(c *clientConfig) { c.session = strings.Clone(id) }
 }
 
+// WithAddress names the client's address for the per-address stream cap
+// (WithMaxStreamsPerAddress): the client behind a trusted reverse proxy, say,
+// which the daemon reads from the proxy's forwarding header. Pass a parsed
+// IP; an IP is counted in one spelling (IPv4-mapped IPv6 as IPv4), anything
+// else as given. The default, and what "" keeps, is the TCP peer's IP
+// without the port.
+func WithAddress(addr string) ClientOption {
+	return func(c *clientConfig) { c.address = normalizeAddress(addr) }
+}
+
 // OnConnect registers a hook that sends the client its full current state
 // before anything else. It runs inside HandleSSE, on the request's goroutine,
 // after the stream is registered, so no broadcast that follows it is lost;
@@ -58,13 +70,16 @@ type client struct {
 	id      uint64 // set by Hub.add under Hub.mu
 	rooms   []string
 	session string
-	remote  string
-	queue   chan *frame
+	remote  string        // TCP peer, ip:port, for logs
+	addr    string        // address for the per-address cap; "" is not capped
+	wake    chan struct{} // capacity 1: something was queued
 	done    chan struct{} // closed by close
 
 	once sync.Once
 
 	mu            sync.Mutex
+	q             []*frame // see queue.go
+	queued        int64    // bytes queued or being written; see queue.go
 	closed        bool
 	conn          net.Conn // nil until the stream goroutine starts
 	initial       []byte   // HTTP header and on-connect state, written first
@@ -76,21 +91,21 @@ type client struct {
 	attachTimer *time.Timer
 }
 
-// attachTimeout bounds the gap between registering a stream and its
-// connection being handed over; it is normally microseconds.
-const attachTimeout = 10 * time.Second
-
 // HandleSSE serves the request as a long-lived Datastar stream: it registers
 // the client, runs the OnConnect hooks, and hands the connection to a
 // goroutine that writes queued broadcasts until the client goes, is evicted,
 // or the hub stops. It returns at once; use it as (or at the end of) a fiber
 // handler and do not touch c afterwards.
 //
+// Beyond a stream cap (WithMaxStreams, WithMaxStreamsPerAddress), and after
+// the hub stopped, it answers 503 with Retry-After and a plain message
+// saying why, itself, and returns nil.
+//
 // The connection is taken over from fiber (hijacked) so that a stream costs
 // one goroutine and no copies, is not cut by fiber's WriteTimeout, and can end
 // abruptly, which the beta.11 client needs to retry. Headers that middleware
 // set before HandleSSE (cookies, say) are kept; the response is HTTP/1.1
-// chunked text/event-stream. After the hub stopped it answers 503.
+// chunked text/event-stream.
 func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
 	// fiber routes HEAD to GET handlers; a HEAD must not open an endless
 	// stream that nobody reads.
@@ -102,20 +117,24 @@ func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
 	for _, o := range opts {
 		o(&cc)
 	}
+	if cc.address == "" {
+		cc.address = peerAddress(c)
+	}
 	cl := &client{
 		h:       h,
 		rooms:   cc.rooms,
 		session: cc.session,
 		remote:  c.Context().RemoteAddr().String(),
-		queue:   make(chan *frame, h.cfg.queueSize),
+		addr:    cc.address,
+		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
 		initial: streamHeader(&c.Response().Header),
 	}
-	if !h.add(cl) {
-		return fiber.NewError(fiber.StatusServiceUnavailable, "hub: shutting down")
+	if r := h.add(cl); r != admitted {
+		return h.refuse(c, r, cl.addr)
 	}
-	h.connects.Add(1)
-	h.log.Debug("hub: client connected", "client", cl.id, "remote", cl.remote, "rooms", cl.rooms, "session", cl.session)
+	h.log.Debug("hub: client connected", "client", cl.id, "remote", cl.remote, "address", cl.addr,
+		"rooms", cl.rooms, "session", cl.session)
 
 	ok := false
 	defer func() {
@@ -147,7 +166,7 @@ func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
 	cl.mu.Unlock()
 
 	cl.mu.Lock()
-	cl.attachTimer = time.AfterFunc(attachTimeout, func() {
+	cl.attachTimer = time.AfterFunc(h.cfg.attachTimeout, func() {
 		cl.mu.Lock()
 		attached := cl.conn != nil
 		cl.mu.Unlock()
@@ -180,12 +199,15 @@ func (h *Hub) serve(c *client, conn net.Conn) {
 	h.mu.Unlock()
 	defer h.wg.Done()
 
-	// Write to the TCP connection itself: net.Buffers then becomes one
-	// writev per batch, with no copy of the shared frame bytes.
-	if u, ok := conn.(interface{ UnsafeConn() net.Conn }); ok {
-		conn = u.UnsafeConn()
+	// A small send buffer makes a client that stopped reading block a write
+	// (and be evicted at the write timeout) after ~128 KiB instead of the
+	// ~4 MB the kernel would grow the buffer to.
+	if tc := tcpConn(conn); tc != nil {
+		if err := tc.SetWriteBuffer(h.cfg.sendBuffer); err != nil {
+			h.log.Debug("hub: send buffer not bounded", "client", c.id, "remote", c.remote, "err", err)
+		}
 	}
-	reason := h.stream(c, conn)
+	reason := h.stream(c, streamConn(conn))
 	if h.remove(c) {
 		h.log.Debug("hub: client gone", "client", c.id, "remote", c.remote, "reason", reason)
 	}
@@ -203,70 +225,81 @@ func (h *Hub) stream(c *client, conn net.Conn) string {
 	c.mu.Unlock()
 
 	var last, deadline time.Time
+	// write evicts (by failing with a timeout) only a client whose socket
+	// takes nothing for the write timeout: a slow reader that keeps taking
+	// bytes gets a fresh timeout for the rest of a batch. With a small send
+	// buffer a batch rarely fits at once; a slow link must not count as a
+	// stuck client (the queue's byte budget bounds what it may fall behind).
 	write := func(bufs [][]byte, events int) error {
-		now := time.Now()
-		// Refresh the deadline only when half of it is used up: a timer reset
-		// per write is measurable at 10,000 clients. A blocked write thus
-		// fails after between half and all of writeTimeout.
-		if deadline.Sub(now) < h.cfg.writeTimeout/2 {
-			deadline = now.Add(h.cfg.writeTimeout)
-			if err := conn.SetWriteDeadline(deadline); err != nil {
+		nb := net.Buffers(bufs)
+		for {
+			now := time.Now()
+			// Refresh the deadline only when half of it is used up: a timer
+			// reset per write is measurable at 10,000 clients. A blocked
+			// write thus fails after between half and all of writeTimeout.
+			if deadline.Sub(now) < h.cfg.writeTimeout/2 {
+				deadline = now.Add(h.cfg.writeTimeout)
+				if err := c.setWriteDeadline(deadline); err != nil {
+					return err
+				}
+			}
+			// One writev for the batch on a TCP socket (WriteTo consumes
+			// nb: on a partial write it holds the rest).
+			n, err := nb.WriteTo(conn)
+			h.bytesWritten.Add(uint64(n))
+			if err == nil {
+				break
+			}
+			if n == 0 || !errors.Is(err, os.ErrDeadlineExceeded) {
 				return err
 			}
-		}
-		var n int64
-		var err error
-		if len(bufs) == 1 {
-			var n1 int
-			n1, err = conn.Write(bufs[0])
-			n = int64(n1)
-		} else {
-			nb := net.Buffers(bufs)
-			n, err = nb.WriteTo(conn)
-		}
-		h.bytesWritten.Add(uint64(n))
-		if err != nil {
-			return err
+			// Progress: a fresh timeout for the rest, unless the timeout
+			// was close() interrupting the write (setWriteDeadline says so).
+			deadline = time.Time{}
 		}
 		h.eventsSent.Add(uint64(events))
-		last = now
+		last = time.Now()
 		return nil
 	}
 	if err := write([][]byte{first}, firstEvents); err != nil {
 		return h.writeFailed(c, err)
 	}
 
-	batch := make([][]byte, 0, 8)
+	var frames []*frame
+	var bufs [][]byte
 	for {
-		var f *frame
 		select {
 		case <-c.done:
 			return "closed"
 		case <-h.stop:
 			return "hub stopped"
-		case f = <-c.queue:
+		case <-c.wake:
 		}
-		// Take whatever else is queued too: one writev for a backlog.
-		batch = batch[:0]
+		// Take everything queued: one writev for a backlog.
+		frames = c.take(frames)
+		bufs = bufs[:0]
+		var held int64
 		events := 0
 		idle := time.Since(last) >= h.cfg.heartbeat/2
-		for f != nil {
+		for _, f := range frames {
+			held += int64(len(f.b))
 			if !f.ping || idle { // a heartbeat only matters on an idle stream
-				batch = append(batch, f.b)
+				bufs = append(bufs, f.b)
 				events += f.events
-			}
-			f = nil
-			if len(batch) < 64 {
-				select {
-				case f = <-c.queue:
-				default:
-				}
+				idle = false // this batch is not idle: no further heartbeat
 			}
 		}
-		if len(batch) == 0 {
-			continue
+		var err error
+		if len(bufs) > 0 {
+			err = write(bufs, events)
 		}
-		if err := write(batch, events); err != nil {
+		c.release(held)
+		clear(frames) // the frames may be large: do not keep them reachable
+		clear(bufs)
+		if cap(frames) > 1024 { // a burst: do not keep its backing array
+			frames = nil
+		}
+		if err != nil {
 			return h.writeFailed(c, err)
 		}
 	}
@@ -296,12 +329,25 @@ func (c *client) attach(conn net.Conn) bool {
 	return true
 }
 
+// setWriteDeadline sets the write deadline of the attached connection unless
+// close was called: under c.mu, so that it cannot overwrite the past
+// deadline with which close interrupts a blocked write.
+func (c *client) setWriteDeadline(t time.Time) error {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closed {
+		return errStreamClosed
+	}
+	return c.conn.SetWriteDeadline(t)
+}
+
 // close ends the stream; it is idempotent and safe from any goroutine.
 func (c *client) close() {
 	c.once.Do(func() {
 		close(c.done)
 		c.mu.Lock()
 		c.closed = true
+		c.dropQueued()
 		if c.attachTimer != nil {
 			c.attachTimer.Stop()
 		}
@@ -312,6 +358,16 @@ func (c *client) close() {
 		c.mu.Unlock()
 		c.h.disconnects.Add(1)
 	})
+}
+
+// peerAddress is the TCP peer's IP without the port, the default address
+// for the per-address cap; "" when the peer has none (not TCP).
+func peerAddress(c *fiber.Ctx) string {
+	a, ok := netip.AddrFromSlice(c.Context().RemoteIP())
+	if !ok {
+		return ""
+	}
+	return ipKey(a)
 }
 
 // streamHeader builds the HTTP response head of a stream, keeping headers

@@ -89,6 +89,8 @@ type Store interface {
 	Range(series string, from, to time.Time, maxPoints int) ([]storage.SeriesPoint, error)
 	Uptime(check string, window time.Duration) (storage.UptimeStats, error)
 	UptimeDaily(check string, days int) ([]storage.DayUptime, error)
+	// WriteHealth says whether history is being written (a full disk...).
+	WriteHealth() storage.WriteHealth
 }
 
 // Hub is the part of the hub the scheduler sends through.
@@ -370,6 +372,9 @@ func (s *Scheduler) dashboardView(snap system.Snapshot) ui.DashboardView {
 		v.Events = append(v.Events, EventRow(e, now))
 	}
 	s.mu.Unlock()
+	if h := s.o.Store.WriteHealth(); !h.OK {
+		v.Storage = h.String()
+	}
 	if probs, _ := s.o.Latest.Rejected(); len(probs) > 0 {
 		for _, p := range probs {
 			v.Problems = append(v.Problems, p.String())
@@ -432,6 +437,7 @@ func dashboardFragments(v ui.DashboardView) []fragment {
 		{ui.HostID, v.Host, func() templ.Component { return ui.HostHeader(v.Host) }},
 		{ui.StatusBadgeID, v.Status, func() templ.Component { return ui.StatusBadge(v.Status) }},
 		{ui.ConfigBannerID, v.Problems, func() templ.Component { return ui.ConfigBanner(v.Problems) }},
+		{ui.StorageBannerID, v.Storage, func() templ.Component { return ui.StorageBanner(v.Storage) }},
 		// The grid's identity (which cards) is keyed separately below; its
 		// sparklines are their own fragments.
 		{ui.TopID, v.Top, func() templ.Component { return ui.TopTables(v.Top) }},

@@ -30,6 +30,7 @@ type historyStore interface {
 	Uptime(check string, window time.Duration) (storage.UptimeStats, error)
 	Events(beforeID uint64, limit int) ([]model.Event, error)
 	Size() (int64, error)
+	WriteHealth() storage.WriteHealth
 }
 
 // hubStats is the SSE hub's counters (a *hub.Hub).
@@ -72,9 +73,8 @@ func (s *Server) apiRoutes() {
 	// slash or not.
 	v1.Get("/series/*", s.handleAPISeries)
 	v1.Get("/events", s.handleAPIEvents)
-	v1.All("/*", func(c *fiber.Ctx) error {
-		return fiber.NewError(fiber.StatusNotFound, "no such API endpoint: "+c.Method()+" "+c.Path())
-	})
+	// Unknown paths are 404 and known paths with another method 405 with
+	// Allow, both worded by errorHandler.
 }
 
 // now is the Server's clock.
@@ -336,16 +336,13 @@ func (s *Server) handleAPISeries(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleAPIEvents(c *fiber.Ctx) error {
-	before, err := parseUintParam("before", c.Query("before"), 0, math.MaxUint64)
+	before, err := parseUintParam("before", c.Query("before"), 0, 0, math.MaxUint64)
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
-	limit, err := parseUintParam("limit", c.Query("limit"), defaultEvents, maxEvents)
+	limit, err := parseUintParam("limit", c.Query("limit"), defaultEvents, 1, maxEvents)
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
-	}
-	if limit == 0 {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("limit: must be from 1 to %d", maxEvents))
 	}
 	if s.deps.Store == nil {
 		return errUnavailable("history")

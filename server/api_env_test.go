@@ -162,6 +162,8 @@ checks:
 		Checks:  e.runner,
 		Store:   db,
 		Hub:     e.hub,
+		// app.Test requests carry httptest's Host.
+		AllowedHosts: []string{"example.com"},
 	})
 
 	// Wait until every check has a result, so states are settled.

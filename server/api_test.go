@@ -43,8 +43,9 @@ func TestAPI_Errors(t *testing.T) {
 		{"/api/v1/series/cpu.total?points=abc", 400, "points: "},
 		{"/api/v1/series/cpu.total?from=2024-13-01T00:00:00Z", 400, "from: "},
 		{"/api/v1/series/no.such.metric", 404, `unknown series "no.such.metric"`},
-		{"/api/v1/events?limit=0", 400, "limit: "},
-		{"/api/v1/events?limit=5000", 400, "limit: "},
+		{"/api/v1/events?limit=0", 400, `limit: "0" must be a whole number from 1 to 1000`},
+		{"/api/v1/events?limit=5000", 400, `limit: "5000" must be a whole number from 1 to 1000`},
+		{"/api/v1/checks/web/history?points=0", 400, `points: "0" must be a whole number from 1 to 10000`},
 		{"/api/v1/events?before=-1", 400, "before: "},
 		{"/api/v1/nothing", 404, "no such API endpoint"},
 		{"/api/checks/nope/status", 404, `unknown check "nope"`},
@@ -63,6 +64,10 @@ func TestAPI_Errors(t *testing.T) {
 				t.Errorf("got %+v, want status %d and error containing %q", ae, tt.status, tt.want)
 			}
 		})
+	}
+	// An unescaped '+' arrives as a space; it still means "from now on".
+	if resp, body := e.get(t, "/api/v1/checks/web/history?from=-1h&to=+5m"); resp.StatusCode != 200 {
+		t.Errorf("to=+5m: status %d: %s", resp.StatusCode, body)
 	}
 }
 

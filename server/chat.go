@@ -2,8 +2,8 @@ package server
 
 import (
 	"context"
+	"math"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/ui"
@@ -24,11 +25,9 @@ const (
 	ChatHistory = 100
 )
 
-var roomRE = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,31}$`)
+const badRoom = config.ChatRoomRule
 
-const badRoom = "chat room names are 1-32 lowercase letters, digits, '-' or '_'"
-
-func validRoom(r string) bool { return roomRE.MatchString(r) }
+func validRoom(r string) bool { return config.ValidChatRoom(r) }
 
 // chatRoom is the hub room of a chat room (kept apart from check rooms).
 func chatRoom(r string) string { return "chat:" + r }
@@ -58,10 +57,25 @@ func (s *Server) chatState(room string) []hub.Event {
 
 func (s *Server) roomParam(c *fiber.Ctx) (string, error) {
 	room, err := url.PathUnescape(c.Params("room"))
-	if err != nil || !validRoom(room) {
+	if err != nil {
 		return "", fiber.NewError(fiber.StatusBadRequest, badRoom)
 	}
+	if err := s.checkRoom(room); err != nil {
+		return "", err
+	}
 	return strings.Clone(room), nil
+}
+
+// checkRoom refuses a malformed room name (400) and, when chat.rooms lists
+// the rooms, any other (404).
+func (s *Server) checkRoom(room string) error {
+	if !validRoom(room) {
+		return fiber.NewError(fiber.StatusBadRequest, badRoom)
+	}
+	if cfg := s.chatConfig(); !cfg.AllowsRoom(room) {
+		return fiber.NewError(fiber.StatusNotFound, "no chat room #"+room+" (chat.rooms lists #"+joinRooms(cfg.Rooms)+")")
+	}
+	return nil
 }
 
 // handleChatPage serves /chat/{room}.
@@ -95,7 +109,7 @@ func (s *Server) handleChatConnect(c *fiber.Ctx) error {
 		return err
 	}
 	sid := s.session(c)
-	return s.deps.Hub.HandleSSE(c, hub.WithRoom(chatRoom(room)), hub.WithSession(sid),
+	return s.deps.Hub.HandleSSE(c, hub.WithAddress(c.IP()), hub.WithRoom(chatRoom(room)), hub.WithSession(sid),
 		hub.OnConnect(func(send func(...hub.Event)) { send(s.chatState(room)...) }))
 }
 
@@ -119,6 +133,18 @@ func (s *Server) handleChatSend(c *fiber.Ctx) error {
 		return err
 	}
 	w := hub.SSE(c)
+	if wait, problem := s.chatAllowed(c, sid, room); problem != "" {
+		// 429/404 with the reason under the input: the client shows the
+		// fragment of an error answer too, and the typed text stays.
+		status := fiber.StatusTooManyRequests
+		if wait > 0 {
+			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(int(math.Ceil(wait.Seconds()))))
+		} else {
+			status = fiber.StatusForbidden
+		}
+		c.Status(status)
+		return w.Send(hub.PatchComponent(c.UserContext(), ui.ChatError(problem)))
+	}
 	text := strings.TrimSpace(sig.Message)
 	problem := ""
 	switch n := utf8.RuneCountInString(text); {

@@ -21,8 +21,8 @@ func (s *Server) handleCheckPage(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, "bad check name in URL")
 	}
 	rng := c.Query("range")
-	if _, ok := scheduler.ChartRanges[rng]; rng != "" && !ok {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("range: %q is not one of 1h, 24h, 7d, 30d", rng))
+	if err := checkRange(rng); err != nil {
+		return err
 	}
 	v, err := s.deps.Scheduler.CheckDetail(name, rng)
 	if errors.Is(err, scheduler.ErrNoCheck) {
@@ -36,4 +36,13 @@ func (s *Server) handleCheckPage(c *fiber.Ctx) error {
 	ch := s.chrome(c, sid, "check", stream)
 	ch.Heading = name
 	return s.renderPage(c, ui.CheckDetailPage(s.page(), ch, v))
+}
+
+// checkRange refuses a chart range the check page does not offer (empty
+// means the default); the page's query and its stream's signal say the same.
+func checkRange(rng string) error {
+	if _, ok := scheduler.ChartRanges[rng]; rng != "" && !ok {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("range: %q is not one of 1h, 24h, 7d, 30d", rng))
+	}
+	return nil
 }

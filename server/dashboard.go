@@ -21,6 +21,8 @@ import (
 type UIStore interface {
 	AddChat(ctx context.Context, m model.ChatMessage) (model.ChatMessage, error)
 	ChatLatest(room string, n int) ([]model.ChatMessage, error)
+	// ChatRooms lists the rooms that hold messages (chat.max_rooms).
+	ChatRooms() ([]string, error)
 	MarkNotificationsRead(ctx context.Context, session string, upToID uint64) error
 }
 
@@ -38,11 +40,11 @@ func (s *Server) uiRoutes() {
 	s.app.Get("/api/events", s.handleEvents)
 	s.app.Get("/checks/:name", s.handleCheckPage)
 	s.app.Get("/api/notifications/connect", s.handleNotificationsConnect)
-	s.app.Post("/api/notifications/read", s.handleNotificationsRead)
-	s.app.Post("/api/session/name", s.handleSetName)
+	s.post("/api/notifications/read", s.handleNotificationsRead)
+	s.post("/api/session/name", s.handleSetName)
 	s.app.Get("/chat/:room", s.handleChatPage)
 	s.app.Get("/chat/:room/connect", s.handleChatConnect)
-	s.app.Post("/chat/:room/send", s.handleChatSend)
+	s.post("/chat/:room/send", s.handleChatSend)
 }
 
 func (s *Server) uiReady() error {
@@ -82,6 +84,7 @@ func (s *Server) renderPage(c *fiber.Ctx, comp templ.Component) error {
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
 	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set(fiber.HeaderContentSecurityPolicy, pageCSP)
 	c.Set(fiber.HeaderVary, fiber.HeaderAcceptEncoding)
 	if strings.Contains(c.Get(fiber.HeaderAcceptEncoding), "gzip") {
 		c.Set(fiber.HeaderContentEncoding, "gzip")
@@ -112,12 +115,15 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 		if err := hub.ReadSignals(c, &sig); err != nil {
 			return err
 		}
+		if err := checkRange(sig.Range); err != nil {
+			return err
+		}
 		opts = append(opts, hub.WithRoom(scheduler.CheckRoom(check)), hub.OnConnect(func(send func(...hub.Event)) {
 			send(sched.CheckState(context.Background(), check, sig.Range)...)
 		}))
 	case room != "":
-		if !validRoom(room) {
-			return fiber.NewError(fiber.StatusBadRequest, badRoom)
+		if err := s.checkRoom(room); err != nil {
+			return err
 		}
 		room = strings.Clone(room)
 		opts = append(opts, hub.WithRoom(chatRoom(room)), hub.OnConnect(func(send func(...hub.Event)) {
@@ -133,5 +139,5 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 		// Last: the page shows "Live" once it has the whole state.
 		send(hub.PatchSignals(map[string]bool{"_live": true}))
 	}))
-	return s.deps.Hub.HandleSSE(c, opts...)
+	return s.deps.Hub.HandleSSE(c, append(opts, hub.WithAddress(c.IP()))...)
 }

@@ -74,6 +74,10 @@ func (s *Server) readiness(now time.Time) readyJSON {
 		add("storage", false, "no storage configured")
 	} else if _, err := st.Events(0, 1); err != nil {
 		add("storage", false, err.Error())
+	} else if h := st.WriteHealth(); !h.OK {
+		// Reads work but nothing new is kept (a full disk): not ready, so
+		// it shows wherever readiness is watched.
+		add("storage", false, h.String())
 	} else {
 		add("storage", true, "")
 	}

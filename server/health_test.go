@@ -11,7 +11,7 @@ import (
 
 func TestHealthz(t *testing.T) {
 	// Liveness depends on nothing: a server without any part is alive.
-	s := New(Deps{Version: "v1"})
+	s := New(Deps{Version: "v1", AllowedHosts: []string{"example.com"}})
 	resp, err := s.App().Test(newGet("/healthz"), 10_000)
 	if err != nil {
 		t.Fatal(err)
@@ -49,7 +49,7 @@ func TestReadyz(t *testing.T) {
 			d.Latest = nil
 			return d
 		}, 503, []string{"no check has run recently (4 checks): the runner is not running"}},
-		{"missing parts", func(d Deps) Deps { return Deps{} }, 503, []string{"no storage configured", "no host state configured", "no check runner configured"}},
+		{"missing parts", func(d Deps) Deps { return Deps{AllowedHosts: d.AllowedHosts} }, 503, []string{"no storage configured", "no host state configured", "no check runner configured"}},
 		{"rejected config is reported but ready", func(d Deps) Deps { d.Latest = rejected; return d }, 200, []string{`"status":"ready"`, `dashd.yaml:3:5: checks[0].interval: must be between 1s and 24h`, "config_rejected_at"}},
 	}
 	for _, tt := range tests {

@@ -12,7 +12,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/dashd/dashd/collectors/system"
+	"github.com/dashd/dashd/internal/connlimit"
 	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/storage"
 )
 
 // newMetricsHandler builds the /metrics handler over a registry of its own
@@ -87,6 +89,11 @@ type dashdCollector struct {
 	sseClients, sseStreams, sseEvents          *prometheus.Desc
 	sseEvictions, sseConnects, sseBytesWritten *prometheus.Desc
 	storageBytes                               *prometheus.Desc
+	storageWriteOK, storageWriteFailures       *prometheus.Desc
+	storageDropped, storageLastCommit          *prometheus.Desc
+	storageHeld                                *prometheus.Desc
+	httpConnections, httpRefused               *prometheus.Desc
+	httpAcceptErrors, sseQueuedBytes           *prometheus.Desc
 }
 
 func newDashdCollector(s *Server) *dashdCollector {
@@ -151,6 +158,16 @@ func newDashdCollector(s *Server) *dashdCollector {
 		sseConnects:     desc("dashd_sse_connects_total", "SSE streams accepted."),
 		sseBytesWritten: desc("dashd_sse_bytes_written_total", "Bytes written to SSE clients."),
 		storageBytes:    desc("dashd_storage_bytes", "Size of the history database file in bytes."),
+
+		storageWriteOK:       desc("dashd_storage_write_ok", "1 while history commits succeed, 0 while they fail (a full disk, say)."),
+		storageWriteFailures: desc("dashd_storage_write_failures_total", "History transactions that failed to commit."),
+		storageDropped:       desc("dashd_storage_records_dropped_total", "Records that could not be stored, by kind.", "kind"),
+		storageLastCommit:    desc("dashd_storage_last_commit_timestamp_seconds", "Unix time of the last successful history commit."),
+		storageHeld:          desc("dashd_storage_held_records", "Events and notifications held in memory until the disk accepts writes."),
+		httpConnections:      desc("dashd_http_connections", "Open HTTP connections (streams included)."),
+		httpRefused:          desc("dashd_http_refused_total", "Connections and streams refused at a limit, by limit.", "reason"),
+		httpAcceptErrors:     desc("dashd_http_accept_errors_total", "Temporary accept errors (out of file descriptors...) that were waited out."),
+		sseQueuedBytes:       desc("dashd_sse_queued_bytes", "Bytes queued for SSE clients and not yet written."),
 	}
 }
 
@@ -166,7 +183,8 @@ func (m *dashdCollector) Describe(ch chan<- *prometheus.Desc) {
 		m.hostUptime, m.hostProcesses, m.sampleTime, m.sampleDuration, m.sampleErrors, m.samplesTotal, m.buildInfo,
 		m.checkUp, m.checkState, m.checkLatency, m.checkCertExpiry, m.checkFlapping,
 		m.sseClients, m.sseStreams, m.sseEvents, m.sseEvictions, m.sseConnects, m.sseBytesWritten,
-		m.storageBytes,
+		m.storageBytes, m.storageWriteOK, m.storageWriteFailures, m.storageDropped, m.storageLastCommit, m.storageHeld,
+		m.httpConnections, m.httpRefused, m.httpAcceptErrors, m.sseQueuedBytes,
 	} {
 		ch <- d
 	}
@@ -195,7 +213,29 @@ func (m *dashdCollector) Collect(ch chan<- prometheus.Metric) {
 		} else {
 			ch <- prometheus.NewInvalidMetric(m.storageBytes, err)
 		}
+		m.collectStorageHealth(ch, d.Store.WriteHealth())
 	}
+	ls := m.s.listenerStats()
+	ch <- prometheus.MustNewConstMetric(m.httpConnections, prometheus.GaugeValue, float64(ls.Open))
+	ch <- prometheus.MustNewConstMetric(m.httpRefused, prometheus.CounterValue, float64(ls.RefusedTotal), connlimit.ReasonTotal)
+	ch <- prometheus.MustNewConstMetric(m.httpRefused, prometheus.CounterValue, float64(ls.RefusedPerAddress), connlimit.ReasonPerAddress)
+	ch <- prometheus.MustNewConstMetric(m.httpAcceptErrors, prometheus.CounterValue, float64(ls.AcceptErrors))
+}
+
+func (m *dashdCollector) collectStorageHealth(ch chan<- prometheus.Metric, h storage.WriteHealth) {
+	ok := 0.0
+	if h.OK {
+		ok = 1
+	}
+	ch <- prometheus.MustNewConstMetric(m.storageWriteOK, prometheus.GaugeValue, ok)
+	ch <- prometheus.MustNewConstMetric(m.storageWriteFailures, prometheus.CounterValue, float64(h.FailedCommits))
+	for kind, n := range h.Dropped.All() {
+		ch <- prometheus.MustNewConstMetric(m.storageDropped, prometheus.CounterValue, float64(n), kind)
+	}
+	if !h.LastCommit.IsZero() {
+		ch <- prometheus.MustNewConstMetric(m.storageLastCommit, prometheus.GaugeValue, float64(h.LastCommit.UnixNano())/1e9)
+	}
+	ch <- prometheus.MustNewConstMetric(m.storageHeld, prometheus.GaugeValue, float64(h.Held))
 }
 
 func (m *dashdCollector) collectSystem(ch chan<- prometheus.Metric, s system.Snapshot) {
@@ -349,6 +389,9 @@ func (m *dashdCollector) collectHub(ch chan<- prometheus.Metric) {
 	ch <- prometheus.MustNewConstMetric(m.sseEvictions, prometheus.CounterValue, float64(st.Evictions))
 	ch <- prometheus.MustNewConstMetric(m.sseConnects, prometheus.CounterValue, float64(st.Connects))
 	ch <- prometheus.MustNewConstMetric(m.sseBytesWritten, prometheus.CounterValue, float64(st.BytesWritten))
+	ch <- prometheus.MustNewConstMetric(m.sseQueuedBytes, prometheus.GaugeValue, float64(st.QueuedBytes))
+	ch <- prometheus.MustNewConstMetric(m.httpRefused, prometheus.CounterValue, float64(st.RefusedTotal), "streams")
+	ch <- prometheus.MustNewConstMetric(m.httpRefused, prometheus.CounterValue, float64(st.RefusedPerAddress), "streams_per_address")
 }
 
 // certDaysKey is the Values key under which checks report the days left on

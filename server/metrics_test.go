@@ -150,7 +150,7 @@ func TestMetrics(t *testing.T) {
 // TestMetrics_TwoServers checks that each Server has its own registry:
 // with the global one the second New would panic on duplicate registration.
 func TestMetrics_TwoServers(t *testing.T) {
-	a, b := New(Deps{}), New(Deps{})
+	a, b := New(Deps{AllowedHosts: []string{"example.com"}}), New(Deps{AllowedHosts: []string{"example.com"}})
 	for _, s := range []*Server{a, b} {
 		resp, err := s.App().Test(newGet("/metrics"), 10_000)
 		if err != nil || resp.StatusCode != 200 {

@@ -16,7 +16,7 @@ func (s *Server) handleNotificationsConnect(c *fiber.Ctx) error {
 		return err
 	}
 	sid := s.session(c)
-	return s.deps.Hub.HandleSSE(c, hub.WithSession(sid), hub.OnConnect(func(send func(...hub.Event)) {
+	return s.deps.Hub.HandleSSE(c, hub.WithAddress(c.IP()), hub.WithSession(sid), hub.OnConnect(func(send func(...hub.Event)) {
 		send(s.deps.Scheduler.SessionState(context.Background(), sid)...)
 	}))
 }

@@ -42,6 +42,13 @@ var errEmptyTime = errors.New("empty time")
 // obvious whether it means an hour ago or an hour from now. It returns
 // errEmptyTime for "" so callers can apply their default.
 func parseTime(s string, now time.Time) (time.Time, error) {
+	// An unescaped '+' in a query string arrives as a space ("?to=+5m"
+	// decodes to " 5m"): a space before a duration is that plus sign.
+	if rest, ok := strings.CutPrefix(s, " "); ok && rest != "" && rest[0] != ' ' && rest[0] != '-' && rest[0] != '+' {
+		if _, err := config.ParseDuration(rest); err == nil {
+			s = "+" + rest
+		}
+	}
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "":
@@ -120,21 +127,27 @@ func parseRange(from, to, points string, now time.Time) (timeRange, error) {
 	if points != "" {
 		n, err := strconv.Atoi(points)
 		if err != nil || n < 1 || n > maxPoints {
-			return r, fmt.Errorf("points: %q must be a whole number from 1 to %d", points, maxPoints)
+			return r, rangeError("points", points, 1, maxPoints)
 		}
 		r.Points = n
 	}
 	return r, nil
 }
 
-// parseUintParam reads an optional non-negative integer parameter, def when empty.
-func parseUintParam(name, v string, def, max uint64) (uint64, error) {
+// parseUintParam reads an optional whole-number parameter from lo to hi,
+// def when empty.
+func parseUintParam(name, v string, def, lo, hi uint64) (uint64, error) {
 	if v == "" {
 		return def, nil
 	}
 	n, err := strconv.ParseUint(v, 10, 64)
-	if err != nil || n > max {
-		return 0, fmt.Errorf("%s: %q must be a whole number from 0 to %d", name, v, max)
+	if err != nil || n < lo || n > hi {
+		return 0, rangeError(name, v, lo, hi)
 	}
 	return n, nil
+}
+
+// rangeError is the one wording of a number parameter out of its range.
+func rangeError[T int | uint64](name, v string, lo, hi T) error {
+	return fmt.Errorf("%s: %q must be a whole number from %d to %d", name, v, lo, hi)
 }

@@ -28,6 +28,8 @@ func TestParseTime(t *testing.T) {
 		{name: "days", in: "-7d", want: now.Add(-7 * 24 * time.Hour)},
 		{name: "plus", in: "+5m", want: now.Add(5 * time.Minute)},
 		{name: "spaces trimmed", in: " -1h ", want: now.Add(-time.Hour)},
+		// "?to=+5m" without escaping the plus arrives as " 5m".
+		{name: "query plus as space", in: " 5m", want: now.Add(5 * time.Minute)},
 		{name: "empty", in: "", wantErr: "empty"},
 		{name: "unsigned duration", in: "1h", wantErr: "needs a sign"},
 		{name: "bad duration", in: "-1x", wantErr: "not a relative duration"},

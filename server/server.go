@@ -10,6 +10,9 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"net/netip"
+	"net/url"
+	"strings"
 	"sync"
 	"time"
 
@@ -18,6 +21,7 @@ import (
 	dashd "github.com/dashd/dashd"
 
 	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/internal/connlimit"
 	"github.com/dashd/dashd/scheduler"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/ui"
@@ -47,6 +51,15 @@ type Deps struct {
 	UIStore   UIStore
 	// Now is the clock for relative API times and readiness; time.Now when nil.
 	Now func() time.Time
+
+	// Listen is the address dashd listens on (server.listen) and
+	// AllowedHosts the extra Host names it serves (server.allowed_hosts):
+	// see hostPolicy.
+	Listen       string
+	AllowedHosts []string
+	// Connections caps open connections (total and per client address);
+	// zero fields mean no cap. cmd/dashd derives them from RLIMIT_NOFILE.
+	Connections connlimit.Limits
 }
 
 // Server owns the fiber app.
@@ -55,10 +68,22 @@ type Server struct {
 	app  *fiber.App
 	log  *slog.Logger
 
+	hosts hostPolicy
+	chat  chatLimits
+	// ln is the connection-limiting listener Serve wraps around its
+	// listener; set once, before serving (metrics read its counters).
+	lnMu sync.Mutex
+	ln   *connlimit.Listener
+
 	// latMu guards latCache, the averaged latencies behind latency badges.
 	latMu    sync.Mutex
 	latCache map[latencyKey]latencyEntry
 }
+
+// trustedProxies are the reverse proxies whose X-Forwarded-* headers are
+// believed: one on this machine. They are also exempt from the
+// per-address connection cap (they carry many users).
+var trustedProxies = []string{"127.0.0.1", "::1"}
 
 // New builds the app and its routes.
 func New(deps Deps) *Server {
@@ -66,6 +91,7 @@ func New(deps Deps) *Server {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{deps: deps, log: deps.Logger}
+	s.hosts = newHostPolicy(deps.Listen, deps.Hostname, deps.AllowedHosts)
 	s.app = fiber.New(fiber.Config{
 		// Streams live for hours: a write timeout would cut them. Idle
 		// keep-alive connections still time out.
@@ -78,8 +104,12 @@ func New(deps Deps) *Server {
 		Immutable: true,
 		// X-Forwarded-Proto (Secure cookies behind TLS) is believed only
 		// from a reverse proxy on this machine.
+		// The client address (per-address stream caps, logs) is the
+		// X-Forwarded-For of a trusted proxy, validated.
 		EnableTrustedProxyCheck: true,
-		TrustedProxies:          []string{"127.0.0.1", "::1"},
+		TrustedProxies:          trustedProxies,
+		ProxyHeader:             fiber.HeaderXForwardedFor,
+		EnableIPValidation:      true,
 		// Signals are capped at 64 KiB by the hub; nothing else takes a
 		// body, so larger ones are refused before they are buffered.
 		BodyLimit:    128 << 10,
@@ -94,8 +124,19 @@ func New(deps Deps) *Server {
 func (s *Server) App() *fiber.App { return s.app }
 
 // Serve serves on ln until Shutdown; it returns nil after a clean shutdown.
+// It caps connections (Deps.Connections) and rides out running out of file
+// descriptors (see package connlimit): no client can make it return.
 func (s *Server) Serve(ln net.Listener) error {
-	if err := s.app.Listener(ln); err != nil && !errors.Is(err, net.ErrClosed) {
+	lim := s.deps.Connections
+	for _, p := range trustedProxies {
+		a := netip.MustParseAddr(p)
+		lim.Exempt = append(lim.Exempt, netip.PrefixFrom(a, a.BitLen()))
+	}
+	cl := connlimit.New(ln, lim, s.log)
+	s.lnMu.Lock()
+	s.ln = cl
+	s.lnMu.Unlock()
+	if err := s.app.Listener(cl); err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
@@ -115,8 +156,22 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	return nil
 }
 
+// listenerStats returns the connection counters, zero before Serve.
+func (s *Server) listenerStats() connlimit.Stats {
+	s.lnMu.Lock()
+	defer s.lnMu.Unlock()
+	if s.ln == nil {
+		return connlimit.Stats{}
+	}
+	return s.ln.Stats()
+}
+
 func (s *Server) routes() {
-	s.app.Use(sameOriginWrites)
+	// Every request: the Host check first (nothing is served to a
+	// rebinding page), then no compressed bodies, then security headers.
+	// Writes are guarded per route (post), so a wrong method on any route
+	// is a 405 with Allow rather than a CSRF refusal.
+	s.app.Use(s.guardHost, refuseEncodedBodies, securityHeaders)
 	s.app.Get("/static/*", s.deps.Assets.Handler())
 	s.app.Get("/licenses", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
@@ -130,16 +185,18 @@ func (s *Server) page() ui.Page {
 	return ui.Page{Title: s.deps.Title, Version: s.deps.Version, Hostname: s.deps.Hostname, Assets: s.deps.Assets}
 }
 
+// post registers a state-changing route behind sameOriginWrites.
+func (s *Server) post(path string, h fiber.Handler) {
+	s.app.Post(path, sameOriginWrites, h)
+}
+
 // sameOriginWrites refuses state-changing requests that did not come from a
 // dashd page. Datastar sends Datastar-Request: true; a cross-site form
-// cannot set that header without a CORS preflight, which dashd never grants,
-// and browsers mark cross-site requests in Sec-Fetch-Site. Without this any
-// web page open in a local browser could post to a dashd on 127.0.0.1.
+// cannot set that header without a CORS preflight, which dashd never grants;
+// browsers mark cross-site requests in Sec-Fetch-Site and name the page's
+// origin in Origin. Without this any web page open in a local browser could
+// post to a dashd on 127.0.0.1.
 func sameOriginWrites(c *fiber.Ctx) error {
-	switch c.Method() {
-	case fiber.MethodGet, fiber.MethodHead, fiber.MethodOptions:
-		return c.Next()
-	}
 	if c.Get("Datastar-Request") != "true" {
 		return fiber.NewError(fiber.StatusForbidden, "state-changing requests must come from a dashd page (Datastar-Request header missing)")
 	}
@@ -148,7 +205,20 @@ func sameOriginWrites(c *fiber.Ctx) error {
 	default:
 		return fiber.NewError(fiber.StatusForbidden, "cross-site request refused")
 	}
+	if o := c.Get(fiber.HeaderOrigin); o != "" && !sameOrigin(o, c) {
+		return fiber.NewError(fiber.StatusForbidden, "cross-origin request refused (Origin "+quoteHost(o)+" is not this dashd)")
+	}
 	return c.Next()
+}
+
+// sameOrigin reports whether an Origin header names the host the request
+// was sent to.
+func sameOrigin(origin string, c *fiber.Ctx) bool {
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" {
+		return false
+	}
+	return strings.EqualFold(u.Host, string(c.Request().Header.Host()))
 }
 
 // errorHandler answers JSON to API clients and plain text to everyone else,
@@ -160,11 +230,22 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		code = fe.Code
 	}
 	msg := err.Error()
-	if code >= 500 {
+	if code == fiber.StatusNotFound && strings.HasPrefix(c.Path(), "/api/v1/") && strings.HasPrefix(msg, "Cannot ") {
+		msg = "no such API endpoint: " + c.Method() + " " + c.Path()
+	}
+	if code == fiber.StatusMethodNotAllowed {
+		msg = c.Method() + " is not allowed here; allowed: " + string(c.Response().Header.Peek(fiber.HeaderAllow))
+	}
+	switch {
+	case code == fiber.StatusInternalServerError:
+		// A bug or a failing part: the detail is for the log only.
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 		msg = "internal error"
+	case code >= 500:
+		// 503 and friends say what is unavailable; they are not bugs.
+		s.log.Debug("request refused", "method", c.Method(), "path", c.Path(), "status", code, "err", err)
 	}
-	if len(c.Path()) >= 5 && c.Path()[:5] == "/api/" {
+	if strings.HasPrefix(c.Path(), "/api/") {
 		return c.Status(code).JSON(fiber.Map{"error": msg, "status": code})
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)

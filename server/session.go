@@ -114,8 +114,10 @@ func (s *Server) handleSetName(c *fiber.Ctx) error {
 	// Cookie values cannot hold every character: store it escaped.
 	s.setCookie(c, nameCookie, url.QueryEscape(name))
 	s.log.Debug("display name set", "session", sid[:8])
+	// The name goes back as element text only: the pinned client rewrites
+	// $name and @name( even inside string literals of signals, so user text
+	// never travels as a signal (the input already holds what was typed).
 	return w.Send(
-		hub.PatchSignals(map[string]string{"displayName": name}),
 		hub.PatchComponent(c.UserContext(), ui.SessionName(name)),
 		hub.PatchComponent(c.UserContext(), ui.ChatError("")),
 	)

@@ -234,3 +234,30 @@ func TestBadRequests_ClearErrors(t *testing.T) {
 		})
 	}
 }
+
+// TestUI_DisplayNameIsText: a display name that looks like a Datastar
+// expression comes back exactly as typed, after saving and after a reload;
+// the pinned client rewrites $name and @name( inside signals, so the name
+// must never travel as one.
+func TestUI_DisplayNameIsText(t *testing.T) {
+	st := newTestStack(t, stackOptions{})
+	ctx := browsertest.New(t, browsertest.WithTimeout(60*time.Second))
+	navigate(t, ctx, st.url+"/chat/ops")
+	connected(t, ctx)
+	const name = `@get('//x/n4') $x`
+	evalString(t, ctx, `(()=>{const i=document.querySelector('#display-name'); i.value=''; i.dispatchEvent(new Event('input')); return ''})()`)
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#display-name"), name+"\r")); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("%q", name)
+	pollTrue(t, ctx, "the name saved", `document.querySelector('#session-name').textContent === `+want)
+	navigate(t, ctx, st.url+"/chat/ops")
+	connected(t, ctx)
+	if got := evalString(t, ctx, `document.querySelector('#display-name').value`); got != name {
+		t.Fatalf("after reload the name field holds %q, want %q", got, name)
+	}
+	if err := chromedp.Do(ctx, chromedp.SendKeys(chromedp.CSS("#chat-input"), "hi\r")); err != nil {
+		t.Fatal(err)
+	}
+	pollTrue(t, ctx, "the message under the name as typed", `document.querySelector('#chat-log').lastElementChild?.textContent.includes(`+want+`)`)
+}

@@ -33,6 +33,8 @@ type stackOptions struct {
 	addr string // listen address; a free loopback port when empty
 	// checks is the YAML of the checks: section (without the key).
 	checks string
+	// head is YAML of other sections, put before checks:.
+	head string
 	// broadcast is the scheduler interval (default 250ms); sample the host
 	// sampler's interval (default 250ms).
 	broadcast, sample time.Duration
@@ -82,7 +84,7 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	if strings.TrimSpace(o.checks) == "" {
 		src = "checks: []\n"
 	}
-	cfg, err := config.Parse("test.yaml", []byte(src), config.Options{CheckTypes: collectors.Types(),
+	cfg, err := config.Parse("test.yaml", []byte(o.head+src), config.Options{CheckTypes: collectors.Types(),
 		LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		t.Fatalf("config: %v", err)

@@ -71,9 +71,13 @@ type DB struct {
 	quit     chan struct{}
 	runDone  chan struct{}
 
-	// w is owned by whichever goroutine drains the queue: Run while it
-	// runs, Close after Run returned (or if it never started).
-	w *writer
+	// w and held are owned by whichever goroutine drains the queue: Run
+	// while it runs, Close after Run returned (or if it never started).
+	w    *writer
+	held heldQueue
+
+	// health is written by the owner of w and read from any goroutine.
+	health *healthTracker
 }
 
 // Open opens (or creates) the database at path with the given options,
@@ -108,13 +112,14 @@ func Open(path string, opts Options) (*DB, error) {
 		return nil, fmt.Errorf("storage: open %s: %w", path, err)
 	}
 	db := &DB{
-		path: path,
-		bolt: bdb,
-		opts: opts,
-		log:  opts.Logger.With("db", path),
-		now:  opts.Clock,
-		reqs: make(chan *request, opts.QueueSize),
-		quit: make(chan struct{}),
+		path:   path,
+		bolt:   bdb,
+		opts:   opts,
+		log:    opts.Logger.With("db", path),
+		now:    opts.Clock,
+		reqs:   make(chan *request, opts.QueueSize),
+		quit:   make(chan struct{}),
+		health: newHealthTracker(),
 	}
 	db.w = newWriter(db)
 	if err := db.initSchema(); err != nil {
@@ -179,9 +184,11 @@ func (db *DB) initSchema() error {
 			}
 		}
 		if !hasMeta || version < SchemaVersion {
-			return tx.Bucket(bMeta).Put(kSchema, binary.BigEndian.AppendUint32(nil, SchemaVersion))
+			if err := tx.Bucket(bMeta).Put(kSchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
+				return err
+			}
 		}
-		return nil
+		return syncChatUsage(tx)
 	})
 }
 
@@ -242,6 +249,16 @@ func (db *DB) Close() error {
 	}
 	// Run has returned (or never ran): this goroutine owns the writer now.
 	cerr := db.commit(db.drain(nil))
+	if n := len(db.held.reqs); n > 0 {
+		// The last chance for them was that commit.
+		var lost DropCounts
+		for _, r := range db.held.reqs {
+			lost.add(r.kind)
+		}
+		db.held.clear()
+		db.health.lost(lost)
+		db.log.Error("storage: records held in memory are lost: the disk still refuses writes at close", "records", n, "err", cerr)
+	}
 	if err := db.bolt.Close(); err != nil {
 		return errors.Join(cerr, fmt.Errorf("storage: close %s: %w", db.path, err))
 	}

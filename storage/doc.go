@@ -11,6 +11,7 @@
 // AddNotification, AddChat, MarkNotificationsRead and Flush wait for their
 // commit and return the assigned ID. Close commits whatever is still queued.
 // Readers use short View transactions, copy what they need out and return.
+// When commits fail, see # Write failures.
 //
 // A tick must cost the disk a few pages whatever the number of series, so
 // samples and results are not written where they end up right away: each
@@ -33,6 +34,8 @@
 // Root buckets (all created by Open):
 //
 //	meta           schema -> uint32 schema version (SchemaVersion)
+//	               chat_bytes -> uint64 chat bytes counted against the budget,
+//	               uint64 chat sequence when it was written (# Chat budget)
 //	series         <name> -> uint32 series id (ids from the bucket sequence)
 //	heads          <id> -> head: newest raw time, raw encoder state, the open
 //	               minute and hour aggregates (112 bytes), as of the last fold
@@ -79,13 +82,78 @@
 // the aggregates exactly); for a result the check name and a one-result
 // result chunk. A sample whose points were all dropped still gets a record.
 //
+// # Write failures
+//
+// A commit fails when the disk is full (bbolt cannot grow the file or write
+// a page: ENOSPC, EFBIG, a quota), read-only or failing. bbolt rolls the
+// transaction back; the file stays consistent, reads go on working, and
+// the writer reloads its memory from the file, so the next commit starts
+// from what is on disk. Nothing is retried in a loop: the next tick's
+// commit (or the FlushInterval timer) is the next try, and the first that
+// succeeds ends the outage by itself. The contract, per record:
+//
+//   - When the whole commit fails, the records that are not bulky (all but
+//     samples and results) are retried at once in a transaction of their
+//     own: a full disk still takes small commits while the file has free
+//     pages, so events and chat are stored whenever they fit.
+//   - Samples and results that are not stored are dropped and counted by
+//     kind (WriteHealth.Dropped): a dropped sample is a gap in the charts
+//     that WriteHealth reports instead of hiding.
+//   - Events and notifications (dashd's own small records, and the outbox
+//     later) are held in memory instead, oldest first, up to 1024 records
+//     or 1 MiB (beyond that they are dropped like the rest), and go first
+//     into every following commit: the first one that succeeds stores them
+//     with their IDs, in the order they were written. Held records are lost
+//     only if the process ends first; Close makes one last attempt and
+//     counts and logs what it could not store. A kind may be held only if
+//     its apply cannot fail because of its content, or one record would
+//     fail every commit after it.
+//   - Synchronous writers get their answer from the commit attempt, as
+//     promptly as without an outage: AddEvent and AddNotification a record
+//     with ID 0 and an error wrapping ErrHeld (do not write it again),
+//     AddChat, MarkNotificationsRead and Flush (and held kinds over the
+//     bound) an error wrapping ErrWriteFailed. Both wrap the cause too.
+//   - If bbolt reports an error after the meta page reached the file (only
+//     the final fsync failed), the records count as stored: they are
+//     visible in the file and writing them again would duplicate them.
+//
+// WriteHealth tells /readyz, /metrics and the dashboard: whether commits
+// succeed, since when they fail, the last error, failed commits, records
+// dropped and held, the last successful commit. A failure streak starts
+// with a failed commit and ends with a successful one that stored a sample
+// (or any, if no sample was lost meanwhile): a small commit that still fits
+// in the file's free pages does not mean the disk has room again. The log
+// says when a streak starts, reminds at most once a minute while it lasts,
+// and says when it ends with how long it lasted and what was dropped; a
+// streak that starts within a minute of the last line (a disk hovering at
+// full) waits for the next reminder. Retention transactions that fail are
+// logged on their own and do not count: they store nothing.
+//
+// # Chat budget
+//
+// Chat is what visitors write, so it has a budget in bytes
+// (Options.ChatMaxBytes, default 32 MiB): each message counts its key and
+// encoded value, and the total is kept in the meta bucket, updated in the
+// same transaction as every message and every deletion (Open recounts it
+// once when it is missing, or when the chat sequence moved since it was
+// written: an older dashd added messages). When a message takes the total
+// above the budget, the same transaction deletes the oldest messages
+// across all rooms (lowest IDs: one sequence serves every room) until the
+// total is under the budget, and goes on down to 15/16 of it deleting at
+// most 2048 more: finding the oldest message of every room costs a walk
+// over the rooms, paid once per trim, not per message. The message just
+// written is never deleted; rooms left empty are deleted, so ChatRooms
+// lists exactly the rooms that hold messages. bbolt reuses freed pages, so
+// a bounded chat total means the chat's share of the file stops growing.
+//
 // # Retention
 //
 // Run starts a pass at once and every Options.RetentionInterval. A pass
 // deletes in transactions of at most 5000 keys, interleaved with ingest.
 // Chunks go when their whole window is older than the cutoff (so a tier keeps
 // up to one chunk width more than its retention: 2 min raw, 1 h minute,
-// 1 day hour, 10 min results); records go when their own time is. Hourly
+// 1 day hour, 10 min results); records go when their own time is (chat
+// deletions also come off the chat total, and emptied rooms go). Hourly
 // uptime counters follow Retention.Results, daily ones Retention.Hour.
 // Retention never touches the log (it holds only what arrived since the last
 // fold) nor forgets a series the log still refers to.

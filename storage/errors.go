@@ -37,4 +37,19 @@ var (
 
 	// ErrRunning is returned by Run when the writer is already running.
 	ErrRunning = errors.New("writer already running")
+
+	// ErrWriteFailed is returned by the synchronous writes (AddChat,
+	// MarkNotificationsRead, Flush, and AddEvent or AddNotification when
+	// their record cannot be held) when the commit failed: the disk is
+	// full, read-only or failing. The record was not stored; the error
+	// also wraps the cause (e.g. syscall.ENOSPC). WriteHealth reports the
+	// outage while it lasts.
+	ErrWriteFailed = errors.New("write failed")
+
+	// ErrHeld is returned by AddEvent and AddNotification when the commit
+	// failed but the record is kept in memory and written, with an ID, by
+	// the first commit that succeeds (unless the process ends first). The
+	// returned record has ID 0. The error also wraps the cause. Callers
+	// must not write the record again: it would be stored twice.
+	ErrHeld = errors.New("held in memory until the disk accepts writes")
 )

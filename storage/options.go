@@ -56,6 +56,16 @@ type Options struct {
 	// stays below it, readers never block the writer when the file grows.
 	// Default 256 MiB (address space only, not memory).
 	InitialMmapSize int
+
+	// ChatMaxBytes is the storage budget for chat: when a message takes
+	// the stored chat (keys and encoded messages, all rooms together)
+	// above it, the oldest messages across all rooms are deleted in the
+	// same transaction, down to 15/16 of the budget, and rooms left empty
+	// disappear. Retention.Chat still applies as well. Chat is what
+	// visitors can write, so without a budget a flood grows the file
+	// without bound (bbolt files never shrink). Default 32 MiB; values
+	// below 4 x 66 KiB (four of the largest messages) are raised to that.
+	ChatMaxBytes int64
 }
 
 // DefaultOptions returns the defaults as a fresh value; changing it affects
@@ -79,6 +89,7 @@ func DefaultOptions() Options {
 		QueueSize:         4096,
 		EnqueueTimeout:    2 * time.Second,
 		InitialMmapSize:   256 << 20,
+		ChatMaxBytes:      defaultChatMaxBytes,
 	}
 }
 
@@ -113,5 +124,9 @@ func (o Options) withDefaults() Options {
 	if o.InitialMmapSize <= 0 {
 		o.InitialMmapSize = d.InitialMmapSize
 	}
+	if o.ChatMaxBytes <= 0 {
+		o.ChatMaxBytes = d.ChatMaxBytes
+	}
+	o.ChatMaxBytes = max(o.ChatMaxBytes, minChatMaxBytes)
 	return o
 }

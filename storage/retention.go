@@ -59,11 +59,7 @@ func (db *DB) retentionStep(budget int) (more bool, err error) {
 				return deleteRecords(tx.Bucket(bNotifications), cut(ret.Notifications), &left)
 			},
 			func() (bool, error) { return deleteReads(tx.Bucket(bReads), cut(ret.Notifications), &left) },
-			func() (bool, error) {
-				return eachSub(tx.Bucket(bChat), func(b *bolt.Bucket) (bool, error) {
-					return deleteRecords(b, cut(ret.Chat), &left)
-				})
-			},
+			func() (bool, error) { return deleteOldChat(tx, cut(ret.Chat), &left) },
 			func() (bool, error) {
 				longest := max(ret.Raw, ret.Minute, ret.Hour)
 				return db.w.forgetSeries(tx, cut(longest), &left)
@@ -104,20 +100,27 @@ func deleteChunks(b *bolt.Bucket, width, cutoff int64, left *int) (bool, error) 
 	}
 	return deleteWhile(b, left, func(k, _ []byte) bool {
 		return len(k) >= 8 && getTime(k)+width <= cutoff
-	})
+	}, nil)
 }
 
 // deleteRecords deletes, from the start of b (keyed by ascending IDs),
 // records whose leading nanosecond time is before cutoff (milliseconds).
 func deleteRecords(b *bolt.Bucket, cutoff int64, left *int) (bool, error) {
-	return deleteWhile(b, left, func(_, v []byte) bool {
-		t, ok := recordTime(v)
-		return ok && t/int64(time.Millisecond) < cutoff
-	})
+	return deleteWhile(b, left, oldRecord(cutoff), nil)
 }
 
-// deleteWhile deletes keys from the start of b while old says so.
-func deleteWhile(b *bolt.Bucket, left *int, old func(k, v []byte) bool) (bool, error) {
+// oldRecord says whether a record (event, notification, chat message) is
+// older than cutoff (ms) by its leading nanosecond time.
+func oldRecord(cutoff int64) func(k, v []byte) bool {
+	return func(_, v []byte) bool {
+		t, ok := recordTime(v)
+		return ok && t/int64(time.Millisecond) < cutoff
+	}
+}
+
+// deleteWhile deletes keys from the start of b while old says so, calling
+// deleted (if not nil) with each key and value just before it goes.
+func deleteWhile(b *bolt.Bucket, left *int, old func(k, v []byte) bool, deleted func(k, v []byte)) (bool, error) {
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; {
 		if v == nil || !old(k, v) { // nil value: a nested bucket, never ours to drop here
@@ -125,6 +128,9 @@ func deleteWhile(b *bolt.Bucket, left *int, old func(k, v []byte) bool) (bool, e
 		}
 		if *left <= 0 {
 			return true, nil
+		}
+		if deleted != nil {
+			deleted(k, v)
 		}
 		k = bytes.Clone(k)
 		if err := c.Delete(); err != nil {

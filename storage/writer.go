@@ -95,7 +95,11 @@ func (db *DB) AppendEvent(e model.Event) error {
 }
 
 // AddEvent stores an event and returns it with its ID once it is committed
-// (together with whatever else was queued). A zero Time means now.
+// (together with whatever else was queued). A zero Time means now. If the
+// commit fails the event is usually held and stored by the first commit
+// that succeeds: the answer is then the event with ID 0 and an error
+// wrapping ErrHeld, and it must not be added again (see the package doc,
+// # Write failures).
 func (db *DB) AddEvent(ctx context.Context, e model.Event) (model.Event, error) {
 	e, err := db.prepEvent(e)
 	if err != nil {
@@ -107,7 +111,8 @@ func (db *DB) AddEvent(ctx context.Context, e model.Event) (model.Event, error) 
 }
 
 // AddNotification stores a notification and returns it with its ID once
-// committed. A zero Time means now.
+// committed. A zero Time means now. On a failed commit it answers like
+// AddEvent (ErrHeld, ID 0).
 func (db *DB) AddNotification(ctx context.Context, n model.Notification) (model.Notification, error) {
 	if n.Title == "" || len(n.Title)+len(n.Body) > maxTextLen || len(n.Check) > maxNameLen {
 		return n, fmt.Errorf("storage: add notification: %w: empty title or too long", ErrInvalid)
@@ -132,7 +137,10 @@ func (db *DB) MarkNotificationsRead(ctx context.Context, session string, upToID 
 }
 
 // AddChat stores a chat message and returns it with its ID (unique across
-// rooms) once committed. A zero Time means now.
+// rooms) once committed. A zero Time means now. Storing it may delete the
+// oldest messages of any room to keep chat within Options.ChatMaxBytes.
+// On a failed commit the message is not stored and the error wraps
+// ErrWriteFailed.
 func (db *DB) AddChat(ctx context.Context, m model.ChatMessage) (model.ChatMessage, error) {
 	if m.Room == "" || len(m.Room) > maxNameLen || len(m.Author) > maxNameLen || len(m.Text) > maxTextLen {
 		return m, fmt.Errorf("storage: add chat: %w: empty room or field too long", ErrInvalid)
@@ -145,7 +153,9 @@ func (db *DB) AddChat(ctx context.Context, m model.ChatMessage) (model.ChatMessa
 	return m, err
 }
 
-// Flush waits until everything queued before it is committed.
+// Flush waits until everything queued before it went through a commit. Its
+// error is that of its own commit (ErrWriteFailed while the disk refuses
+// writes); records dropped earlier are counted in WriteHealth, not here.
 func (db *DB) Flush(ctx context.Context) error {
 	_, err := db.sync(ctx, request{kind: reqFlush})
 	return err
@@ -195,6 +205,7 @@ func (db *DB) enqueue(r request, wait time.Duration) error {
 	default:
 	}
 	if wait <= 0 {
+		db.health.dropped(r.kind)
 		return ErrQueueFull
 	}
 	t := time.NewTimer(wait)
@@ -203,6 +214,7 @@ func (db *DB) enqueue(r request, wait time.Duration) error {
 	case db.reqs <- req:
 		return nil
 	case <-t.C:
+		db.health.dropped(r.kind)
 		return ErrQueueFull
 	}
 }
@@ -240,10 +252,12 @@ var alwaysReady = func() chan struct{} { c := make(chan struct{}); close(c); ret
 // Run is the single writer. It drains the queue and commits one transaction
 // per tick: a sample (or a synchronous request) commits at once together with
 // everything queued before it; lone results and events wait at most
-// Options.FlushInterval. It also runs the retention pass, at once and then
-// every Options.RetentionInterval, in bounded transactions interleaved with
-// ingest. Run returns nil when ctx is done or Close is called, after
-// committing what was queued; records queued later are committed by Close.
+// Options.FlushInterval, and so do records held after a failed commit
+// before they are retried on their own. It also runs the retention pass, at
+// once and then every Options.RetentionInterval, in bounded transactions
+// interleaved with ingest. Run returns nil when ctx is done or Close is
+// called, after committing what was queued; records queued later are
+// committed by Close.
 func (db *DB) Run(ctx context.Context) error {
 	db.runMu.Lock()
 	if db.stopping {
@@ -274,6 +288,11 @@ func (db *DB) Run(ctx context.Context) error {
 	retActive := true
 	var pending []*request
 	for {
+		if len(db.held.reqs) > 0 && !flushArmed {
+			// Held records are retried even when nothing else arrives.
+			flush.Reset(db.opts.FlushInterval)
+			flushArmed = true
+		}
 		var retC <-chan struct{}
 		if retActive {
 			retC = alwaysReady
@@ -324,29 +343,6 @@ func (db *DB) drain(batch []*request) []*request {
 			return batch
 		}
 	}
-}
-
-// commit applies batch in one transaction and answers the synchronous
-// requests. On failure the writer reloads its state from the file so memory
-// never runs ahead of disk.
-func (db *DB) commit(batch []*request) error {
-	if len(batch) == 0 {
-		return nil
-	}
-	err := db.update(func(tx *bolt.Tx) error { return db.w.apply(tx, batch) })
-	if err != nil {
-		db.log.Error("storage: commit failed; records dropped", "records", len(batch), "err", err)
-		if lerr := db.view(db.w.load); lerr != nil {
-			db.log.Error("storage: reload series heads", "err", lerr)
-		}
-	}
-	for i := range batch {
-		if batch[i].reply != nil {
-			batch[i].reply <- reply{id: batch[i].id, err: err}
-		}
-		batch[i] = nil // drop references; the slice is reused
-	}
-	return err
 }
 
 // writer holds the in-memory state of the single writer: one entry per
@@ -513,20 +509,6 @@ func putSeq(b *bolt.Bucket, v []byte) (uint64, error) {
 		return 0, err
 	}
 	return id, b.Put(u64Key(id), v)
-}
-
-func (w *writer) applyChat(tx *bolt.Tx, m model.ChatMessage) (uint64, error) {
-	chat := tx.Bucket(bChat)
-	id, err := chat.NextSequence()
-	if err != nil {
-		return 0, err
-	}
-	room, err := chat.CreateBucketIfNotExists([]byte(m.Room))
-	if err != nil {
-		return 0, err
-	}
-	room.FillPercent = 1
-	return id, room.Put(u64Key(id), encodeChat(m))
 }
 
 func (w *writer) applyMarkRead(tx *bolt.Tx, session string, upTo uint64) error {

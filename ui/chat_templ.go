@@ -127,7 +127,7 @@ func ChatPage(p Page, ch ChromeView, v ChatView) templ.Component {
 			}
 			return nil
 		})
-		templ_7745c5c3_Err = Layout(p, ch, PageSignals(ch, map[string]any{"message": "", "displayName": ch.DisplayName})).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
+		templ_7745c5c3_Err = Layout(p, ch, PageSignals(ch, map[string]any{"message": ""})).Render(templ.WithChildren(ctx, templ_7745c5c3_Var2), templ_7745c5c3_Buffer)
 		if templ_7745c5c3_Err != nil {
 			return templ_7745c5c3_Err
 		}

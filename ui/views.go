@@ -31,6 +31,7 @@ const (
 	CheckLatencyID  = "check-latency"
 	ConnectionID    = "conn"
 	ConfigBannerID  = "config-banner"
+	StorageBannerID = "storage-banner"
 	ChatErrorID     = "chat-error"
 	SessionNameID   = "session-name"
 	NotifPanelID    = "notif-panel"
@@ -172,6 +173,9 @@ type DashboardView struct {
 	Events []EventRow
 	// Problems lists a rejected configuration reload, shown as a banner.
 	Problems []string
+	// Storage says why history is not being written right now ("" while
+	// storage is healthy), shown as a banner.
+	Storage string
 }
 
 // ChromeView is the per-request part of the page header: the session's

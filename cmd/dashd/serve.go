@@ -20,6 +20,7 @@ import (
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/internal/connlimit"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/scheduler"
 	"github.com/dashd/dashd/selfstat"
@@ -164,6 +165,7 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 		Events: r.Events.D(), Chat: r.Chat.D(), Notifications: r.Notifications.D(),
 	}
 	sopts.Logger = log.With("part", "storage")
+	sopts.ChatMaxBytes = cfg.Chat.MaxStorage.Bytes()
 	store, err := storage.Open(cfg.Storage.Path, sopts)
 	if err != nil {
 		ln.Close()
@@ -187,7 +189,9 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 
 	// A client that cannot take a write within 2 s is evicted; it also
 	// bounds how long a stalled client can hold up shutdown.
-	d.hub = hub.New(hub.WithLogger(log.With("part", "hub")), hub.WithWriteTimeout(2*time.Second))
+	lim := clientLimits(cfg, log)
+	d.hub = hub.New(hub.WithLogger(log.With("part", "hub")), hub.WithWriteTimeout(2*time.Second),
+		hub.WithMaxStreams(lim.Streams), hub.WithMaxStreamsPerAddress(lim.StreamsPerAddr))
 	hubCtx, hubCancel := context.WithCancel(context.Background())
 	d.hubCancel = hubCancel
 	go func() { d.hub.Run(hubCtx); close(d.hubDone) }()
@@ -195,10 +199,13 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 	d.runner = collectors.NewRunner(collectors.RunnerOptions{
 		MaxConcurrent: cfg.Collect.MaxConcurrentChecks,
 		// Host sampling ticks on whole seconds too: one wake-up for both.
-		Align:    time.Second,
-		Logger:   log.With("part", "checks"),
-		OnResult: d.onResult,
-		OnEvent:  d.onCheckEvent,
+		Align:  time.Second,
+		Logger: log.With("part", "checks"),
+		// Nothing a command check starts outlives its run, not even what
+		// double-forks away from it.
+		Subreaper: true,
+		OnResult:  d.onResult,
+		OnEvent:   d.onCheckEvent,
 	})
 
 	hostname, _ := os.Hostname()
@@ -229,6 +236,10 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 		Hub:       d.hub,
 		Scheduler: d.sched,
 		UIStore:   store,
+		Listen:    ln.Addr().String(),
+		// The configured name too: ln.Addr is numeric.
+		AllowedHosts: append(listenHosts(cfg.Server.Listen), cfg.Server.AllowedHosts...),
+		Connections:  connlimit.Limits{Total: lim.Connections, PerAddress: lim.ConnectionsPerAddr},
 	})
 
 	collectCtx, collectCancel := context.WithCancel(context.Background())
@@ -261,6 +272,48 @@ func start(cfg *config.Config, log *slog.Logger, path string, reload func() (*co
 	log.Info("dashd started", "version", version, "listen", ln.Addr().String(),
 		"config", cfg.File, "data", cfg.Storage.Path, "checks", len(cfg.Checks))
 	return d, nil
+}
+
+// clientLimits is the connection and stream budget: the configured caps,
+// and for those left at 0 what RLIMIT_NOFILE leaves after dashd's own
+// needs (see connlimit.NewBudget).
+func clientLimits(cfg *config.Config, log *slog.Logger) connlimit.Budget {
+	nofile, err := connlimit.FileLimit()
+	if err != nil {
+		log.Warn("file descriptor limit unknown; assuming 1024", "err", err)
+		nofile = 1024
+	}
+	b := connlimit.NewBudget(nofile, cfg.Collect.MaxConcurrentChecks)
+	l := cfg.Server.Limits
+	set := func(v *int, configured int) {
+		if configured > 0 {
+			*v = configured
+		}
+	}
+	set(&b.Connections, l.MaxConnections)
+	set(&b.ConnectionsPerAddr, l.MaxConnectionsPerAddress)
+	set(&b.Streams, l.MaxStreams)
+	set(&b.StreamsPerAddr, l.MaxStreamsPerAddress)
+	// A stream is a connection: a derived connection cap never sits below
+	// a configured stream cap.
+	if l.MaxConnections == 0 && b.Connections < b.Streams {
+		b.Connections = b.Streams + b.Streams/4
+	}
+	if l.MaxConnectionsPerAddress == 0 && b.ConnectionsPerAddr < b.StreamsPerAddr {
+		b.ConnectionsPerAddr = b.StreamsPerAddr + b.StreamsPerAddr/4
+	}
+	log.Info("client limits", "nofile", b.NoFile, "connections", b.Connections, "connections_per_address", b.ConnectionsPerAddr,
+		"streams", b.Streams, "streams_per_address", b.StreamsPerAddr)
+	return b
+}
+
+// listenHosts is the host of a listen address when it is a name
+// ("dash.lan:8080"), for the Host check; IP literals need no entry.
+func listenHosts(listen string) []string {
+	if h, _, err := net.SplitHostPort(listen); err == nil && h != "" {
+		return []string{h}
+	}
+	return nil
 }
 
 func samplerOptions(cfg *config.Config, log *slog.Logger) system.Options {
@@ -462,7 +515,7 @@ func (d *daemon) doReload() {
 		return
 	}
 	old := d.latest.Config()
-	if cfg.Server != old.Server || !reflect.DeepEqual(cfg.Storage, old.Storage) ||
+	if !reflect.DeepEqual(cfg.Server, old.Server) || !reflect.DeepEqual(cfg.Storage, old.Storage) ||
 		cfg.Collect.MaxConcurrentChecks != old.Collect.MaxConcurrentChecks ||
 		cfg.Dashboard.Title != old.Dashboard.Title || cfg.Log != old.Log {
 		d.log.Warn("changes to server, storage, log, dashboard.title and collect.max_concurrent_checks take effect on restart")

@@ -2,65 +2,209 @@ package main
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
+	"slices"
+	"strings"
+	"syscall"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
 )
 
-// watchConfig calls changed (debounced) whenever the file at path is written,
-// created or replaced. It watches the directory, not the file, because editors
-// and config management replace files by rename, which ends a watch on the
-// old inode.
+// watchConfig calls changed (debounced) whenever the configuration at path
+// changes: the file is written, created or replaced, or what the path
+// resolves to changes.
+//
+// It watches directories, not the file: editors and config management replace
+// files by rename, which ends a watch on the old inode. Events naming the file
+// fire as they always did. Any other event in a watched directory fires only
+// when the resolved target's identity (resolved path, device, inode, size,
+// modification time) differs from the last one seen: that is how a swapped
+// symlink shows, such as a Kubernetes ConfigMap volume, where config.yaml ->
+// ..data/config.yaml and ..data is re-pointed at a new directory by renaming
+// ..data_tmp over it. The watched directories are the file's own, the one of
+// every symlink met on the way to the target, and the target's; they follow
+// the target when it moves.
 func watchConfig(ctx context.Context, path string, debounce time.Duration, log *slog.Logger, changed func()) error {
-	w, err := fsnotify.NewWatcher()
-	if err != nil {
-		return err
-	}
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		w.Close()
-		return err
+		return fmt.Errorf("config watch: %w", err)
+	}
+	w, err := fsnotify.NewWatcher()
+	if err != nil {
+		return fmt.Errorf("config watch: %w", err)
 	}
 	if err := w.Add(filepath.Dir(abs)); err != nil {
 		w.Close()
-		return err
+		return fmt.Errorf("config watch: %s: %w", filepath.Dir(abs), err)
 	}
-	go func() {
-		defer w.Close()
-		var timer *time.Timer
-		var fire <-chan time.Time
-		for {
-			select {
-			case <-ctx.Done():
-				if timer != nil {
-					timer.Stop()
-				}
-				return
-			case ev, ok := <-w.Events:
-				if !ok {
-					return
-				}
-				if filepath.Clean(ev.Name) != abs || ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) == 0 {
-					continue
-				}
-				if timer == nil {
-					timer = time.NewTimer(debounce)
-				} else {
-					timer.Reset(debounce)
-				}
-				fire = timer.C
-			case <-fire:
-				fire = nil
-				changed()
-			case err, ok := <-w.Errors:
-				if !ok {
-					return
-				}
-				log.Warn("config watch", "err", err)
-			}
-		}
-	}()
+	cw := &configWatch{w: w, abs: abs, log: log, dirs: map[string]bool{filepath.Dir(abs): true}}
+	cw.last = identify(abs)
+	cw.follow()
+	go cw.run(ctx, debounce, changed)
 	return nil
+}
+
+// configWatch is the state of one watchConfig; only its goroutine touches it
+// after start.
+type configWatch struct {
+	w    *fsnotify.Watcher
+	abs  string
+	log  *slog.Logger
+	dirs map[string]bool // watched directories
+	last fileIdentity
+}
+
+func (cw *configWatch) run(ctx context.Context, debounce time.Duration, changed func()) {
+	defer cw.w.Close()
+	timer := time.NewTimer(debounce)
+	timer.Stop()
+	defer timer.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case ev, ok := <-cw.w.Events:
+			if !ok {
+				return
+			}
+			if cw.relevant(ev) {
+				timer.Reset(debounce)
+			}
+		case err, ok := <-cw.w.Errors:
+			if !ok {
+				return
+			}
+			cw.log.Warn("config watch", "err", err)
+			if errors.Is(err, fsnotify.ErrEventOverflow) && cw.moved() {
+				timer.Reset(debounce) // events were lost: judge by identity
+			}
+		case <-timer.C:
+			changed()
+		}
+	}
+}
+
+// relevant reports whether ev may have changed the configuration.
+func (cw *configWatch) relevant(ev fsnotify.Event) bool {
+	name := filepath.Clean(ev.Name)
+	naming := (name == cw.abs || name == cw.last.resolved) &&
+		ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0
+	return cw.moved() || naming
+}
+
+// moved reports whether the target's identity changed since last seen, and
+// if so records it and re-aims the directory watches.
+func (cw *configWatch) moved() bool {
+	id := identify(cw.abs)
+	if id == cw.last {
+		return false
+	}
+	cw.last = id
+	cw.follow()
+	return true
+}
+
+// follow watches the directories the path now goes through and stops
+// watching those it no longer does (a deleted directory's watch is gone
+// already; the error is expected).
+func (cw *configWatch) follow() {
+	want := linkDirs(cw.abs)
+	for _, d := range want {
+		if cw.dirs[d] {
+			continue
+		}
+		if err := cw.w.Add(d); err != nil {
+			cw.log.Debug("config watch: directory not watched", "dir", d, "err", err)
+			continue
+		}
+		cw.dirs[d] = true
+	}
+	for d := range cw.dirs {
+		if !slices.Contains(want, d) {
+			_ = cw.w.Remove(d)
+			delete(cw.dirs, d)
+		}
+	}
+}
+
+// fileIdentity tells one version of the configuration file from another
+// without reading it. The zero value means "cannot be resolved".
+type fileIdentity struct {
+	resolved string
+	dev, ino uint64
+	size     int64
+	mtime    int64
+}
+
+func identify(abs string) fileIdentity {
+	resolved, err := filepath.EvalSymlinks(abs)
+	if err != nil {
+		return fileIdentity{}
+	}
+	fi, err := os.Stat(resolved)
+	if err != nil {
+		return fileIdentity{resolved: resolved}
+	}
+	id := fileIdentity{resolved: resolved, size: fi.Size(), mtime: fi.ModTime().UnixNano()}
+	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
+		id.dev, id.ino = uint64(st.Dev), st.Ino
+	}
+	return id
+}
+
+// maxLinkHops bounds symlink resolution, as the kernel does (ELOOP).
+const maxLinkHops = 40
+
+// linkDirs returns the directory of abs, the directory holding every symlink
+// met while resolving it, and the directory of the final target.
+func linkDirs(abs string) []string {
+	dirs := []string{filepath.Dir(abs)}
+	add := func(d string) {
+		if !slices.Contains(dirs, d) {
+			dirs = append(dirs, d)
+		}
+	}
+	p := abs
+	for range maxLinkHops {
+		link, rest, ok := firstLink(p)
+		if !ok {
+			break
+		}
+		add(filepath.Dir(link))
+		target, err := os.Readlink(link)
+		if err != nil {
+			break
+		}
+		if !filepath.IsAbs(target) {
+			target = filepath.Join(filepath.Dir(link), target)
+		}
+		p = filepath.Join(target, rest)
+	}
+	if resolved, err := filepath.EvalSymlinks(abs); err == nil {
+		add(filepath.Dir(resolved))
+	}
+	return dirs
+}
+
+// firstLink returns the first prefix of the clean absolute path p that is a
+// symlink, and the part of p after it.
+func firstLink(p string) (link, rest string, ok bool) {
+	parts := strings.Split(strings.TrimPrefix(p, "/"), "/")
+	cur := "/"
+	for i, part := range parts {
+		cur = filepath.Join(cur, part)
+		fi, err := os.Lstat(cur)
+		if err != nil {
+			return "", "", false
+		}
+		if fi.Mode()&os.ModeSymlink != 0 {
+			return cur, filepath.Join(parts[i+1:]...), true
+		}
+	}
+	return "", "", false
 }

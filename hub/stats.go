@@ -1,0 +1,45 @@
+package hub
+
+// Stats is a snapshot of the hub's gauges and counters. Counters count from
+// New and never go down.
+type Stats struct {
+	Clients     int            // streams connected now
+	Rooms       map[string]int // streams per room, now
+	Sessions    int            // distinct sessions with a stream, now
+	QueuedBytes int64          // bytes of broadcasts waiting for clients or being written to them, now
+
+	Connects          uint64 // streams accepted
+	Disconnects       uint64 // streams that ended for any reason, evictions included
+	Evictions         uint64 // clients dropped for being too slow (queue full or write timeout)
+	RefusedTotal      uint64 // streams refused (503) at the total cap, WithMaxStreams
+	RefusedPerAddress uint64 // streams refused (503) at the per-address cap, WithMaxStreamsPerAddress
+	Broadcasts        uint64 // Broadcast/BroadcastToRoom/SendToSession calls that had something to send
+	EventsSent        uint64 // events written to client sockets, counted once per client
+	BytesWritten      uint64 // bytes written to client sockets: headers, events, heartbeats, framing
+	EncodeErrors      uint64 // sends that left out an event because it carried an error
+}
+
+// Stats returns a snapshot of the counters.
+func (h *Hub) Stats() Stats {
+	h.mu.RLock()
+	s := Stats{
+		Clients:  len(h.clients),
+		Rooms:    make(map[string]int, len(h.rooms)),
+		Sessions: len(h.sessions),
+	}
+	for r, set := range h.rooms {
+		s.Rooms[r] = len(set)
+	}
+	h.mu.RUnlock()
+	s.QueuedBytes = h.queuedBytes.Load()
+	s.Connects = h.connects.Load()
+	s.Disconnects = h.disconnects.Load()
+	s.Evictions = h.evictions.Load()
+	s.RefusedTotal = h.refusedTotal.Load()
+	s.RefusedPerAddress = h.refusedAddr.Load()
+	s.Broadcasts = h.broadcasts.Load()
+	s.EventsSent = h.eventsSent.Load()
+	s.BytesWritten = h.bytesWritten.Load()
+	s.EncodeErrors = h.encodeErrors.Load()
+	return s
+}
