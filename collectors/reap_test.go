@@ -134,7 +134,7 @@ func TestRunner_SubreaperKillsDoubleForkedOrphan(t *testing.T) {
 		t.Fatal(err)
 	}
 	rec := &recorder{}
-	r := NewRunner(RunnerOptions{Subreaper: true, Logger: quietLogger(), MaxStartDelay: time.Millisecond, OnResult: rec.onResult})
+	r := NewRunner(RunnerOptions{Subreaper: true, Logger: quietLogger(), MaxStartDelay: time.Millisecond, Sink: rec})
 	if err := r.Apply(cfg.Checks); err != nil {
 		t.Fatal(err)
 	}

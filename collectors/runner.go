@@ -35,14 +35,9 @@ type RunnerOptions struct {
 	MaxConcurrent int
 	// Logger receives check panics, build errors and hung checks; slog.Default when nil.
 	Logger *slog.Logger
-	// OnResult receives every result. OnEvent receives every state change
-	// (Kind model.EventCheck). Both are called from check goroutines, possibly
-	// concurrently for different checks, in order for any one check, after
-	// the Status already shows the new result. They must not block for long
-	// (hand off to a channel or a buffered writer): a slow callback delays
-	// that check's next run. They may call Statuses and Status.
-	OnResult func(model.Result)
-	OnEvent  func(model.Event)
+	// Sink receives every result and every state change (see Sink).
+	// Nil discards them (tests that only read Statuses).
+	Sink Sink
 	// Now stamps results, events and flap windows; time.Now when nil.
 	// Scheduling always uses the real clock.
 	Now func() time.Time
@@ -73,6 +68,18 @@ type RunnerOptions struct {
 	// process starts in a process group of its own must be a command
 	// check's. The daemon sets it.
 	Subreaper bool
+}
+
+// Sink is where checks report: the one typed path of results and state
+// changes out of the collectors (dashd's flow.Recorder stores each once and
+// fans it out). Methods are called from check goroutines, possibly
+// concurrently for different checks, in order for any one check, after the
+// Status already shows the new result (Kind model.EventCheck for events).
+// They must not block for long: a slow sink delays that check's next run.
+// They may call Statuses and Status.
+type Sink interface {
+	Result(model.Result)
+	Event(model.Event)
 }
 
 // Status is the latest state of one check: what the dashboard, badges and API read.
@@ -415,14 +422,14 @@ func (r *Runner) publish(e *entry, out Outcome) {
 	e.last, e.hasResult, e.lastCheck = out, true, now
 	r.mu.Unlock()
 
-	if r.opts.OnResult != nil {
-		r.opts.OnResult(model.Result{
+	if r.opts.Sink != nil {
+		r.opts.Sink.Result(model.Result{
 			Check: e.cfg.Name, Time: now, State: out.State, Latency: out.Latency,
 			Reason: out.Reason, Values: out.Values,
 		})
 	}
-	if changed && r.opts.OnEvent != nil {
-		r.opts.OnEvent(model.Event{
+	if changed && r.opts.Sink != nil {
+		r.opts.Sink.Event(model.Event{
 			Time: now, Kind: model.EventCheck, Check: e.cfg.Name, From: from, To: to, Reason: out.Reason,
 		})
 	}

@@ -85,13 +85,13 @@ type recorder struct {
 	results []model.Result
 }
 
-func (r *recorder) onEvent(e model.Event) {
+func (r *recorder) Event(e model.Event) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.events = append(r.events, e)
 }
 
-func (r *recorder) onResult(res model.Result) {
+func (r *recorder) Result(res model.Result) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	r.results = append(r.results, res)
@@ -139,7 +139,7 @@ func TestRunner_EventsAndDamping(t *testing.T) {
 	s := &script{steps: states("up", "down", "down", "up")}
 	rec := &recorder{}
 	clock := time.Unix(1_700_000_000, 0)
-	r := startRunner(t, RunnerOptions{OnEvent: rec.onEvent, OnResult: rec.onResult, Now: func() time.Time { return clock }},
+	r := startRunner(t, RunnerOptions{Sink: rec, Now: func() time.Time { return clock }},
 		scriptCheckConfig("web", s))
 
 	eventually(t, 10*time.Second, "three events", func() bool { ev, _ := rec.snapshot(); return len(ev) >= 3 })
@@ -179,7 +179,7 @@ func TestRunner_PanicRecovered(t *testing.T) {
 		func(context.Context) Outcome { panic("boom: nil map") },
 	}, states("up")...)}
 	rec := &recorder{}
-	r := startRunner(t, RunnerOptions{OnEvent: rec.onEvent}, scriptCheckConfig("p", s))
+	r := startRunner(t, RunnerOptions{Sink: rec}, scriptCheckConfig("p", s))
 	eventually(t, 10*time.Second, "recovery after the panic", func() bool { ev, _ := rec.snapshot(); return len(ev) >= 2 })
 	events, _ := rec.snapshot()
 	if events[0].To != model.StateDown || events[0].Reason != "panic: boom: nil map" || events[1].To != model.StateUp {
@@ -214,7 +214,7 @@ func TestRunner_Timeout(t *testing.T) {
 			c := scriptCheckConfig("slow", s)
 			c.Timeout, c.Interval = config.Duration(50*time.Millisecond), config.Duration(time.Second)
 			rec := &recorder{}
-			r := startRunner(t, RunnerOptions{OnResult: rec.onResult, AbandonAfter: 50 * time.Millisecond}, c)
+			r := startRunner(t, RunnerOptions{Sink: rec, AbandonAfter: 50 * time.Millisecond}, c)
 			start := time.Now()
 			eventually(t, 10*time.Second, "a result", func() bool { _, res := rec.snapshot(); return len(res) > 0 })
 			if took := time.Since(start); took > 5*time.Second {
@@ -270,7 +270,7 @@ func TestRunner_Apply(t *testing.T) {
 	a, b, c := &script{steps: states("up")}, &script{steps: states("down")}, &script{steps: states("up")}
 	ca, cb := scriptCheckConfig("a", a), scriptCheckConfig("b", b)
 	rec := &recorder{}
-	r := startRunner(t, RunnerOptions{OnEvent: rec.onEvent}, ca, cb)
+	r := startRunner(t, RunnerOptions{Sink: rec}, ca, cb)
 	// Wait for the recorded results, not the runs: a run is counted before
 	// its result lands in the status.
 	eventually(t, 10*time.Second, "a and b to have results", func() bool {

@@ -50,6 +50,9 @@ type Config struct {
 	// File is the path the configuration was read from (or a label such as
 	// "config.yaml (embedded default)").
 	File string `yaml:"-"`
+	// Embedded is true for the shipped example dashd runs when no file
+	// exists at the default path: there is no file to watch or re-read.
+	Embedded bool `yaml:"-"`
 
 	// secrets are the expanded credentials Redact scrubs from text.
 	secrets []string

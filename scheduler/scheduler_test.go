@@ -17,12 +17,13 @@ import (
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
-	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -34,34 +35,16 @@ type recHub struct {
 	mu       sync.Mutex
 	rooms    map[string]int
 	room     map[string][][]hub.Event
-	sessions map[string][][]hub.Event
-	live     map[string]bool // sessions with a stream open
 }
 
 func newRecHub() *recHub {
-	return &recHub{rooms: map[string]int{}, room: map[string][][]hub.Event{}, sessions: map[string][][]hub.Event{}, live: map[string]bool{}}
+	return &recHub{rooms: map[string]int{}, room: map[string][][]hub.Event{}}
 }
 
 func (h *recHub) BroadcastToRoom(room string, evs ...hub.Event) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.room[room] = append(h.room[room], evs)
-}
-
-func (h *recHub) SendToSession(id string, evs ...hub.Event) {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	h.sessions[id] = append(h.sessions[id], evs)
-}
-
-func (h *recHub) Sessions() []string {
-	h.mu.Lock()
-	defer h.mu.Unlock()
-	var out []string
-	for id := range h.live {
-		out = append(out, id)
-	}
-	return out
 }
 
 func (h *recHub) RoomCounts() map[string]int {
@@ -136,6 +119,8 @@ func snapshot(at time.Time, cpu float64) system.Snapshot {
 
 type env struct {
 	s      *Scheduler
+	rec    *flow.Recorder
+	sub    *flow.Subscription
 	hub    *recHub
 	checks *checks
 	latest *state.Latest
@@ -158,9 +143,39 @@ func newEnv(t *testing.T) *env {
 			{Name: "web", Group: "edge", Type: "http", State: model.StateUp, Reason: "HTTP 200", Latency: 3 * time.Millisecond, LastChange: t0.Add(-time.Hour)},
 			{Name: "db", Group: "core", Type: "tcp", State: model.StateUp, Latency: time.Millisecond, LastChange: t0.Add(-time.Hour)},
 		}}}
-	e.s = New(Options{Hub: e.hub, Latest: e.latest, Checks: e.checks, Store: db, Version: "1.0",
-		SparkStep: time.Second, SparkPoints: 10, Now: func() time.Time { return e.now }})
+	e.rec, err = flow.New(flow.Options{Store: db, Latest: e.latest})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.sub = e.rec.Subscribe("scheduler", 64)
+	e.s, err = New(Options{Hub: e.hub, Latest: e.latest, Checks: e.checks, Store: db, Version: "1.0",
+		Sparks: view.NewSparks(time.Second, 10), Updates: e.sub, Now: func() time.Time { return e.now }})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return e
+}
+
+// change applies fn to the check statuses and reports a result of check
+// through the flow, as the runner does after a run.
+func (e *env) change(check string, fn func(sts []collectors.Status)) {
+	e.checks.mu.Lock()
+	fn(e.checks.sts)
+	e.checks.mu.Unlock()
+	e.rec.Result(model.Result{Check: check, Time: e.now, State: model.StateUp})
+}
+
+// drain hands the scheduler every queued flow message, as Run does between
+// ticks (for tests that call Tick themselves).
+func (e *env) drain(ctx context.Context) {
+	for {
+		select {
+		case m := <-e.sub.C():
+			e.s.Handle(ctx, m)
+		default:
+			return
+		}
+	}
 }
 
 func golden(t *testing.T, name string, got []byte) {
@@ -187,7 +202,7 @@ func golden(t *testing.T, name string, got []byte) {
 func (e *env) runDashboard(t *testing.T) context.Context {
 	t.Helper()
 	e.hub.mu.Lock()
-	e.hub.rooms[RoomDashboard] = 1
+	e.hub.rooms[view.RoomDashboard] = 1
 	e.hub.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
@@ -200,7 +215,7 @@ func (e *env) runDashboard(t *testing.T) context.Context {
 func (e *env) sent() int {
 	e.hub.mu.Lock()
 	defer e.hub.mu.Unlock()
-	return len(e.hub.room[RoomDashboard])
+	return len(e.hub.room[view.RoomDashboard])
 }
 
 // waitSent waits (up to 10s) until n broadcasts went to the dashboard room.
@@ -224,8 +239,9 @@ func TestTick_NoClientsRendersNothing(t *testing.T) {
 	if len(e.hub.room) != 0 {
 		t.Fatalf("sent with nobody listening: %v", e.hub.room)
 	}
-	if r := e.s.rings["cpu"]; r == nil || r.values()[len(r.vals)-1] != 11 {
-		t.Errorf("sparkline ring not fed without clients: %+v", r)
+	cs := e.s.o.Sparks.Cards(snapshot(t0.Add(2*time.Second), 12), nil)
+	if vals := cs[0].Spark.Values; len(vals) == 0 || vals[len(vals)-1] != 11 {
+		t.Errorf("sparkline not fed without clients: %v", vals)
 	}
 	if len(e.s.sent) != 0 {
 		t.Error("rendered with nobody listening")
@@ -237,11 +253,11 @@ func TestTick_NoClientsRendersNothing(t *testing.T) {
 // grid and the badge.
 func TestTick_OnlyChanges(t *testing.T) {
 	e := newEnv(t)
-	e.hub.rooms[RoomDashboard] = 1
+	e.hub.rooms[view.RoomDashboard] = 1
 	ctx := context.Background()
 
 	e.s.Tick(ctx)
-	first := e.hub.take(t, RoomDashboard)
+	first := e.hub.take(t, view.RoomDashboard)
 	for _, id := range []string{`id="host"`, `id="stats"`, `id="checks"`, `id="status-badge"`, `id="events"`, `id="top"`} {
 		if !bytes.Contains(first, []byte(id)) {
 			t.Errorf("first tick lacks %s", id)
@@ -249,106 +265,35 @@ func TestTick_OnlyChanges(t *testing.T) {
 	}
 
 	e.s.Tick(ctx)
-	if got := e.hub.take(t, RoomDashboard); len(got) != 0 {
+	if got := e.hub.take(t, view.RoomDashboard); len(got) != 0 {
 		t.Errorf("an unchanged tick sent:\n%s", got)
 	}
 
 	e.latest.SetSystem(snapshot(t0.Add(500*time.Millisecond), 55)) // same sparkline bucket
 	e.s.Tick(ctx)
-	golden(t, "tick-cpu-signal.txt", e.hub.take(t, RoomDashboard))
+	golden(t, "tick-cpu-signal.txt", e.hub.take(t, view.RoomDashboard))
 
-	e.checks.sts[1].State, e.checks.sts[1].Reason, e.checks.sts[1].LastChange = model.StateDown, "connect: connection refused", t0
+	e.change("db", func(sts []collectors.Status) {
+		sts[1].State, sts[1].Reason, sts[1].LastChange = model.StateDown, "connect: connection refused", t0
+	})
+	e.drain(ctx)
 	e.s.Tick(ctx)
-	golden(t, "tick-check-down.txt", e.hub.take(t, RoomDashboard))
+	golden(t, "tick-check-down.txt", e.hub.take(t, view.RoomDashboard))
 
 	// A result that only moves latency re-sends that tile, not the grid;
 	// sub-millisecond jitter re-sends nothing.
-	e.checks.sts[0].Latency = 40 * time.Millisecond
+	e.change("web", func(sts []collectors.Status) { sts[0].Latency = 40 * time.Millisecond })
+	e.drain(ctx)
 	e.s.Tick(ctx)
-	got := e.hub.take(t, RoomDashboard)
+	got := e.hub.take(t, view.RoomDashboard)
 	if bytes.Contains(got, []byte(`id="checks"`)) || !bytes.Contains(got, []byte(`id="check-web"`)) || bytes.Contains(got, []byte(`id="check-db"`)) {
 		t.Errorf("a latency change should re-send only web's tile, sent:\n%s", got)
 	}
-	e.checks.sts[0].Latency = 41 * time.Millisecond
+	e.change("web", func(sts []collectors.Status) { sts[0].Latency = 41 * time.Millisecond })
+	e.drain(ctx)
 	e.s.Tick(ctx)
-	if got := e.hub.take(t, RoomDashboard); len(got) != 0 {
+	if got := e.hub.take(t, view.RoomDashboard); len(got) != 0 {
 		t.Errorf("1 ms of jitter re-sent:\n%s", got)
-	}
-}
-
-// TestRecord_NotifiesSessions: a check state change is stored as an event and
-// a notification, and every session with a stream open gets the item and its
-// own count; a session without a stream gets nothing pushed.
-func TestRecord_NotifiesSessions(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	e.hub.live["aaaa"], e.hub.live["bbbb"] = true, true
-	e.s.SessionState(ctx, "gone")
-	if err := e.db.MarkNotificationsRead(ctx, "bbbb", 0); err != nil {
-		t.Fatal(err)
-	}
-	ev := model.Event{Time: t0, Kind: model.EventCheck, Check: "db", From: model.StateUp, To: model.StateDown, Reason: "connect: connection refused"}
-	e.s.handleEvent(ctx, ev)
-
-	evs, err := e.db.Events(0, 10)
-	if err != nil || len(evs) != 1 || evs[0].Check != "db" {
-		t.Fatalf("stored events %v, %v", evs, err)
-	}
-	for _, sid := range []string{"aaaa", "bbbb"} {
-		if len(e.hub.sessions[sid]) != 1 {
-			t.Fatalf("session %s got %d pushes", sid, len(e.hub.sessions[sid]))
-		}
-		b, _ := hub.Encode(e.hub.sessions[sid][0]...)
-		if !bytes.Contains(b, []byte(`db is down`)) || !bytes.Contains(b, []byte(`"unreadCount":1`)) || !bytes.Contains(b, []byte("mergeMode prepend")) {
-			t.Errorf("session %s push:\n%s", sid, b)
-		}
-	}
-	if n := len(e.hub.sessions["gone"]); n != 0 {
-		t.Errorf("a session without a stream got %d pushes", n)
-	}
-	if got := string(e.hub.take(t, RoomDashboard)); !strings.Contains(got, "db is down: connect: connection refused") {
-		t.Errorf("no screen-reader announcement: %s", got)
-	}
-	if len(e.s.recent) != 1 {
-		t.Errorf("recent events: %v", e.s.recent)
-	}
-}
-
-func TestCheckDetail(t *testing.T) {
-	e := newEnv(t)
-	ctx := context.Background()
-	for i := 0; i < 5; i++ {
-		if err := e.db.WriteResult(model.Result{Check: "web", Time: t0.Add(-time.Duration(i) * time.Minute), State: model.StateUp, Latency: time.Duration(10+i) * time.Millisecond}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := e.db.Flush(ctx); err != nil {
-		t.Fatal(err)
-	}
-	v, err := e.s.CheckDetail("web", "1h")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if len(v.Days) != 90 || len(v.Uptime) != 4 || len(v.Results) != 5 || len(v.Chart.Points) == 0 {
-		t.Errorf("days %d, windows %d, results %d, chart points %d", len(v.Days), len(v.Uptime), len(v.Results), len(v.Chart.Points))
-	}
-	if _, err := e.s.CheckDetail("nope", ""); err != ErrNoCheck {
-		t.Errorf("unknown check: %v", err)
-	}
-}
-
-func TestRing(t *testing.T) {
-	r := newRing(4)
-	step := time.Second
-	r.add(t0, 1, step)
-	r.add(t0.Add(500*time.Millisecond), 3, step)
-	if !r.add(t0.Add(time.Second), 5, step) {
-		t.Fatal("a new bucket did not close the old one")
-	}
-	r.add(t0.Add(3*time.Second), 7, step) // one bucket skipped
-	got := r.values()
-	if got[1] != 2 || got[2] != 5 || got[3] == got[3] /* NaN */ {
-		t.Errorf("values %v, want [NaN 2 5 NaN]", got)
 	}
 }
 
@@ -356,7 +301,7 @@ func TestRing(t *testing.T) {
 // connected and the state unchanged but for the CPU value.
 func BenchmarkTick_Idle(b *testing.B) {
 	e := newEnvB(b)
-	e.hub.rooms[RoomDashboard] = 1
+	e.hub.rooms[view.RoomDashboard] = 1
 	ctx := context.Background()
 	b.ReportAllocs()
 	for i := 0; b.Loop(); i++ {
@@ -376,29 +321,22 @@ func newEnvB(b *testing.B) *env {
 	b.Cleanup(func() { db.Close() })
 	e := &env{hub: newRecHub(), db: db, latest: newLatest(snapshot(t0, 10)),
 		checks: &checks{sts: []collectors.Status{{Name: "web", State: model.StateUp}}}}
-	e.s = New(Options{Hub: e.hub, Latest: e.latest, Checks: e.checks, Store: db, Now: func() time.Time { return t0 }})
+	e.s = newScheduler(b, Options{Hub: e.hub, Latest: e.latest, Checks: e.checks, Store: db, Now: func() time.Time { return t0 }})
 	return e
 }
 
-func TestCards_SelfFootprint(t *testing.T) {
-	snap := snapshot(t0, 10)
-	if cs := cards(snap, nil); cs[len(cs)-1].Key == "dashd" {
-		t.Fatal("dashd card shown before any footprint reading")
+// newScheduler is New with the parts a benchmark does not exercise.
+func newScheduler(b *testing.B, o Options) *Scheduler {
+	rec, err := flow.New(flow.Options{Store: o.Store.(*storage.DB), Latest: o.Latest.(*state.Latest)})
+	if err != nil {
+		b.Fatal(err)
 	}
-	f := selfstat.Footprint{CPUPercent: 0.25, RSSBytes: 18 << 20, Goroutines: 31, DBBytes: 16 << 20, SSEClients: 1, EventsPerSec: 2.5}
-	cs := cards(snap, &f)
-	c := cs[len(cs)-1]
-	if c.Key != "dashd" || c.metric != 0.25 {
-		t.Fatalf("last card = %+v, want dashd's own at 0.25%% CPU", c)
+	o.Sparks, o.Updates = view.NewSparks(0, 0), rec.Subscribe("scheduler", 64)
+	s, err := New(o)
+	if err != nil {
+		b.Fatal(err)
 	}
-	for _, want := range []string{"18", "RSS", "31 goroutines", "1 client ·", "2.5 ev/s"} {
-		if !strings.Contains(c.Value.Sub, want) {
-			t.Errorf("dashd card sub %q lacks %q", c.Value.Sub, want)
-		}
-	}
-	if !strings.Contains(c.Hint, "16") {
-		t.Errorf("dashd card hint %q lacks the history size", c.Hint)
-	}
+	return s
 }
 
 func TestScheduler_SetInterval(t *testing.T) {
@@ -417,19 +355,6 @@ func TestScheduler_SetInterval(t *testing.T) {
 	time.Sleep(300 * time.Millisecond)
 	if got := e.sent(); got != n {
 		t.Fatalf("broadcasts went from %d to %d after SetInterval(1h)", n, got)
-	}
-}
-
-func TestCheckDetail_SourceAsWritten(t *testing.T) {
-	e := newEnv(t)
-	src := "name: web\ntype: http\nurl: https://example.test/?token=${TOKEN}\n"
-	e.latest.SetConfig(&config.Config{Checks: []config.Check{{Name: "web", Type: "http", Source: src}}})
-	v, err := e.s.CheckDetail("web", "24h")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if v.Source != src {
-		t.Fatalf("Source = %q, want the YAML as written", v.Source)
 	}
 }
 
@@ -498,7 +423,7 @@ func BenchmarkDashboardTick(b *testing.B) {
 	}
 	defer db.Close()
 	h := newRecHub()
-	h.rooms[RoomDashboard] = 1
+	h.rooms[view.RoomDashboard] = 1
 	cs := &checks{}
 	for i := range 20 {
 		cs.sts = append(cs.sts, collectors.Status{Name: fmt.Sprintf("check-%02d", i), Group: "g", Type: "http",
@@ -506,7 +431,7 @@ func BenchmarkDashboardTick(b *testing.B) {
 	}
 	latest := newLatest(snapshot(t0, 10))
 	now := t0
-	s := New(Options{Hub: h, Latest: latest, Checks: cs, Store: db, Version: "1.0", Now: func() time.Time { return now }})
+	s := newScheduler(b, Options{Hub: h, Latest: latest, Checks: cs, Store: db, Version: "1.0", Now: func() time.Time { return now }})
 	ctx := context.Background()
 	b.ReportAllocs()
 	i := 0
@@ -516,7 +441,7 @@ func BenchmarkDashboardTick(b *testing.B) {
 		latest.SetSystem(snapshot(now, float64(10+i%7)))
 		s.Tick(ctx)
 		h.mu.Lock()
-		delete(h.room, RoomDashboard)
+		delete(h.room, view.RoomDashboard)
 		h.mu.Unlock()
 	}
 }
@@ -544,7 +469,7 @@ func TestCheckGroups_Memo(t *testing.T) {
 		{"db back", []collectors.Status{down, db}, t0.Add(94 * time.Second)},
 	} {
 		got := e.s.checkGroups(step.sts, step.now)
-		want := CheckGroups(step.sts, step.now)
+		want := view.CheckGroups(step.sts, step.now)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", step.name, got, want)
 		}
@@ -558,18 +483,61 @@ func TestScheduler_StalledSampler(t *testing.T) {
 	e.s.o.Interval, e.s.o.SampleInterval = 50*time.Millisecond, 50*time.Millisecond
 	e.runDashboard(t)
 	e.waitSent(t, 1, "at start")
-	e.hub.take(t, RoomDashboard)
-	e.checks.mu.Lock()
-	e.checks.sts[0].State, e.checks.sts[0].Reason = model.StateDown, "HTTP 503"
-	e.checks.mu.Unlock()
+	e.hub.take(t, view.RoomDashboard)
+	e.change("web", func(sts []collectors.Status) { sts[0].State, sts[0].Reason = model.StateDown, "HTTP 503" })
 	deadline := time.Now().Add(3 * stallCheck)
 	for {
-		if b := e.hub.take(t, RoomDashboard); bytes.Contains(b, []byte("HTTP 503")) {
+		if b := e.hub.take(t, view.RoomDashboard); bytes.Contains(b, []byte("HTTP 503")) {
 			return
 		}
 		if time.Now().After(deadline) {
 			t.Fatalf("a check change was not broadcast within %s while no sample came", 3*stallCheck)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestHandle_Event: a check state change reaching the scheduler through the
+// flow is announced to screen readers, listed among the recent events, and
+// the check grid follows on the next tick.
+func TestHandle_Event(t *testing.T) {
+	e := newEnv(t)
+	e.hub.rooms[view.RoomDashboard] = 1
+	ctx := context.Background()
+	e.s.Tick(ctx)
+	e.hub.take(t, view.RoomDashboard)
+
+	e.checks.mu.Lock()
+	e.checks.sts[1].State, e.checks.sts[1].Reason = model.StateDown, "connect: connection refused"
+	e.checks.mu.Unlock()
+	e.rec.Event(model.Event{Time: t0, Kind: model.EventCheck, Check: "db", From: model.StateUp, To: model.StateDown, Reason: "connect: connection refused"})
+	e.drain(ctx)
+	if got := string(e.hub.take(t, view.RoomDashboard)); !strings.Contains(got, "db is down: connect: connection refused") {
+		t.Errorf("no screen-reader announcement: %s", got)
+	}
+	if len(e.s.recent) != 1 || e.s.recent[0].ID == 0 {
+		t.Errorf("recent events %+v: want the stored event, with its ID", e.s.recent)
+	}
+	e.s.Tick(ctx)
+	got := string(e.hub.take(t, view.RoomDashboard))
+	if !strings.Contains(got, `id="check-db"`) || !strings.Contains(got, "st-down") || !strings.Contains(got, "up → down") {
+		t.Errorf("the tick after the event did not send the tile and the event list:\n%s", got)
+	}
+}
+
+// TestHandle_DroppedMessagesReread: when the subscription overflowed, the
+// scheduler re-reads what it may have missed instead of trusting its lists.
+func TestHandle_DroppedMessagesReread(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	for i := range 100 { // the buffer holds 64
+		e.rec.Event(model.Event{Time: t0.Add(time.Duration(i) * time.Second), Kind: model.EventReload, Reason: fmt.Sprint("reload ", i)})
+	}
+	if e.sub.Dropped() == 0 {
+		t.Fatal("nothing dropped; the test needs an overflow")
+	}
+	e.drain(ctx)
+	if len(e.s.recent) != view.RecentEvents || e.s.recent[0].Reason != "reload 99" {
+		t.Fatalf("recent after an overflow: %d events, newest %q; want the newest %d from storage", len(e.s.recent), e.s.recent[0].Reason, view.RecentEvents)
 	}
 }

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"net/url"
@@ -10,9 +11,9 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dashd/dashd/collectors"
-	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/storage"
+	"github.com/dashd/dashd/view"
 )
 
 // checkSource is the live check state (the collectors' Runner).
@@ -21,22 +22,22 @@ type checkSource interface {
 	Status(name string) (collectors.Status, bool)
 }
 
-// historyStore is the part of storage the API, badges, metrics and
-// readiness read (a *storage.DB).
-type historyStore interface {
-	Range(series string, from, to time.Time, maxPoints int) ([]storage.SeriesPoint, error)
+// Store is the storage the handlers read and write (a *storage.DB):
+// history for the API, badges and pages; chat; notification read marks.
+type Store interface {
+	view.CheckStore
+	view.NotificationStore
 	SeriesNames() ([]string, error)
-	Results(check string, from, to time.Time, limit int) ([]model.Result, error)
-	Uptime(check string, window time.Duration) (storage.UptimeStats, error)
-	Events(beforeID uint64, limit int) ([]model.Event, error)
 	Size() (int64, error)
 	WriteHealth() storage.WriteHealth
+	AddChat(ctx context.Context, m model.ChatMessage) (model.ChatMessage, error)
+	ChatLatest(room string, n int) ([]model.ChatMessage, error)
+	// ChatRooms lists the rooms that hold messages (chat.max_rooms).
+	ChatRooms() ([]string, error)
+	MarkNotificationsRead(ctx context.Context, session string, upToID uint64) error
 }
 
-// hubStats is the SSE hub's counters (a *hub.Hub).
-type hubStats interface {
-	Stats() hub.Stats
-}
+var _ Store = (*storage.DB)(nil)
 
 // maxHistoryResults bounds how many results one history request decodes
 // before thinning (30 days of a 30 s check), so one unauthenticated request
@@ -49,7 +50,7 @@ const maxHistoryResults = 100_000
 func (s *Server) apiRoutes() {
 	s.app.Get("/healthz", s.handleHealthz)
 	s.app.Get("/readyz", s.handleReadyz)
-	s.app.Get("/metrics", s.newMetricsHandler())
+	s.app.Get("/metrics", s.metrics)
 
 	// Badges. Fiber matches the literal ".svg" after the parameter, and
 	// check names with dots ("api.v2") still come out whole.
@@ -78,12 +79,7 @@ func (s *Server) apiRoutes() {
 }
 
 // now is the Server's clock.
-func (s *Server) now() time.Time {
-	if s.deps.Now != nil {
-		return s.deps.Now()
-	}
-	return time.Now()
-}
+func (s *Server) now() time.Time { return s.deps.Now() }
 
 // pathParam returns a route parameter URL-decoded: fiber hands parameters
 // over as they were on the wire.
@@ -95,11 +91,6 @@ func pathParam(c *fiber.Ctx, name string) (string, error) {
 	return v, nil
 }
 
-// errUnavailable answers 503 for a part the server was not given (or that
-// has nothing yet), rather than a 500 that would look like a bug.
-func errUnavailable(what string) error {
-	return fiber.NewError(fiber.StatusServiceUnavailable, what+" is not available")
-}
 
 // internal wraps an error from a backing part as a 500; the error handler
 // logs it and answers "internal error".
@@ -129,9 +120,6 @@ func (s *Server) checkView(st collectors.Status) (checkJSON, error) {
 	// check's page, and the API client can ask /api/v1/checks/{check}.
 	for _, w := range apiUptimeWindows {
 		v.Uptime[w.name] = nil
-		if s.deps.Store == nil {
-			continue
-		}
 		pct, err := s.uptimePercent(st.Name, w.d)
 		if err != nil {
 			return v, err
@@ -146,9 +134,6 @@ func (s *Server) checkView(st collectors.Status) (checkJSON, error) {
 // uptimePercent is the availability of check over window in percent, NaN
 // when the window holds no known result.
 func (s *Server) uptimePercent(check string, window time.Duration) (float64, error) {
-	if s.deps.Store == nil {
-		return math.NaN(), nil
-	}
 	u, err := s.deps.Store.Uptime(check, window)
 	if err != nil {
 		return 0, err
@@ -165,9 +150,6 @@ func (s *Server) lookupCheck(c *fiber.Ctx) (collectors.Status, error) {
 	if err != nil {
 		return collectors.Status{}, err
 	}
-	if s.deps.Checks == nil {
-		return collectors.Status{}, errUnavailable("check state")
-	}
 	st, ok := s.deps.Checks.Status(name)
 	if !ok {
 		return st, fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("unknown check %q", name))
@@ -176,9 +158,6 @@ func (s *Server) lookupCheck(c *fiber.Ctx) (collectors.Status, error) {
 }
 
 func (s *Server) handleAPISystem(c *fiber.Ctx) error {
-	if s.deps.Latest == nil {
-		return errUnavailable("host state")
-	}
 	snap, ok := s.deps.Latest.System()
 	if !ok {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "no host sample yet: dashd has just started")
@@ -187,9 +166,6 @@ func (s *Server) handleAPISystem(c *fiber.Ctx) error {
 }
 
 func (s *Server) handleAPIChecks(c *fiber.Ctx) error {
-	if s.deps.Checks == nil {
-		return errUnavailable("check state")
-	}
 	sts := s.deps.Checks.Statuses()
 	out := make([]checkJSON, 0, len(sts))
 	for _, st := range sts {
@@ -237,9 +213,6 @@ func (s *Server) handleAPIHistory(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
-	if s.deps.Store == nil {
-		return errUnavailable("history")
-	}
 	rs, err := s.deps.Store.Results(st.Name, r.From, r.To, maxHistoryResults+1)
 	if err != nil {
 		return internal(err)
@@ -280,9 +253,6 @@ func thinResults(rs []model.Result, n int) []model.Result {
 }
 
 func (s *Server) handleAPISeriesNames(c *fiber.Ctx) error {
-	if s.deps.Store == nil {
-		return errUnavailable("history")
-	}
 	names, err := s.deps.Store.SeriesNames()
 	if err != nil {
 		return internal(err)
@@ -313,9 +283,6 @@ func (s *Server) handleAPISeries(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
-	if s.deps.Store == nil {
-		return errUnavailable("history")
-	}
 	// Range answers an unknown series with no points; the API says 404 so a
 	// typo is not mistaken for a quiet metric.
 	names, err := s.deps.Store.SeriesNames()
@@ -343,9 +310,6 @@ func (s *Server) handleAPIEvents(c *fiber.Ctx) error {
 	limit, err := parseUintParam("limit", c.Query("limit"), defaultEvents, 1, maxEvents)
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
-	}
-	if s.deps.Store == nil {
-		return errUnavailable("history")
 	}
 	// One more than asked tells whether another page exists.
 	evs, err := s.deps.Store.Events(before, int(limit)+1)

@@ -20,11 +20,13 @@ import (
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
 )
 
 // apiEnv is a Server over real parts: a bbolt file in t.TempDir(), a real
@@ -139,6 +141,12 @@ checks:
 	e := &apiEnv{db: db, logs: logs, now: now, hub: hub.New()}
 	e.writeHistory(t, ctx)
 
+	e.latest = state.New(cfg, now.Add(-time.Minute))
+	rec, err := flow.New(flow.Options{Store: db, Latest: e.latest, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// No sink: the history this env asserts on is the one writeHistory wrote.
 	e.runner = collectors.NewRunner(collectors.RunnerOptions{Logger: log, MaxStartDelay: 10 * time.Millisecond})
 	if err := e.runner.Apply(cfg.Checks); err != nil {
 		t.Fatal(err)
@@ -146,14 +154,15 @@ checks:
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = e.runner.Run(ctx) }()
 
-	e.latest = state.New(cfg, now.Add(-time.Minute))
 	e.latest.SetSystem(testSnapshot(time.Now()))
 
 	assets, err := ui.LoadAssets()
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.srv = New(Deps{
+	e.srv, err = New(Deps{
+		Sparks:  view.NewSparks(0, 0),
+		Flow:    rec,
 		Logger:  log,
 		Assets:  assets,
 		Version: "test",
@@ -165,6 +174,9 @@ checks:
 		// app.Test requests carry httptest's Host.
 		AllowedHosts: []string{"example.com"},
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	// Wait until every check has a result, so states are settled.
 	deadline := time.Now().Add(15 * time.Second)

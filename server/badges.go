@@ -96,9 +96,6 @@ func (s *Server) badgeCheck(c *fiber.Ctx) (st collectors.Status, name string, ok
 	if err != nil {
 		return st, name, false, err
 	}
-	if s.deps.Checks == nil {
-		return st, name, false, nil
-	}
 	st, ok = s.deps.Checks.Status(name)
 	if !ok || !st.Badge {
 		return collectors.Status{}, name, false, nil
@@ -197,9 +194,6 @@ func (s *Server) handleLatencyBadge(c *fiber.Ctx) error {
 // The figure is cached for badgeMaxAge (the badges' own max-age): a public
 // badge polled by many readers must not decode a day of results per hit.
 func (s *Server) averageLatency(check string, window time.Duration) (time.Duration, error) {
-	if s.deps.Store == nil {
-		return -1, nil
-	}
 	now := s.now()
 	key := latencyKey{check, window}
 	s.latMu.Lock()

@@ -15,6 +15,7 @@ import (
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
 )
 
 // Chat limits.
@@ -28,9 +29,6 @@ const (
 const badRoom = config.ChatRoomRule
 
 func validRoom(r string) bool { return config.ValidChatRoom(r) }
-
-// chatRoom is the hub room of a chat room (kept apart from check rooms).
-func chatRoom(r string) string { return "chat:" + r }
 
 func (s *Server) chatRows(msgs []model.ChatMessage) []ui.ChatRow {
 	now := time.Now()
@@ -47,7 +45,7 @@ func chatRow(m model.ChatMessage, now time.Time) ui.ChatRow {
 
 // chatState is what a joining chat stream gets: the last messages.
 func (s *Server) chatState(room string) []hub.Event {
-	msgs, err := s.deps.UIStore.ChatLatest(room, ChatHistory)
+	msgs, err := s.deps.Store.ChatLatest(room, ChatHistory)
 	if err != nil {
 		s.log.Warn("chat history not loaded", "room", room, "err", err)
 		return nil
@@ -80,14 +78,11 @@ func (s *Server) checkRoom(room string) error {
 
 // handleChatPage serves /chat/{room}.
 func (s *Server) handleChatPage(c *fiber.Ctx) error {
-	if err := s.uiReady(); err != nil {
-		return err
-	}
 	room, err := s.roomParam(c)
 	if err != nil {
 		return err
 	}
-	msgs, err := s.deps.UIStore.ChatLatest(room, ChatHistory)
+	msgs, err := s.deps.Store.ChatLatest(room, ChatHistory)
 	if err != nil {
 		return internal(err)
 	}
@@ -101,15 +96,12 @@ func (s *Server) handleChatPage(c *fiber.Ctx) error {
 // handleChatConnect is a stream of one chat room (and the session), for
 // tools that want only that feed; the chat page uses /api/events?chat=.
 func (s *Server) handleChatConnect(c *fiber.Ctx) error {
-	if err := s.uiReady(); err != nil {
-		return err
-	}
 	room, err := s.roomParam(c)
 	if err != nil {
 		return err
 	}
 	sid := s.session(c)
-	return s.deps.Hub.HandleSSE(c, hub.WithAddress(c.IP()), hub.WithRoom(chatRoom(room)), hub.WithSession(sid),
+	return s.deps.Hub.HandleSSE(c, hub.WithAddress(c.IP()), hub.WithRoom(view.ChatRoom(room)), hub.WithSession(sid),
 		hub.OnConnect(func(send func(...hub.Event)) { send(s.chatState(room)...) }))
 }
 
@@ -118,9 +110,6 @@ func (s *Server) handleChatConnect(c *fiber.Ctx) error {
 // limits is answered with an error shown under the input (and the input is
 // kept so nothing typed is lost).
 func (s *Server) handleChatSend(c *fiber.Ctx) error {
-	if err := s.uiReady(); err != nil {
-		return err
-	}
 	room, err := s.roomParam(c)
 	if err != nil {
 		return err
@@ -158,13 +147,13 @@ func (s *Server) handleChatSend(c *fiber.Ctx) error {
 	if problem != "" {
 		return w.Send(hub.PatchComponent(c.UserContext(), ui.ChatError(problem)))
 	}
-	m, err := s.deps.UIStore.AddChat(c.UserContext(), model.ChatMessage{
+	m, err := s.deps.Store.AddChat(c.UserContext(), model.ChatMessage{
 		Room: room, Author: s.displayName(c, sid), Text: text, Time: time.Now(),
 	})
 	if err != nil {
 		return internal(err)
 	}
-	s.deps.Hub.BroadcastToRoom(chatRoom(room), hub.PatchComponent(c.UserContext(),
+	s.deps.Hub.BroadcastToRoom(view.ChatRoom(room), hub.PatchComponent(c.UserContext(),
 		ui.ChatMessage(chatRow(m, time.Now())), hub.WithSelector("#"+ui.ChatLogID), hub.WithMergeMode(hub.ModeAppend)))
 	return w.Send(
 		hub.PatchSignals(map[string]string{"message": ""}),

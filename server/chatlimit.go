@@ -61,7 +61,7 @@ func (s *Server) chatAllowed(c *fiber.Ctx, sid, room string) (time.Duration, str
 		return wait, tooFast(wait)
 	}
 	if len(cfg.Rooms) == 0 {
-		rooms, err := s.deps.UIStore.ChatRooms()
+		rooms, err := s.deps.Store.ChatRooms()
 		if err != nil {
 			s.log.Warn("chat rooms not listed", "err", err)
 		} else if !slices.Contains(rooms, room) && len(rooms) >= cfg.MaxRooms {
@@ -72,12 +72,10 @@ func (s *Server) chatAllowed(c *fiber.Ctx, sid, room string) (time.Duration, str
 }
 
 func (s *Server) chatConfig() config.Chat {
-	if s.deps.Latest != nil {
-		if cfg := s.deps.Latest.Config(); cfg != nil {
-			return cfg.Chat
-		}
+	if cfg := s.deps.Latest.Config(); cfg != nil {
+		return cfg.Chat
 	}
-	return config.Default().Chat
+	return config.DefaultChat()
 }
 
 func tooFast(wait time.Duration) string {

@@ -1,21 +1,18 @@
 package server
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/dashd/dashd/scheduler"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
+	"github.com/dashd/dashd/window"
 )
 
 // handleCheckPage serves /checks/{name}?range=24h.
 func (s *Server) handleCheckPage(c *fiber.Ctx) error {
-	if err := s.uiReady(); err != nil {
-		return err
-	}
 	name, err := url.PathUnescape(c.Params("name"))
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "bad check name in URL")
@@ -24,12 +21,9 @@ func (s *Server) handleCheckPage(c *fiber.Ctx) error {
 	if err := checkRange(rng); err != nil {
 		return err
 	}
-	v, err := s.deps.Scheduler.CheckDetail(name, rng)
-	if errors.Is(err, scheduler.ErrNoCheck) {
-		return fiber.NewError(fiber.StatusNotFound, "no check named "+name)
-	}
+	v, err := s.checkPage(name, rng)
 	if err != nil {
-		return internal(err)
+		return err
 	}
 	sid := s.session(c)
 	stream := "/api/events?check=" + url.QueryEscape(name)
@@ -38,11 +32,31 @@ func (s *Server) handleCheckPage(c *fiber.Ctx) error {
 	return s.renderPage(c, ui.CheckDetailPage(s.page(), ch, v))
 }
 
+// checkPage builds a check's page view: 404 for an unknown check, 500 when
+// its history cannot be read.
+func (s *Server) checkPage(name, rng string) (ui.CheckDetailView, error) {
+	st, ok := s.deps.Checks.Status(name)
+	if !ok {
+		return ui.CheckDetailView{}, fiber.NewError(fiber.StatusNotFound, "no check named "+name)
+	}
+	var source string
+	if cfg := s.deps.Latest.Config(); cfg != nil {
+		if c, ok := cfg.Check(name); ok {
+			source = c.Source
+		}
+	}
+	v, err := view.CheckPage(s.deps.Store, st, source, rng, s.now())
+	if err != nil {
+		return v, internal(err)
+	}
+	return v, nil
+}
+
 // checkRange refuses a chart range the check page does not offer (empty
 // means the default); the page's query and its stream's signal say the same.
 func checkRange(rng string) error {
-	if _, ok := scheduler.ChartRanges[rng]; rng != "" && !ok {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("range: %q is not one of 1h, 24h, 7d, 30d", rng))
+	if _, ok := window.Parse(window.Chart(), rng); rng != "" && !ok {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("range: %q is not one of %s", rng, window.Names(window.Chart())))
 	}
 	return nil
 }

@@ -10,23 +10,10 @@ import (
 	"github.com/valyala/fasthttp"
 
 	"github.com/dashd/dashd/hub"
-	"github.com/dashd/dashd/model"
-	"github.com/dashd/dashd/scheduler"
-	"github.com/dashd/dashd/storage"
+	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
 )
-
-// UIStore is the storage the live pages write to: chat and notification
-// read marks. A *storage.DB implements it.
-type UIStore interface {
-	AddChat(ctx context.Context, m model.ChatMessage) (model.ChatMessage, error)
-	ChatLatest(room string, n int) ([]model.ChatMessage, error)
-	// ChatRooms lists the rooms that hold messages (chat.max_rooms).
-	ChatRooms() ([]string, error)
-	MarkNotificationsRead(ctx context.Context, session string, upToID uint64) error
-}
-
-var _ UIStore = (*storage.DB)(nil)
 
 // uiRoutes registers the live pages and their streams.
 //
@@ -47,18 +34,11 @@ func (s *Server) uiRoutes() {
 	s.post("/chat/:room/send", s.handleChatSend)
 }
 
-func (s *Server) uiReady() error {
-	if s.deps.Scheduler == nil || s.deps.Hub == nil || s.deps.UIStore == nil {
-		return errUnavailable("live pages")
-	}
-	return nil
-}
-
 // chrome builds the per-request part of a page header.
 func (s *Server) chrome(c *fiber.Ctx, sid, nav, stream string) ui.ChromeView {
 	ch := ui.ChromeView{Nav: nav, Stream: stream, DisplayName: s.displayName(c, sid)}
-	ch.Status = s.deps.Scheduler.Overall()
-	rows, unread, err := s.deps.Scheduler.Notifications(sid)
+	ch.Status = view.Overall(s.deps.Checks.Statuses())
+	rows, unread, err := view.Notifications(s.deps.Store, sid, s.now())
 	if err != nil {
 		s.log.Warn("notifications not loaded", "err", err)
 	}
@@ -67,11 +47,8 @@ func (s *Server) chrome(c *fiber.Ctx, sid, nav, stream string) ui.ChromeView {
 }
 
 func (s *Server) handleDashboard(c *fiber.Ctx) error {
-	if err := s.uiReady(); err != nil {
-		return err
-	}
 	sid := s.session(c)
-	v := s.deps.Scheduler.DashboardView()
+	v := s.dashboardView()
 	return s.renderPage(c, ui.DashboardPage(s.page(), s.chrome(c, sid, "dashboard", "/api/events"), v))
 }
 
@@ -97,15 +74,11 @@ func (s *Server) renderPage(c *fiber.Ctx, comp templ.Component) error {
 // the check's room with ?check=NAME, the chat room with ?chat=ROOM; always
 // the session. Each (re)connect starts with the full current state.
 func (s *Server) handleEvents(c *fiber.Ctx) error {
-	if err := s.uiReady(); err != nil {
-		return err
-	}
 	sid := s.session(c)
-	sched := s.deps.Scheduler
 	opts := []hub.ClientOption{hub.WithSession(sid)}
 	switch check, room := c.Query("check"), c.Query("chat"); {
 	case check != "":
-		if !sched.HasCheck(check) {
+		if _, ok := s.deps.Checks.Status(check); !ok {
 			return fiber.NewError(fiber.StatusNotFound, "no check named "+check)
 		}
 		check = strings.Clone(check)
@@ -118,26 +91,67 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 		if err := checkRange(sig.Range); err != nil {
 			return err
 		}
-		opts = append(opts, hub.WithRoom(scheduler.CheckRoom(check)), hub.OnConnect(func(send func(...hub.Event)) {
-			send(sched.CheckState(context.Background(), check, sig.Range)...)
+		opts = append(opts, hub.WithRoom(view.CheckRoom(check)), hub.OnConnect(func(send func(...hub.Event)) {
+			v, err := s.checkPage(check, sig.Range)
+			if err != nil {
+				s.log.Warn("check state", "check", check, "err", err)
+				return
+			}
+			send(view.CheckState(context.Background(), v)...)
 		}))
 	case room != "":
 		if err := s.checkRoom(room); err != nil {
 			return err
 		}
 		room = strings.Clone(room)
-		opts = append(opts, hub.WithRoom(chatRoom(room)), hub.OnConnect(func(send func(...hub.Event)) {
+		opts = append(opts, hub.WithRoom(view.ChatRoom(room)), hub.OnConnect(func(send func(...hub.Event)) {
 			send(s.chatState(room)...)
 		}))
 	default:
-		opts = append(opts, hub.WithRoom(scheduler.RoomDashboard), hub.OnConnect(func(send func(...hub.Event)) {
-			send(sched.DashboardState(context.Background())...)
+		opts = append(opts, hub.WithRoom(view.RoomDashboard), hub.OnConnect(func(send func(...hub.Event)) {
+			send(view.DashboardState(context.Background(), s.dashboardView())...)
 		}))
 	}
 	opts = append(opts, hub.OnConnect(func(send func(...hub.Event)) {
-		send(sched.SessionState(context.Background(), sid)...)
+		send(s.sessionState(sid)...)
 		// Last: the page shows "Live" once it has the whole state.
 		send(hub.PatchSignals(map[string]bool{"_live": true}))
 	}))
 	return s.deps.Hub.HandleSSE(c, append(opts, hub.WithAddress(c.IP()))...)
+}
+
+// dashboardView builds the dashboard from the latest state, as the
+// scheduler does for its broadcasts.
+func (s *Server) dashboardView() ui.DashboardView {
+	snap, _ := s.deps.Latest.System()
+	var self *selfstat.Footprint
+	if f, ok := s.deps.Latest.Self(); ok {
+		self = &f
+	}
+	evs, err := s.deps.Store.Events(0, view.RecentEvents)
+	if err != nil {
+		s.log.Warn("recent events not loaded", "err", err)
+	}
+	rejected, _ := s.deps.Latest.Rejected()
+	return view.Dashboard(view.DashboardInput{
+		Snapshot: snap,
+		Stats:    s.deps.Sparks.Cards(snap, self),
+		Statuses: s.deps.Checks.Statuses(),
+		Events:   evs,
+		Rejected: rejected,
+		Storage:  s.deps.Store.WriteHealth(),
+		Version:  s.deps.Version,
+		Now:      s.now(),
+	})
+}
+
+// sessionState is what a session's stream gets on connect: its
+// notifications and unread count.
+func (s *Server) sessionState(sid string) []hub.Event {
+	rows, unread, err := view.Notifications(s.deps.Store, sid, s.now())
+	if err != nil {
+		s.log.Warn("notifications not loaded", "err", err)
+		return nil
+	}
+	return view.SessionState(context.Background(), rows, unread)
 }

@@ -26,11 +26,8 @@ const (
 // dependency gets a healthy process restarted.
 func (s *Server) handleHealthz(c *fiber.Ctx) error {
 	c.Set(fiber.HeaderCacheControl, "no-store")
-	body := fiber.Map{"status": "ok", "version": s.deps.Version}
-	if s.deps.Latest != nil {
-		body["uptime_seconds"] = int64(s.now().Sub(s.deps.Latest.StartedAt()).Seconds())
-	}
-	return c.JSON(body)
+	return c.JSON(fiber.Map{"status": "ok", "version": s.deps.Version,
+		"uptime_seconds": int64(s.now().Sub(s.deps.Latest.StartedAt()).Seconds())})
 }
 
 // readyCheck is one line of /readyz.
@@ -70,9 +67,8 @@ func (s *Server) readiness(now time.Time) readyJSON {
 	}
 
 	// Storage: a short read transaction fails once the file is closed.
-	if st := s.deps.Store; st == nil {
-		add("storage", false, "no storage configured")
-	} else if _, err := st.Events(0, 1); err != nil {
+	st := s.deps.Store
+	if _, err := st.Events(0, 1); err != nil {
 		add("storage", false, err.Error())
 	} else if h := st.WriteHealth(); !h.OK {
 		// Reads work but nothing new is kept (a full disk): not ready, so
@@ -83,66 +79,54 @@ func (s *Server) readiness(now time.Time) readyJSON {
 	}
 
 	// Host sampling.
-	if l := s.deps.Latest; l == nil {
-		add("samples", false, "no host state configured")
-	} else {
-		interval := time.Second
-		if cfg := l.Config(); cfg != nil && cfg.Collect.Interval > 0 {
-			interval = cfg.Collect.Interval.D()
+	l := s.deps.Latest
+	interval := time.Second
+	if cfg := l.Config(); cfg != nil && cfg.Collect.Interval > 0 {
+		interval = cfg.Collect.Interval.D()
+	}
+	limit := max(staleSamples*interval, minStaleness)
+	snap, ok := l.System()
+	switch {
+	case !ok && now.Sub(l.StartedAt()) <= limit:
+		add("samples", false, "waiting for the first host sample")
+	case !ok:
+		add("samples", false, fmt.Sprintf("no host sample %s after start", now.Sub(l.StartedAt()).Round(time.Second)))
+	case now.Sub(snap.Time) > limit:
+		add("samples", false, fmt.Sprintf("last host sample is %s old (limit %s)", now.Sub(snap.Time).Round(time.Second), limit))
+	default:
+		add("samples", true, fmt.Sprintf("%d samples, last %s ago", l.Samples(), now.Sub(snap.Time).Round(time.Millisecond)))
+	}
+	if probs, at := l.Rejected(); len(probs) > 0 {
+		for _, p := range probs {
+			r.ConfigProblems = append(r.ConfigProblems, p.String())
 		}
-		limit := max(staleSamples*interval, minStaleness)
-		snap, ok := l.System()
-		switch {
-		case !ok && now.Sub(l.StartedAt()) <= limit:
-			add("samples", false, "waiting for the first host sample")
-		case !ok:
-			add("samples", false, fmt.Sprintf("no host sample %s after start", now.Sub(l.StartedAt()).Round(time.Second)))
-		case now.Sub(snap.Time) > limit:
-			add("samples", false, fmt.Sprintf("last host sample is %s old (limit %s)", now.Sub(snap.Time).Round(time.Second), limit))
-		default:
-			add("samples", true, fmt.Sprintf("%d samples, last %s ago", l.Samples(), now.Sub(snap.Time).Round(time.Millisecond)))
-		}
-		if probs, at := l.Rejected(); len(probs) > 0 {
-			for _, p := range probs {
-				r.ConfigProblems = append(r.ConfigProblems, p.String())
-			}
-			at := at
-			r.ConfigRejectedAt = &at
-		}
+		r.ConfigRejectedAt = &at
 	}
 
 	// Check runner: every check runs on its own timer and each run, even a
 	// hung one, produces a result; if none is recent the runner is not running.
-	if cs := s.deps.Checks; cs == nil {
-		add("checks", false, "no check runner configured")
-	} else {
-		sts := cs.Statuses()
-		var started time.Time
-		if s.deps.Latest != nil {
-			started = s.deps.Latest.StartedAt()
+	sts := s.deps.Checks.Statuses()
+	stale := 0
+	var staleNames []string
+	for _, st := range sts {
+		last := st.LastCheck
+		if last.IsZero() {
+			last = l.StartedAt()
 		}
-		stale := 0
-		var staleNames []string
-		for _, st := range sts {
-			last := st.LastCheck
-			if last.IsZero() {
-				last = started
-			}
-			if now.Sub(last) > 2*st.Interval+st.Timeout+checkGrace {
-				stale++
-				staleNames = append(staleNames, st.Name)
-			}
+		if now.Sub(last) > 2*st.Interval+st.Timeout+checkGrace {
+			stale++
+			staleNames = append(staleNames, st.Name)
 		}
-		switch {
-		case len(sts) == 0:
-			add("checks", true, "no checks configured")
-		case stale == len(sts):
-			add("checks", false, fmt.Sprintf("no check has run recently (%d checks): the runner is not running", len(sts)))
-		case stale > 0:
-			add("checks", true, fmt.Sprintf("%d of %d checks overdue: %v", stale, len(sts), staleNames))
-		default:
-			add("checks", true, fmt.Sprintf("%d checks running", len(sts)))
-		}
+	}
+	switch {
+	case len(sts) == 0:
+		add("checks", true, "no checks configured")
+	case stale == len(sts):
+		add("checks", false, fmt.Sprintf("no check has run recently (%d checks): the runner is not running", len(sts)))
+	case stale > 0:
+		add("checks", true, fmt.Sprintf("%d of %d checks overdue: %v", stale, len(sts), staleNames))
+	default:
+		add("checks", true, fmt.Sprintf("%d checks running", len(sts)))
 	}
 
 	r.Status = "ready"

@@ -10,9 +10,8 @@ import (
 )
 
 func TestHealthz(t *testing.T) {
-	// Liveness depends on nothing: a server without any part is alive.
-	s := New(Deps{Version: "v1", AllowedHosts: []string{"example.com"}})
-	resp, err := s.App().Test(newGet("/healthz"), 10_000)
+	e := newAPIEnv(t)
+	resp, err := e.srv.App().Test(newGet("/healthz"), 10_000)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,16 +44,20 @@ func TestReadyz(t *testing.T) {
 		{"stale sample", func(d Deps) Deps { d.Latest = staleLatest; return d }, 503, []string{`"status":"not ready"`, "last host sample is 10m0s old"}},
 		{"no sample after start", func(d Deps) Deps { d.Latest = emptyLatest; return d }, 503, []string{"no host sample 1h0m0s after start"}},
 		{"runner stopped", func(d Deps) Deps {
-			d.Now = func() time.Time { return time.Now().Add(10 * time.Minute) }
-			d.Latest = nil
+			later := time.Now().Add(10 * time.Minute)
+			d.Now = func() time.Time { return later }
+			d.Latest = state.New(e.latest.Config(), time.Now().Add(-time.Hour))
+			d.Latest.SetSystem(testSnapshot(later))
 			return d
 		}, 503, []string{"no check has run recently (4 checks): the runner is not running"}},
-		{"missing parts", func(d Deps) Deps { return Deps{AllowedHosts: d.AllowedHosts} }, 503, []string{"no storage configured", "no host state configured", "no check runner configured"}},
 		{"rejected config is reported but ready", func(d Deps) Deps { d.Latest = rejected; return d }, 200, []string{`"status":"ready"`, `dashd.yaml:3:5: checks[0].interval: must be between 1s and 24h`, "config_rejected_at"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			s := New(tt.deps(base))
+			s, err := New(tt.deps(base))
+			if err != nil {
+				t.Fatal(err)
+			}
 			resp, err := s.App().Test(newGet("/readyz"), 10_000)
 			if err != nil {
 				t.Fatal(err)
@@ -82,5 +85,30 @@ func TestReadyz(t *testing.T) {
 	body := readAll(t, resp)
 	if resp.StatusCode != 503 || !strings.Contains(body, `"name":"storage","ok":false`) {
 		t.Errorf("closed storage: status %d: %s", resp.StatusCode, body)
+	}
+}
+
+// TestNew_RefusesMissingParts: every part is required; a missing one is an
+// error at construction, never a nil a handler trips over later.
+func TestNew_RefusesMissingParts(t *testing.T) {
+	e := newAPIEnv(t)
+	tests := []struct {
+		name string
+		drop func(*Deps)
+	}{
+		{"Store", func(d *Deps) { d.Store = nil }},
+		{"Latest", func(d *Deps) { d.Latest = nil }},
+		{"Checks", func(d *Deps) { d.Checks = nil }},
+		{"Hub", func(d *Deps) { d.Hub = nil }},
+		{"Sparks", func(d *Deps) { d.Sparks = nil }},
+		{"Assets", func(d *Deps) { d.Assets = nil }},
+		{"Flow", func(d *Deps) { d.Flow = nil }},
+	}
+	for _, tt := range tests {
+		d := e.srv.deps
+		tt.drop(&d)
+		if _, err := New(d); err == nil || !strings.Contains(err.Error(), tt.name) {
+			t.Errorf("without %s: New = %v, want an error naming it", tt.name, err)
+		}
 	}
 }

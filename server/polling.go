@@ -4,7 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dashd/dashd/hub"
-	"github.com/dashd/dashd/scheduler"
+	"github.com/dashd/dashd/view"
 	"github.com/dashd/dashd/ui"
 )
 
@@ -13,10 +13,7 @@ import (
 // event that morphs the overall status badge. The response is complete when
 // the handler returns, so the client sees a clean end and does not retry.
 func (s *Server) handlePollStatus(c *fiber.Ctx) error {
-	if s.deps.Checks == nil {
-		return errUnavailable("check state")
-	}
-	o := scheduler.Overall(s.deps.Checks.Statuses())
+	o := view.Overall(s.deps.Checks.Statuses())
 	return s.sendFragment(c, hub.PatchComponent(c.UserContext(), ui.StatusBadge(o)))
 }
 

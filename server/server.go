@@ -17,14 +17,16 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
 	dashd "github.com/dashd/dashd"
 
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/internal/connlimit"
-	"github.com/dashd/dashd/scheduler"
+	"github.com/dashd/dashd/metrics"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
 )
 
 // Deps are the parts the handlers read from. cmd/dashd wires them.
@@ -35,20 +37,17 @@ type Deps struct {
 	Hostname string
 	Title    string
 
-	// Read by the polling endpoints, badges, JSON API, metrics and health
-	// (api.go); any of them may be nil, and what needs it answers 503.
-	Latest *state.Latest // host snapshot, config in force, rejected reloads
-	Checks checkSource   // live check state: a *collectors.Runner
-	Store  historyStore  // history: a *storage.DB
-	Hub    *hub.Hub      // SSE counters for /metrics
+	// The parts the handlers read, all required (New refuses a missing
+	// one): handlers never check for nil.
+	Latest *state.Latest      // host snapshot, config in force, rejected reloads
+	Checks checkSource        // live check state: a *collectors.Runner
+	Store  Store              // history, chat, notifications: a *storage.DB
+	Hub    *hub.Hub           // the live streams
+	Sparks *view.Sparks       // the stat cards' sparklines
+	Flow   metrics.FlowSource // the flow's subscribers, for /metrics
 	// LatencyThresholds colour latency badges (ascending; nil: the badge
 	// package's defaults, 100ms/250ms/500ms/1s/2s).
 	LatencyThresholds []time.Duration
-	// Scheduler renders the live pages' views and state (dashboard.go); UIStore
-	// keeps chat and notification read marks: a *storage.DB. The pages
-	// answer 503 without them.
-	Scheduler *scheduler.Scheduler
-	UIStore   UIStore
 	// Now is the clock for relative API times and readiness; time.Now when nil.
 	Now func() time.Time
 
@@ -68,8 +67,9 @@ type Server struct {
 	app  *fiber.App
 	log  *slog.Logger
 
-	hosts hostPolicy
-	chat  chatLimits
+	hosts   hostPolicy
+	metrics fiber.Handler
+	chat    chatLimits
 	// ln is the connection-limiting listener Serve wraps around its
 	// listener; set once, before serving (metrics read its counters).
 	lnMu sync.Mutex
@@ -83,15 +83,39 @@ type Server struct {
 // trustedProxies are the reverse proxies whose X-Forwarded-* headers are
 // believed: one on this machine. They are also exempt from the
 // per-address connection cap (they carry many users).
-var trustedProxies = []string{"127.0.0.1", "::1"}
+func trustedProxies() []string { return []string{"127.0.0.1", "::1"} }
 
-// New builds the app and its routes.
-func New(deps Deps) *Server {
+// New builds the app and its routes, or says which required part is
+// missing.
+func New(deps Deps) (*Server, error) {
+	var missing []string
+	for _, p := range []struct {
+		name string
+		nil  bool
+	}{{"Assets", deps.Assets == nil}, {"Latest", deps.Latest == nil}, {"Checks", deps.Checks == nil},
+		{"Store", deps.Store == nil}, {"Hub", deps.Hub == nil}, {"Sparks", deps.Sparks == nil}, {"Flow", deps.Flow == nil}} {
+		if p.nil {
+			missing = append(missing, p.name)
+		}
+	}
+	if len(missing) > 0 {
+		return nil, fmt.Errorf("server: missing %s", strings.Join(missing, ", "))
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
 	s := &Server{deps: deps, log: deps.Logger}
 	s.hosts = newHostPolicy(deps.Listen, deps.Hostname, deps.AllowedHosts)
+	m, err := metrics.New(metrics.Sources{Host: deps.Latest, Checks: deps.Checks, Hub: deps.Hub, Storage: deps.Store, Flow: deps.Flow,
+		Listener: s.listenerStats, Version: deps.Version, Logger: deps.Logger.With("part", "metrics")})
+	if err != nil {
+		return nil, err
+	}
+	// adaptor buffers the whole response, which is what a scrape wants.
+	s.metrics = adaptor.HTTPHandler(m.Handler())
 	s.app = fiber.New(fiber.Config{
 		// Streams live for hours: a write timeout would cut them. Idle
 		// keep-alive connections still time out.
@@ -107,7 +131,7 @@ func New(deps Deps) *Server {
 		// The client address (per-address stream caps, logs) is the
 		// X-Forwarded-For of a trusted proxy, validated.
 		EnableTrustedProxyCheck: true,
-		TrustedProxies:          trustedProxies,
+		TrustedProxies:          trustedProxies(),
 		ProxyHeader:             fiber.HeaderXForwardedFor,
 		EnableIPValidation:      true,
 		// Signals are capped at 64 KiB by the hub; nothing else takes a
@@ -117,7 +141,7 @@ func New(deps Deps) *Server {
 		AppName:      "dashd",
 	})
 	s.routes()
-	return s
+	return s, nil
 }
 
 // App exposes the fiber app (tests and benchmarks serve it on their own listener).
@@ -128,7 +152,7 @@ func (s *Server) App() *fiber.App { return s.app }
 // descriptors (see package connlimit): no client can make it return.
 func (s *Server) Serve(ln net.Listener) error {
 	lim := s.deps.Connections
-	for _, p := range trustedProxies {
+	for _, p := range trustedProxies() {
 		a := netip.MustParseAddr(p)
 		lim.Exempt = append(lim.Exempt, netip.PrefixFrom(a, a.BitLen()))
 	}
@@ -250,4 +274,32 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 	return c.Status(code).SendString(msg)
+}
+
+// Run serves on ln until ctx ends, then shuts down (waiting up to 5 s for
+// requests in flight): the server's part in the daemon's lifecycle. A
+// serve failure before that is returned.
+func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	done := make(chan error, 1)
+	go func() { done <- s.Serve(ln) }()
+	select {
+	case err := <-done:
+		if err == nil {
+			err = errors.New("server: stopped serving")
+		}
+		return err
+	case <-ctx.Done():
+	}
+	sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	err := s.Shutdown(sctx)
+	if serr := <-done; serr != nil {
+		err = errors.Join(err, serr)
+	}
+	if err != nil {
+		// Requests still open past the deadline are cut; nothing is lost
+		// by that, so it is not a failed stop.
+		s.log.Warn("http shutdown", "err", err)
+	}
+	return nil
 }

@@ -216,7 +216,7 @@ func TestBadRequests_ClearErrors(t *testing.T) {
 		want         int
 		msg          string
 	}{
-		{"GET", "/checks/web?range=bogus", http.StatusBadRequest, `range: "bogus" is not one of 1h, 24h, 7d, 30d`},
+		{"GET", "/checks/web?range=bogus", http.StatusBadRequest, `range: "bogus" is not one of 1h, 24h, 7d or 30d`},
 		{"HEAD", "/api/events", http.StatusMethodNotAllowed, ""},
 	}
 	for _, tt := range tests {

@@ -44,7 +44,7 @@ func BenchmarkRenderDashboard(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		sb.Reset()
-		v := st.sched.DashboardView()
+		v := st.srv.dashboardView()
 		if err := ui.DashboardPage(st.srv.page(), ch, v).Render(b.Context(), &sb); err != nil {
 			b.Fatal(err)
 		}

@@ -19,12 +19,14 @@ import (
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
-	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/notify"
 	"github.com/dashd/dashd/scheduler"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
 )
 
 // stackOptions tunes newTestStack. Zero values are test-speed defaults.
@@ -99,21 +101,24 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	}
 	st.hub = hub.New(hub.WithLogger(log), hub.WithHeartbeat(2*time.Second))
 	st.latest = state.New(cfg, time.Now())
-	var sched atomic.Pointer[scheduler.Scheduler]
-	st.runner = collectors.NewRunner(collectors.RunnerOptions{
-		Logger: log, MaxStartDelay: 10 * time.Millisecond,
-		OnResult: func(r model.Result) { _ = st.db.WriteResult(r) },
-		OnEvent: func(e model.Event) {
-			if s := sched.Load(); s != nil {
-				s.Record(e)
-			}
-		},
+	rec, err := flow.New(flow.Options{Store: st.db, Latest: st.latest, Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st.runner = collectors.NewRunner(collectors.RunnerOptions{Logger: log, MaxStartDelay: 10 * time.Millisecond, Sink: rec})
+	sparks := view.NewSparks(o.sparkStep, o.sparkPoints)
+	st.sched, err = scheduler.New(scheduler.Options{
+		Hub: st.hub, Latest: st.latest, Checks: st.runner, Store: st.db, Sparks: sparks,
+		Updates:  rec.Subscribe("scheduler", 256),
+		Interval: o.broadcast, Version: "test", Logger: log,
 	})
-	st.sched = scheduler.New(scheduler.Options{
-		Hub: st.hub, Latest: st.latest, Checks: st.runner, Store: st.db,
-		Interval: o.broadcast, SparkStep: o.sparkStep, SparkPoints: o.sparkPoints, Version: "test", Logger: log,
-	})
-	sched.Store(st.sched)
+	if err != nil {
+		t.Fatal(err)
+	}
+	notifier, err := notify.New(notify.Options{Store: st.db, Hub: st.hub, Events: rec.Subscribe("notify", 256), Logger: log})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := st.runner.Apply(cfg.Checks); err != nil {
 		t.Fatalf("apply checks: %v", err)
 	}
@@ -126,11 +131,13 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	if err != nil {
 		t.Fatalf("assets: %v", err)
 	}
-	st.srv = New(Deps{
+	st.srv, err = New(Deps{
 		Logger: log, Assets: assets, Version: "test", Hostname: "testhost", Title: "dashd",
-		Latest: st.latest, Checks: st.runner, Store: st.db, Hub: st.hub,
-		Scheduler: st.sched, UIStore: st.db,
+		Latest: st.latest, Checks: st.runner, Store: st.db, Hub: st.hub, Sparks: sparks, Flow: rec,
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	addr := o.addr
 	if addr == "" {
@@ -163,8 +170,9 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	run("storage", func() error { return st.db.Run(ctx) })
 	run("hub", func() error { return st.hub.Run(ctx) })
 	run("runner", func() error { return st.runner.Run(ctx) })
-	run("sampler", func() error { return sampler.Run(ctx, st.latest.SetSystem) })
+	run("sampler", func() error { return sampler.Run(ctx, rec.Sample) })
 	run("scheduler", func() error { return st.sched.Run(ctx) })
+	run("notify", func() error { return notifier.Run(ctx) })
 	run("server", func() error { return st.srv.Serve(ln) })
 	t.Cleanup(st.Close)
 	return st

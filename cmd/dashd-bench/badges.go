@@ -21,12 +21,13 @@ import (
 
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
-	"github.com/dashd/dashd/model"
 	dashdserver "github.com/dashd/dashd/server"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
 )
 
 // runBadges measures badge requests per second against a real server on
@@ -189,7 +190,12 @@ func startBadgeServer(ctx context.Context) (addr string, stop func(), err error)
 	wg.Add(1)
 	go func() { defer wg.Done(); db.Run(ctx) }()
 
-	runner := collectors.NewRunner(collectors.RunnerOptions{Logger: log, MaxStartDelay: time.Millisecond, OnResult: func(r model.Result) { db.WriteResult(r) }})
+	latest := state.New(cfg, time.Now())
+	rec, err := flow.New(flow.Options{Store: db, Latest: latest, Logger: log})
+	if err != nil {
+		return fail(err)
+	}
+	runner := collectors.NewRunner(collectors.RunnerOptions{Logger: log, MaxStartDelay: time.Millisecond, Sink: rec})
 	if err := runner.Apply(cfg.Checks); err != nil {
 		return fail(err)
 	}
@@ -203,10 +209,13 @@ func startBadgeServer(ctx context.Context) (addr string, stop func(), err error)
 	h := hub.New()
 	wg.Add(1)
 	go func() { defer wg.Done(); h.Run(ctx) }()
-	srv := dashdserver.New(dashdserver.Deps{
+	srv, err := dashdserver.New(dashdserver.Deps{
 		Logger: log, Assets: assets, Version: "bench", Title: "bench",
-		Latest: state.New(cfg, time.Now()), Checks: runner, Store: db, Hub: h,
+		Latest: latest, Checks: runner, Store: db, Hub: h, Sparks: view.NewSparks(0, 0), Flow: rec,
 	})
+	if err != nil {
+		return fail(err)
+	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return fail(err)

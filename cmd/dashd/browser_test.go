@@ -2,7 +2,6 @@ package main
 
 import (
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
 
@@ -28,11 +27,10 @@ func TestBrowser_Smoke(t *testing.T) {
 		html, _ := chromedp.Run(ctx, chromedp.Evaluate[string]("document.documentElement.outerHTML.slice(0, 2000)"))
 		t.Fatalf("the page's stream never connected (Datastar not running?): %v\n%s", err, html)
 	}
-	cpu, err := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-text*="cpu"]').textContent`))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(cpu, "%") {
-		t.Fatalf("CPU card shows %q, want a percentage", cpu)
+	// CPU needs two samples; the value arrives by a signal patch.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`document.querySelector('[data-text*="cpu"]').textContent.includes('%')`,
+		chromedp.WithPollingTimeout(15*time.Second))); err != nil {
+		cpu, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`document.querySelector('[data-text*="cpu"]').textContent`))
+		t.Fatalf("CPU card shows %q, want a percentage: %v", cpu, err)
 	}
 }

@@ -11,14 +11,16 @@ import (
 
 // loadConfig is the one path every configuration goes through: serve, SIGHUP
 // reload and `dashd validate`. A missing file at the default path falls back to
-// the embedded example; a missing file the operator named is an error.
-// embeddedSuffix marks the file name of the embedded default in messages.
-const embeddedSuffix = " (embedded default)"
-
+// the embedded example (Config.Embedded); a missing file the operator named is
+// an error.
 func loadConfig(path string, explicit bool) (*config.Config, error) {
 	opts := config.Options{CheckTypes: collectors.Types()}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !explicit {
-		return config.Parse("config.yaml"+embeddedSuffix, dashd.DefaultConfig, opts)
+		cfg, err := config.Parse("config.yaml (embedded default)", dashd.DefaultConfig, opts)
+		if err == nil {
+			cfg.Embedded = true
+		}
+		return cfg, err
 	}
 	return config.Load(path, opts)
 }

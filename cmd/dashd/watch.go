@@ -15,9 +15,9 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// watchConfig calls changed (debounced) whenever the configuration at path
-// changes: the file is written, created or replaced, or what the path
-// resolves to changes.
+// newConfigWatch prepares a watch of the configuration at path; its Run
+// calls changed (debounced) whenever the configuration changes: the file
+// is written, created or replaced, or what the path resolves to changes.
 //
 // It watches directories, not the file: editors and config management replace
 // files by rename, which ends a watch on the old inode. Events naming the file
@@ -29,28 +29,27 @@ import (
 // ..data_tmp over it. The watched directories are the file's own, the one of
 // every symlink met on the way to the target, and the target's; they follow
 // the target when it moves.
-func watchConfig(ctx context.Context, path string, debounce time.Duration, log *slog.Logger, changed func()) error {
+func newConfigWatch(path string, log *slog.Logger) (*configWatch, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return fmt.Errorf("config watch: %w", err)
+		return nil, fmt.Errorf("config watch: %w", err)
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return fmt.Errorf("config watch: %w", err)
+		return nil, fmt.Errorf("config watch: %w", err)
 	}
 	if err := w.Add(filepath.Dir(abs)); err != nil {
 		w.Close()
-		return fmt.Errorf("config watch: %s: %w", filepath.Dir(abs), err)
+		return nil, fmt.Errorf("config watch: %s: %w", filepath.Dir(abs), err)
 	}
 	cw := &configWatch{w: w, abs: abs, log: log, dirs: map[string]bool{filepath.Dir(abs): true}}
 	cw.last = identify(abs)
 	cw.follow()
-	go cw.run(ctx, debounce, changed)
-	return nil
+	return cw, nil
 }
 
-// configWatch is the state of one watchConfig; only its goroutine touches it
-// after start.
+// configWatch is the state of one watch; only the goroutine of Run touches
+// it.
 type configWatch struct {
 	w    *fsnotify.Watcher
 	abs  string
@@ -59,7 +58,9 @@ type configWatch struct {
 	last fileIdentity
 }
 
-func (cw *configWatch) run(ctx context.Context, debounce time.Duration, changed func()) {
+// Run watches until ctx ends (it returns nil then) or the watcher fails.
+// It owns the watcher and closes it.
+func (cw *configWatch) Run(ctx context.Context, debounce time.Duration, changed func()) error {
 	defer cw.w.Close()
 	timer := time.NewTimer(debounce)
 	timer.Stop()
@@ -67,17 +68,17 @@ func (cw *configWatch) run(ctx context.Context, debounce time.Duration, changed 
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			return nil
 		case ev, ok := <-cw.w.Events:
 			if !ok {
-				return
+				return errors.New("config watch: watcher closed")
 			}
 			if cw.relevant(ev) {
 				timer.Reset(debounce)
 			}
 		case err, ok := <-cw.w.Errors:
 			if !ok {
-				return
+				return errors.New("config watch: watcher closed")
 			}
 			cw.log.Warn("config watch", "err", err)
 			if errors.Is(err, fsnotify.ErrEventOverflow) && cw.moved() {

@@ -26,15 +26,21 @@ func startWatch(t *testing.T, path string) <-chan struct{} {
 	t.Helper()
 	leaks := goleak.IgnoreCurrent()
 	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(func() {
-		cancel()
-		goleak.VerifyNone(t, leaks)
-	})
 	fired := make(chan struct{}, 16)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	if err := watchConfig(ctx, path, watchDebounce, log, func() { fired <- struct{}{} }); err != nil {
-		t.Fatalf("watchConfig: %v", err)
+	cw, err := newConfigWatch(path, log)
+	if err != nil {
+		t.Fatalf("newConfigWatch: %v", err)
 	}
+	done := make(chan error, 1)
+	go func() { done <- cw.Run(ctx, watchDebounce, func() { fired <- struct{}{} }) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+		goleak.VerifyNone(t, leaks)
+	})
 	return fired
 }
 

@@ -5,6 +5,7 @@ import (
 	"strconv"
 
 	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/series"
 )
 
 // Points flattens the Snapshot into the series listed in the package doc.
@@ -23,33 +24,33 @@ func (s Snapshot) Points() []model.Point {
 	}
 
 	if c := s.CPU; c != nil {
-		add("cpu.total", c.Busy)
-		add("cpu.user", c.User)
-		add("cpu.nice", c.Nice)
-		add("cpu.system", c.System)
-		add("cpu.iowait", c.IOWait)
-		add("cpu.irq", c.IRQ)
-		add("cpu.softirq", c.SoftIRQ)
-		add("cpu.steal", c.Steal)
-		add("cpu.idle", c.Idle)
+		add(series.CPUTotal, c.Busy)
+		add(series.CPUUser, c.User)
+		add(series.CPUNice, c.Nice)
+		add(series.CPUSystem, c.System)
+		add(series.CPUIOWait, c.IOWait)
+		add(series.CPUIRQ, c.IRQ)
+		add(series.CPUSoftIRQ, c.SoftIRQ)
+		add(series.CPUSteal, c.Steal)
+		add(series.CPUIdle, c.Idle)
 	}
 	for _, c := range s.Cores {
 		add(names.core(c.Core), c.Busy)
 	}
 	if s.ok(partLoad) {
-		add("load.1", s.Load.Load1)
-		add("load.5", s.Load.Load5)
-		add("load.15", s.Load.Load15)
+		add(series.Load1, s.Load.Load1)
+		add(series.Load5, s.Load.Load5)
+		add(series.Load15, s.Load.Load15)
 	}
 	if m := s.Memory; s.ok(partMemory) {
-		add("mem.total", float64(m.Total))
-		add("mem.used", float64(m.Used))
-		add("mem.available", float64(m.Available))
-		add("mem.cached", float64(m.Cached))
-		add("mem.used_pct", m.UsedPercent)
-		add("swap.total", float64(s.Swap.Total))
-		add("swap.used", float64(s.Swap.Used))
-		add("swap.used_pct", s.Swap.UsedPercent)
+		add(series.MemTotal, float64(m.Total))
+		add(series.MemUsed, float64(m.Used))
+		add(series.MemAvailable, float64(m.Available))
+		add(series.MemCached, float64(m.Cached))
+		add(series.MemUsedPct, m.UsedPercent)
+		add(series.SwapTotal, float64(s.Swap.Total))
+		add(series.SwapUsed, float64(s.Swap.Used))
+		add(series.SwapUsedPct, s.Swap.UsedPercent)
 	}
 	for _, f := range s.Filesystems {
 		k := names.fs(f.Mount)
@@ -82,21 +83,21 @@ func (s Snapshot) Points() []model.Point {
 		}
 	}
 	if p := s.Processes; p.Total > 0 && s.ok(partProcesses) {
-		add("proc.count", float64(p.Total))
+		add(series.ProcCount, float64(p.Total))
 	}
 	if p := s.Processes; s.ok(partCPU) {
-		add("proc.running", float64(p.Running))
-		add("proc.blocked", float64(p.Blocked))
+		add(series.ProcRunning, float64(p.Running))
+		add(series.ProcBlocked, float64(p.Blocked))
 	}
 	if f := s.FileDescriptors; s.ok(partFDs) {
-		add("fd.open", float64(f.Open))
-		add("fd.max", float64(f.Max))
+		add(series.FDOpen, float64(f.Open))
+		add(series.FDMax, float64(f.Max))
 	}
 	if s.ok(partUptime) {
-		add("host.uptime", s.UptimeSeconds)
+		add(series.HostUptime, s.UptimeSeconds)
 	}
-	add("sampler.duration_ms", float64(s.Duration)/float64(1e6))
-	add("sampler.errors", float64(len(s.Errors)))
+	add(series.SamplerDurationMs, float64(s.Duration)/float64(1e6))
+	add(series.SamplerErrors, float64(len(s.Errors)))
 	return ps
 }
 
@@ -122,30 +123,28 @@ func (n *seriesNames) core(c int) string {
 	if c >= 0 && c < len(n.cores) && n.cores[c] != "" {
 		return n.cores[c]
 	}
-	return model.SeriesKey("cpu.core", "core", strconv.Itoa(c))
+	return model.SeriesKey(series.CPUCore, series.LabelCore, strconv.Itoa(c))
 }
 
 func (n *seriesNames) fs(mount string) *[4]string {
 	if k := n.fss[mount]; k != nil {
 		return k
 	}
-	return itemSeries([...]string{"fs.total", "fs.used", "fs.avail", "fs.used_pct"}, "mount", mount)
+	return itemSeries(series.FSMetrics(), series.LabelMount, mount)
 }
 
 func (n *seriesNames) disk(device string) *[5]string {
 	if k := n.disks[device]; k != nil {
 		return k
 	}
-	return itemSeries([...]string{"disk.read_bps", "disk.write_bps", "disk.read_iops", "disk.write_iops", "disk.util_pct"},
-		"device", device)
+	return itemSeries(series.DiskMetrics(), series.LabelDevice, device)
 }
 
 func (n *seriesNames) net(iface string) *[8]string {
 	if k := n.nets[iface]; k != nil {
 		return k
 	}
-	return itemSeries([...]string{"net.rx_bps", "net.tx_bps", "net.rx_pps", "net.tx_pps",
-		"net.rx_errors_ps", "net.tx_errors_ps", "net.rx_dropped_ps", "net.tx_dropped_ps"}, "iface", iface)
+	return itemSeries(series.NetMetrics(), series.LabelIface, iface)
 }
 
 // itemSeries turns metric names, in the order Points writes them, into one

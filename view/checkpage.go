@@ -1,31 +1,19 @@
-package scheduler
+package view
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"math"
-	"strings"
 	"time"
 
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/series"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/window"
 )
-
-// LatencySeries is the metric series that holds a check's latency in
-// milliseconds, when the daemon records one per result; the latency chart
-// reads it (any tier) and falls back to the raw results without it.
-func LatencySeries(check string) string {
-	return model.SeriesKey("check.latency_ms", "check", check)
-}
-
-// ChartRanges maps the range selector's choices to spans.
-var ChartRanges = map[string]time.Duration{
-	"1h": time.Hour, "24h": 24 * time.Hour, "7d": 7 * 24 * time.Hour, "30d": 30 * 24 * time.Hour,
-}
 
 const (
 	chartPoints   = 240
@@ -35,54 +23,64 @@ const (
 	eventScanSize = 200
 )
 
-// ErrNoCheck is returned by CheckDetail for a check that is not configured.
-var ErrNoCheck = fmt.Errorf("scheduler: no such check")
+// CheckStore is the history a check page reads.
+type CheckStore interface {
+	Uptime(check string, span time.Duration) (storage.UptimeStats, error)
+	UptimeDaily(check string, days int) ([]storage.DayUptime, error)
+	Range(name string, from, to time.Time, maxPoints int) ([]storage.SeriesPoint, error)
+	Results(check string, from, to time.Time, limit int) ([]model.Result, error)
+	LastResults(check string, n int) ([]model.Result, error)
+	Events(beforeID uint64, limit int) ([]model.Event, error)
+}
 
-// CheckDetail builds the /checks/{name} page view; rng is one of
-// ChartRanges' keys (anything else means 24h).
-func (s *Scheduler) CheckDetail(name, rng string) (ui.CheckDetailView, error) {
-	st, ok := s.o.Checks.Status(name)
-	if !ok {
-		return ui.CheckDetailView{}, ErrNoCheck
+// CheckPage builds the /checks/{name} view of the check st from its
+// history; rng names a chart range (window.Chart; anything else means
+// window.DefaultChart) and source is the check's configuration as written.
+func CheckPage(store CheckStore, st collectors.Status, source, rng string, now time.Time) (ui.CheckDetailView, error) {
+	return checkPage(store, st, source, rng, now, true)
+}
+
+// CheckPageUpdate builds what CheckUpdate sends when the check changed
+// state: the page without its chart (each open page has its own range, and
+// the chart is the one expensive read).
+func CheckPageUpdate(store CheckStore, st collectors.Status, now time.Time) (ui.CheckDetailView, error) {
+	return checkPage(store, st, "", "", now, false)
+}
+
+func checkPage(store CheckStore, st collectors.Status, source, rng string, now time.Time, chart bool) (ui.CheckDetailView, error) {
+	if _, ok := window.Parse(window.Chart(), rng); !ok {
+		rng = window.DefaultChart
 	}
-	if _, ok := ChartRanges[rng]; !ok {
-		rng = "24h"
-	}
-	now := s.o.Now()
+	name := st.Name
 	v := checkSummary(st, now)
 	v.Range = rng
-	for _, w := range []struct {
-		label string
-		d     time.Duration
-	}{{"24 hours", 24 * time.Hour}, {"7 days", 7 * 24 * time.Hour}, {"30 days", 30 * 24 * time.Hour}, {"90 days", 90 * 24 * time.Hour}} {
-		u, err := s.o.Store.Uptime(name, w.d)
+	for _, w := range window.Uptime() {
+		u, err := store.Uptime(name, w.Span)
 		if err != nil {
 			return v, err
 		}
-		v.Uptime = append(v.Uptime, ui.UptimeWindow{Label: w.label, Pct: uptimePct(u)})
+		v.Uptime = append(v.Uptime, ui.UptimeWindow{Label: w.Label, Pct: uptimePct(u)})
 	}
-	days, err := s.o.Store.UptimeDaily(name, uptimeDays)
+	days, err := store.UptimeDaily(name, uptimeDays)
 	if err != nil {
 		return v, err
 	}
 	for _, d := range days {
 		v.Days = append(v.Days, ui.UptimeDay{Day: d.Day, Pct: uptimePct(d.UptimeStats)})
 	}
-	if v.Chart, err = s.latencyChart(name, rng, now); err != nil {
+	if chart {
+		if v.Chart, err = latencyChart(store, name, rng, now); err != nil {
+			return v, err
+		}
+	}
+	if v.Results, err = results(store, name, now); err != nil {
 		return v, err
 	}
-	if v.Results, err = s.results(name, now); err != nil {
-		return v, err
-	}
-	if v.Events, err = s.checkEvents(name, now); err != nil {
+	if v.Events, err = checkEvents(store, name, now); err != nil {
 		return v, err
 	}
 	v.Config = checkConfig(st)
-	if cfg := s.o.Latest.Config(); cfg != nil {
-		if c, ok := cfg.Check(name); ok {
-			v.Source = c.Source
-		}
-	}
+	v.Source = source
 	return v, nil
 }
 
@@ -105,12 +103,12 @@ func uptimePct(u storage.UptimeStats) float64 {
 	return 100 * u.Availability()
 }
 
-func (s *Scheduler) latencyChart(name, rng string, now time.Time) (ui.ChartView, error) {
-	span := ChartRanges[rng]
-	from := now.Add(-span)
+func latencyChart(store CheckStore, name, rng string, now time.Time) (ui.ChartView, error) {
+	w, _ := window.Parse(window.Chart(), rng)
+	from := now.Add(-w.Span)
 	c := ui.ChartView{ID: "latency-chart", Title: name + " latency, last " + rng, Unit: "ms", From: from, To: now,
 		Empty: "No results in the last " + rng}
-	pts, err := s.o.Store.Range(LatencySeries(name), from, now, chartPoints)
+	pts, err := store.Range(series.CheckLatency(name), from, now, chartPoints)
 	if err != nil {
 		return c, err
 	}
@@ -123,7 +121,7 @@ func (s *Scheduler) latencyChart(name, rng string, now time.Time) (ui.ChartView,
 	}
 	// No series: bucket the raw results. Bounded so a 30-day range on a
 	// frequent check stays a quick read.
-	rs, err := s.o.Store.Results(name, from, now, 50000)
+	rs, err := store.Results(name, from, now, 50000)
 	if err != nil {
 		return c, err
 	}
@@ -178,8 +176,8 @@ func bucketResults(rs []model.Result, from, to time.Time, n int) ([]ui.ChartPoin
 	return pts, band
 }
 
-func (s *Scheduler) results(name string, now time.Time) ([]ui.ResultRow, error) {
-	rs, err := s.o.Store.LastResults(name, resultsShown)
+func results(store CheckStore, name string, now time.Time) ([]ui.ResultRow, error) {
+	rs, err := store.LastResults(name, resultsShown)
 	if err != nil {
 		return nil, err
 	}
@@ -193,8 +191,8 @@ func (s *Scheduler) results(name string, now time.Time) ([]ui.ResultRow, error) 
 
 // checkEvents scans the newest events for the check's; events are few, so a
 // bounded scan is cheaper than an index.
-func (s *Scheduler) checkEvents(name string, now time.Time) ([]ui.EventRow, error) {
-	evs, err := s.o.Store.Events(0, eventScanSize)
+func checkEvents(store CheckStore, name string, now time.Time) ([]ui.EventRow, error) {
+	evs, err := store.Events(0, eventScanSize)
 	if err != nil {
 		return nil, err
 	}
@@ -228,58 +226,26 @@ func checkConfig(st collectors.Status) [][2]string {
 	return kv
 }
 
-// CheckState returns the events that bring a fresh check-page stream up to
-// date (summary, results, events, uptime and the latency chart for the
-// page's range).
-func (s *Scheduler) CheckState(ctx context.Context, name, rng string) []hub.Event {
-	v, err := s.CheckDetail(name, rng)
-	if err != nil {
-		s.log.Warn("check state", "check", name, "err", err)
-		return nil
-	}
+// CheckState is the events that bring a fresh check-page stream to v
+// (summary, results, events, uptime and the latency chart of the page's
+// range).
+func CheckState(ctx context.Context, v ui.CheckDetailView) []hub.Event {
+	return append(CheckUpdate(ctx, v), hub.PatchComponent(ctx, ui.CheckLatency(v.Chart)))
+}
+
+// CheckUpdate is what every open page of a check gets when its state
+// changed: everything but the chart, whose range is each page's own.
+func CheckUpdate(ctx context.Context, v ui.CheckDetailView) []hub.Event {
 	return []hub.Event{
 		hub.PatchComponent(ctx, ui.CheckSummary(v)),
 		hub.PatchComponent(ctx, ui.CheckResults(v.Results)),
 		hub.PatchComponent(ctx, ui.EventList(ui.CheckEventsID, "Events", v.Events)),
 		hub.PatchComponent(ctx, ui.CheckUptime(v)),
-		hub.PatchComponent(ctx, ui.CheckLatency(v.Chart)),
 	}
 }
 
-// checkRoomTick re-sends a watched check's summary when it changed (latency,
-// age): in-memory only, no storage reads.
-func (s *Scheduler) checkRoomTick(ctx context.Context, room string) {
-	name := strings.TrimPrefix(room, checkRoomPrefix)
-	st, ok := s.o.Checks.Status(name)
-	if !ok {
-		return
-	}
-	var buf bytes.Buffer
-	if err := ui.CheckSummary(checkSummary(st, s.o.Now())).Render(ctx, &buf); err != nil {
-		return
-	}
-	key := room + "\x00" + ui.CheckSummaryID
-	s.mu.Lock()
-	same := bytes.Equal(s.checkSent[key], buf.Bytes())
-	if !same {
-		s.checkSent[key] = bytes.Clone(buf.Bytes())
-	}
-	s.mu.Unlock()
-	if !same {
-		s.o.Hub.BroadcastToRoom(room, hub.PatchElements(buf.String()))
-	}
-}
-
-// checkRoomEvent pushes a state change to the check's room: the whole
-// state, since results, events and uptime all moved.
-func (s *Scheduler) checkRoomEvent(ctx context.Context, name string) {
-	room := CheckRoom(name)
-	if s.o.Hub.RoomCounts()[room] == 0 {
-		return
-	}
-	evs := s.CheckState(ctx, name, "")
-	if len(evs) == 0 {
-		return
-	}
-	s.o.Hub.BroadcastToRoom(room, evs[:len(evs)-1]...) // not the chart: each page has its own range
+// CheckSummary is the summary part of a check page, from live state only
+// (the scheduler refreshes it every tick without reading storage).
+func CheckSummary(st collectors.Status, now time.Time) ui.CheckDetailView {
+	return checkSummary(st, now)
 }

@@ -1,8 +1,7 @@
-package scheduler
+package view
 
 import (
 	"cmp"
-	"fmt"
 	"math"
 	"slices"
 	"strconv"
@@ -16,10 +15,6 @@ import (
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
 )
-
-// Conversions from collector, state and storage data to ui view models. They
-// are pure functions of their inputs (now passed in) so the views are
-// testable without a running daemon.
 
 // HostView converts the host identity and uptime.
 func HostView(s system.Snapshot, version string) ui.HostView {
@@ -226,12 +221,12 @@ func Overall(sts []collectors.Status) ui.OverallStatus {
 // CheckGroups groups checks, worst first inside a group and worst group
 // first; ties keep configuration order.
 func CheckGroups(sts []collectors.Status, now time.Time) []ui.CheckGroup {
-	return groupRows(sts, func(s collectors.Status) ui.CheckRow { return CheckRow(s, now) })
+	return GroupRows(sts, func(s collectors.Status) ui.CheckRow { return CheckRow(s, now) })
 }
 
-// groupRows groups the rows of sts, worst group first and worst check first
+// GroupRows groups the rows of sts, worst group first and worst check first
 // within a group (stable otherwise: configuration order).
-func groupRows(sts []collectors.Status, row func(collectors.Status) ui.CheckRow) []ui.CheckGroup {
+func GroupRows(sts []collectors.Status, row func(collectors.Status) ui.CheckRow) []ui.CheckGroup {
 	idx := map[string]int{}
 	var groups []ui.CheckGroup
 	for _, s := range sts {
@@ -314,15 +309,3 @@ func NotificationRow(n storage.SessionNotification, now time.Time) ui.Notificati
 	return ui.NotificationRow{ID: n.ID, At: n.Time, When: ui.FormatWhen(n.Time, now), Title: n.Title,
 		Body: n.Body, Level: n.Level, Check: n.Check, Unread: !n.Read}
 }
-
-// NotificationFor builds the notification of a check state change.
-func NotificationFor(e model.Event) model.Notification {
-	title := fmt.Sprintf("%s is %s", e.Check, e.To)
-	if e.To == model.StateUp && e.From != model.StateUnknown {
-		title = fmt.Sprintf("%s recovered", e.Check)
-	}
-	return model.Notification{Time: e.Time, Title: title, Body: e.Reason, Level: e.To, Check: e.Check}
-}
-
-// Card hints are part of the stats grid's identity (statsKey): they must
-// not change from tick to tick, or the whole grid would be re-sent.

@@ -1,0 +1,123 @@
+package view
+
+import (
+	"context"
+	"time"
+
+	"github.com/a-h/templ"
+
+	"github.com/dashd/dashd/collectors"
+	"github.com/dashd/dashd/collectors/system"
+	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/storage"
+	"github.com/dashd/dashd/ui"
+)
+
+// RecentEvents is how many events the dashboard lists.
+const RecentEvents = 8
+
+// DashboardInput is everything the dashboard shows, as read from the
+// latest state, the checks and storage.
+type DashboardInput struct {
+	Snapshot system.Snapshot
+	// Stats are the stat cards with their sparklines (Sparks.Cards).
+	Stats    []ui.StatCard
+	Statuses []collectors.Status
+	// Groups, when set, are the checks already grouped (the scheduler
+	// memoises rows); otherwise they are built from Statuses.
+	Groups []ui.CheckGroup
+	// Events are the recent events, newest first.
+	Events   []model.Event
+	Rejected []config.Problem
+	Storage  storage.WriteHealth
+	Version  string
+	Now      time.Time
+}
+
+// Dashboard builds the dashboard view. It is a pure function of its input.
+func Dashboard(in DashboardInput) ui.DashboardView {
+	v := ui.DashboardView{
+		Host:   HostView(in.Snapshot, in.Version),
+		Status: Overall(in.Statuses),
+		Stats:  in.Stats,
+		Groups: in.Groups,
+		Top:    Top(in.Snapshot.Top),
+	}
+	if v.Groups == nil {
+		v.Groups = CheckGroups(in.Statuses, in.Now)
+	}
+	for _, e := range in.Events {
+		v.Events = append(v.Events, EventRow(e, in.Now))
+	}
+	for _, p := range in.Rejected {
+		v.Problems = append(v.Problems, p.String())
+	}
+	if !in.Storage.OK {
+		v.Storage = in.Storage.String()
+	}
+	return v
+}
+
+// Fragment is one patchable element of a page: its element id, the view
+// data it renders (a fragment whose model did not change need not be
+// rendered again) and its component, built only when rendered.
+type Fragment struct {
+	ID    string
+	Model any
+	Comp  func() templ.Component
+}
+
+// DashboardFragments lists the dashboard's fragments below the grids: the
+// stats grid and the checks grid are keyed by their layout (see the
+// scheduler), their sparklines and tiles are fragments of their own.
+func DashboardFragments(v ui.DashboardView) []Fragment {
+	f := []Fragment{
+		{ui.HostID, v.Host, func() templ.Component { return ui.HostHeader(v.Host) }},
+		{ui.StatusBadgeID, v.Status, func() templ.Component { return ui.StatusBadge(v.Status) }},
+		{ui.ConfigBannerID, v.Problems, func() templ.Component { return ui.ConfigBanner(v.Problems) }},
+		{ui.StorageBannerID, v.Storage, func() templ.Component { return ui.StorageBanner(v.Storage) }},
+		{ui.TopID, v.Top, func() templ.Component { return ui.TopTables(v.Top) }},
+		{ui.EventsID, v.Events, func() templ.Component { return ui.EventList(ui.EventsID, "Recent events", v.Events) }},
+	}
+	for _, c := range v.Stats {
+		f = append(f, Fragment{c.Spark.ID, c.Spark, func() templ.Component { return ui.Sparkline(c.Spark) }})
+	}
+	for _, g := range v.Groups {
+		for _, c := range g.Checks {
+			f = append(f, Fragment{ui.CheckTileID(c.Name), c, func() templ.Component { return ui.CheckTile(c) }})
+		}
+	}
+	return f
+}
+
+// StatValues are the cards' live values, sent as signals.
+func StatValues(v ui.DashboardView) map[string]ui.StatValue {
+	vals := make(map[string]ui.StatValue, len(v.Stats))
+	for _, c := range v.Stats {
+		vals[c.Key] = c.Value
+	}
+	return vals
+}
+
+// DashboardState is the events that bring a fresh dashboard stream to v:
+// every value and every fragment. The page was rendered moments (or, on a
+// reconnect, hours) before.
+func DashboardState(ctx context.Context, v ui.DashboardView) []hub.Event {
+	evs := []hub.Event{
+		hub.PatchSignals(map[string]any{"_v": StatValues(v)}),
+		hub.PatchComponent(ctx, ui.StatsGrid(v.Stats)),
+		// The whole grid, not tile by tile: checks added since the page
+		// was rendered have no element to patch yet.
+		hub.PatchComponent(ctx, ui.ChecksGrid(v.Groups)),
+	}
+	for _, f := range DashboardFragments(v) {
+		switch f.Model.(type) {
+		case ui.SparkView, ui.CheckRow:
+			continue // inside the grids
+		}
+		evs = append(evs, hub.PatchComponent(ctx, f.Comp()))
+	}
+	return evs
+}
