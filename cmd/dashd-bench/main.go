@@ -5,6 +5,7 @@
 //	dashd-bench fanout [-n 1000] [-duration 10s] [-frag 2048]
 //	dashd-bench badges [-duration 5s] [-c 32]
 //	dashd-bench footprint [-bin bin/dashd] [-checks 20] [-interval 10s] [-duration 60s]
+//	dashd-bench attack [-bin bin/dashd] [-duration 10s] [-nofile 4096]
 //
 // fanout re-executes itself as a child server (the hidden "serve"
 // subcommand) so that the server's memory and CPU can be read from /proc
@@ -30,6 +31,8 @@ func main() {
 		err = runBadges(os.Args[2:])
 	case "footprint":
 		err = runFootprint(os.Args[2:])
+	case "attack":
+		err = runAttack(os.Args[2:])
 	case "serve": // hidden: the child of fanout
 		err = runServe(os.Args[2:])
 	default:
@@ -46,6 +49,8 @@ func usage() {
   dashd-bench fanout [-n clients] [-duration d] [-frag bytes]   SSE hub fan-out vs a bare socket loop
   dashd-bench badges [-duration d] [-c conns]                   badge requests/s, with and without 304
   dashd-bench footprint [-bin bin/dashd] [-checks 20] [-interval 10s] [-duration 60s]
-                                                                 whole-daemon CPU, RSS and stream bytes/s`)
+                                                                 whole-daemon CPU, RSS and stream bytes/s
+  dashd-bench attack [-bin bin/dashd] [-duration 10s] [-nofile 4096] [-only a,b]
+                                                                 issue #12's attacks: answers, RSS, /healthz latency`)
 	os.Exit(2)
 }
