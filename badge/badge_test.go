@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/xml"
 	"errors"
-	"flag"
 	"io"
 	"os"
 	"path/filepath"
@@ -13,10 +12,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dashd/dashd/internal/golden"
 	"github.com/dashd/dashd/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
 
 // goldenKinds are the badges every style is rendered for.
 var goldenKinds = []struct {
@@ -48,26 +46,9 @@ func TestRender_Golden(t *testing.T) {
 				if err != nil {
 					t.Fatalf("Render: %v", err)
 				}
-				checkGolden(t, filepath.Join("testdata", name+".svg"), got)
+				golden.Assert(t, name+".svg", got)
 			})
 		}
-	}
-}
-
-func checkGolden(t *testing.T, path string, got []byte) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("read golden (run go test ./badge -update to create): %v", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (run go test ./badge -update if intended)\n got: %s\nwant: %s", path, got, want)
 	}
 }
 

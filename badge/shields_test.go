@@ -2,10 +2,10 @@ package badge
 
 import (
 	"encoding/json"
-	"path/filepath"
 	"testing"
 	"time"
 
+	"github.com/dashd/dashd/internal/golden"
 	"github.com/dashd/dashd/model"
 )
 
@@ -30,7 +30,7 @@ func TestShieldsJSON_Golden(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			checkGolden(t, filepath.Join("testdata", tt.name+".shields.json"), got)
+			golden.Assert(t, tt.name+".shields.json", got)
 
 			// The schema: schemaVersion 1, label present (maybe empty),
 			// non-empty message, and no keys shields would reject.

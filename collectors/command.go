@@ -141,6 +141,9 @@ func (c *commandCheck) run(ctx context.Context) Outcome {
 
 	stopped := false
 	var cleanupErr error
+	// waitExit's error is dropped on purpose: it can only say that root is
+	// no longer our child (ECHILD), and then cmd.Wait below fails the same
+	// way and judge reports it.
 	select {
 	case <-exited:
 	case <-ctx.Done():

@@ -42,15 +42,21 @@ func TestProcessCheck(t *testing.T) {
 
 	dir := t.TempDir()
 	livePid := filepath.Join(dir, "live.pid")
-	os.WriteFile(livePid, []byte(strconv.Itoa(cmds[0].Process.Pid)+"\n"), 0o600)
+	if err := os.WriteFile(livePid, []byte(strconv.Itoa(cmds[0].Process.Pid)+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	dead := exec.Command("true")
 	if err := dead.Run(); err != nil {
 		t.Fatal(err)
 	}
 	deadPid := filepath.Join(dir, "dead.pid")
-	os.WriteFile(deadPid, []byte(strconv.Itoa(dead.Process.Pid)), 0o600)
+	if err := os.WriteFile(deadPid, []byte(strconv.Itoa(dead.Process.Pid)), 0o600); err != nil {
+		t.Fatal(err)
+	}
 	junkPid := filepath.Join(dir, "junk.pid")
-	os.WriteFile(junkPid, []byte("not a pid"), 0o600)
+	if err := os.WriteFile(junkPid, []byte("not a pid"), 0o600); err != nil {
+		t.Fatal(err)
+	}
 
 	tests := []struct {
 		name, body, state, reason string
@@ -111,7 +117,9 @@ func TestIsZombie(t *testing.T) {
 		{"123 (x) R 1", false},
 	}
 	for _, tt := range tests {
-		os.WriteFile(filepath.Join(dir, "stat"), []byte(tt.stat), 0o600)
+		if err := os.WriteFile(filepath.Join(dir, "stat"), []byte(tt.stat), 0o600); err != nil {
+			t.Fatal(err)
+		}
 		if got := isZombie(dir); got != tt.want {
 			t.Errorf("isZombie(%q) = %v", tt.stat, got)
 		}

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/internal/grid"
 	"github.com/dashd/dashd/model"
 )
 
@@ -52,12 +53,12 @@ type RunnerOptions struct {
 	// AbandonAfter: see DefaultAbandonAfter.
 	AbandonAfter time.Duration
 	// Align, when positive, starts every run on a multiple of Align in wall
-	// clock time (whole seconds for 1s), if the check's interval is at
-	// least Align. dashd aligns runs with host sampling, which ticks on the
-	// same grid: the process then wakes once per tick for everything
-	// instead of once more for every run, and waking is a large part of
-	// an idle daemon's CPU. The random start delay still spreads checks
-	// over different ticks.
+	// clock time counted from the Unix epoch (package grid; whole seconds
+	// for 1s), if the check's interval is at least Align. dashd aligns runs
+	// with host sampling, which ticks on the same grid: the process then
+	// wakes once per tick for everything instead of once more for every
+	// run, and waking is a large part of an idle daemon's CPU. The random
+	// start delay still spreads checks over different ticks.
 	Align time.Duration
 	// Subreaper makes the process a child subreaper while Run runs, so that
 	// processes a command check's command leaves behind (a double-forked
@@ -292,7 +293,8 @@ func (r *Runner) start(e *entry) {
 
 // loop runs e soon after start (random delay up to MaxStartDelay, so checks
 // do not fire in lockstep), then every interval, until ctx ends. With Align
-// set, each run waits for the next multiple of Align after its due time.
+// set, each run waits for the first multiple of Align at or after its due
+// time (grid.AtOrAfter).
 func (r *Runner) loop(ctx context.Context, e *entry) {
 	interval := e.cfg.Interval.D()
 	if interval <= 0 {
@@ -309,7 +311,7 @@ func (r *Runner) loop(ctx context.Context, e *entry) {
 	// due keeps the cadence of the first run; the timer fires at due
 	// moved up to the grid.
 	due := time.Now().Add(delay)
-	timer := time.NewTimer(time.Until(alignUp(due, align)))
+	timer := time.NewTimer(time.Until(grid.AtOrAfter(due, align)))
 	defer timer.Stop()
 	for {
 		select {
@@ -335,20 +337,8 @@ func (r *Runner) loop(ctx context.Context, e *entry) {
 		if due.Before(now) {
 			due = now.Add(interval - now.Sub(due)%interval)
 		}
-		timer.Reset(alignUp(due, align).Sub(now))
+		timer.Reset(grid.AtOrAfter(due, align).Sub(now))
 	}
-}
-
-// alignUp returns the first multiple of align (counted from the zero time,
-// so whole seconds for 1s) at or after t; t itself when align is 0.
-func alignUp(t time.Time, align time.Duration) time.Time {
-	if align <= 0 {
-		return t
-	}
-	if a := t.Truncate(align); !a.Equal(t) {
-		return a.Add(align)
-	}
-	return t
 }
 
 // runOnce runs the check under its timeout in a goroutine of its own, so a

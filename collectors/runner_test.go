@@ -386,36 +386,20 @@ func TestStatus_JSON(t *testing.T) {
 	}
 }
 
-func TestAlignUp(t *testing.T) {
-	base := time.Date(2026, 11, 30, 12, 0, 0, 0, time.UTC)
-	for _, c := range []struct {
-		name  string
-		t     time.Time
-		align time.Duration
-		want  time.Time
-	}{
-		{"no alignment", base.Add(300 * time.Millisecond), 0, base.Add(300 * time.Millisecond)},
-		{"on the grid stays", base, time.Second, base},
-		{"just after moves up", base.Add(time.Nanosecond), time.Second, base.Add(time.Second)},
-		{"mid second", base.Add(1500 * time.Millisecond), time.Second, base.Add(2 * time.Second)},
-		{"coarser grid", base.Add(7 * time.Second), 5 * time.Second, base.Add(10 * time.Second)},
-	} {
-		if got := alignUp(c.t, c.align); !got.Equal(c.want) {
-			t.Errorf("%s: alignUp(%s, %s) = %s, want %s", c.name, c.t.Format(time.StampMilli), c.align, got.Format(time.StampMilli), c.want.Format(time.StampMilli))
-		}
-	}
-}
-
 // TestRunner_Align: with Align set, runs start on the grid (the check
 // interval, not a multiple of it, is kept on average).
 func TestRunner_Align(t *testing.T) {
-	const align = 200 * time.Millisecond
+	// 210ms does not divide a day: its grid counted from year 1 (what
+	// time.Truncate counts from) lies 60ms after each point of the grid
+	// counted from the Unix epoch, on which the host sampler ticks. Runs
+	// must land on the latter, so offsets are measured from it.
+	const align = 210 * time.Millisecond
 	var mu sync.Mutex
 	var offsets []time.Duration
 	s := &script{steps: []func(context.Context) Outcome{func(context.Context) Outcome {
 		now := time.Now()
 		mu.Lock()
-		offsets = append(offsets, now.Sub(now.Truncate(align)))
+		offsets = append(offsets, time.Duration(now.UnixNano()%int64(align)))
 		mu.Unlock()
 		return up("ok")
 	}}}
@@ -429,8 +413,9 @@ func TestRunner_Align(t *testing.T) {
 	mu.Lock()
 	defer mu.Unlock()
 	// Timers fire late, never early: an aligned run starts just after a
-	// grid point. Unaligned runs would land anywhere in the 200ms, three in
-	// four of them later than 50ms; allow a busy machine three such.
+	// grid point. Unaligned runs would land anywhere in the 210ms, three in
+	// four of them later than 52ms, and runs on the year-1 grid all 60ms
+	// late (timers never fire early); allow a busy machine three such.
 	late := 0
 	for _, o := range offsets[:runs] {
 		if o > align/4 {

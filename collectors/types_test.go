@@ -49,12 +49,12 @@ func TestTypes_KeysDoNotShadowCommonKeys(t *testing.T) {
 }
 
 func TestTypes_Defaults(t *testing.T) {
-	cfg, err := parseChecks(checkYAML("http", "url: http://x") + checkYAML("dns", "query: x")[len("checks:\n"):] +
+	_, err := parseChecks(checkYAML("http", "url: http://x") + checkYAML("dns", "query: x")[len("checks:\n"):] +
 		"  - {name: l, type: tls, address: 'x:443'}\n  - {name: p, type: process, process_name: x}\n")
 	if err == nil {
 		t.Fatal("duplicate name t should be reported")
 	}
-	cfg, err = parseChecks(`checks:
+	cfg, err := parseChecks(`checks:
   - {name: h, type: http, url: "http://x"}
   - {name: d, type: dns, query: x}
   - {name: l, type: tls, address: "x:443"}

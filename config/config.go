@@ -45,6 +45,7 @@ type Config struct {
 	Dashboard Dashboard `yaml:"dashboard"`
 	Log       Log       `yaml:"log"`
 	Chat      Chat      `yaml:"chat"`
+	Alerts    Alerts    `yaml:"alerts"`
 	Checks    []Check   `yaml:"checks"`
 
 	// File is the path the configuration was read from (or a label such as
@@ -74,6 +75,10 @@ type Options struct {
 	// CheckTypes lists the accepted check types. Required: without it every
 	// check is an unknown type.
 	CheckTypes CheckTypes
+	// ChannelTypes lists the accepted alert channel types (the alert
+	// channel package's table). Without it every channel is an unknown
+	// type.
+	ChannelTypes ChannelTypes
 	// LookupEnv resolves ${VAR}; os.LookupEnv when nil.
 	LookupEnv func(string) (string, bool)
 }
@@ -129,6 +134,9 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 			}
 		}
 	}
+	if n := top.Child("alerts").value("channels"); top.Has("alerts") && n != nil && n.ShortTag() != "!!null" {
+		cfg.Alerts.Channels = d.decodeChannels(n, opts.ChannelTypes)
+	}
 	cfg.validate(top)
 	if len(d.problems) > 0 {
 		return nil, d.err()
@@ -182,6 +190,7 @@ func Default() *Config {
 		Dashboard: Dashboard{BroadcastInterval: Duration(time.Second)},
 		Log:       Log{Format: "text", Level: "info"},
 		Chat:      DefaultChat(),
+		Alerts:    DefaultAlerts(),
 	}
 }
 
@@ -192,6 +201,7 @@ func (c *Config) validate(s Scope) {
 	c.Dashboard.validate(s.Child("dashboard"))
 	c.Log.validate(s.Child("log"))
 	c.Chat.validate(s.Child("chat"))
+	c.Alerts.validate(s.Child("alerts"))
 }
 
 // Check finds a check by name.

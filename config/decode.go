@@ -155,9 +155,10 @@ func (d *decoder) decodeStruct(n *yaml.Node, rv reflect.Value, path string, extr
 		return
 	}
 	fields := structFields(rv.Type())
+	custom := customFields(rv.Type())
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
-		if extra[k.Value] {
+		if extra[k.Value] || custom[k.Value] {
 			continue
 		}
 		idx, ok := fields[k.Value]
@@ -203,6 +204,24 @@ func structFields(t reflect.Type) map[string][]int {
 			name = strings.ToLower(f.Name)
 		}
 		out[name] = f.Index
+	}
+	return out
+}
+
+// customFields names the keys of fields tagged `yaml:"name,custom"`: known
+// keys that the generic decoder leaves to a decoder of their own (alert
+// channels, whose type-specific keys sit next to the common ones, as
+// checks' do).
+func customFields(t reflect.Type) map[string]bool {
+	var out map[string]bool
+	for i := 0; i < t.NumField(); i++ {
+		name, opts, _ := strings.Cut(t.Field(i).Tag.Get("yaml"), ",")
+		if opts == "custom" {
+			if out == nil {
+				out = map[string]bool{}
+			}
+			out[name] = true
+		}
 	}
 	return out
 }

@@ -14,10 +14,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
+
+	"github.com/dashd/dashd/internal/golden"
 )
 
 // bombFile is a POST body gzipped twice whose content is a signals JSON of
-// bombSize bytes: 687 bytes on the wire. Regenerate it with -update.
+// bombSize bytes: 687 bytes on the wire. Regenerate it with
+// DASHD_UPDATE_GOLDEN=1.
 const (
 	bombFile = "testdata/signals-128MiB.json.gz.gz"
 	bombSize = 128 << 20
@@ -39,10 +42,12 @@ func gzipped(t testing.TB, p []byte) []byte {
 	return b.Bytes()
 }
 
-// bomb returns the double-gzipped body, writing it first under -update.
+// bomb returns the double-gzipped body from testdata, rebuilding it first
+// when golden.Update (DASHD_UPDATE_GOLDEN=1): it compresses 128 MiB, too
+// slow for every run.
 func bomb(t *testing.T) []byte {
 	t.Helper()
-	if *update {
+	if golden.Update() {
 		var inner bytes.Buffer
 		zw, err := gzip.NewWriterLevel(&inner, gzip.BestCompression)
 		if err != nil {
@@ -64,7 +69,7 @@ func bomb(t *testing.T) []byte {
 	}
 	b, err := os.ReadFile(filepath.FromSlash(bombFile))
 	if err != nil {
-		t.Fatalf("read %s (run with -update to create): %v", bombFile, err)
+		t.Fatalf("read %s (run with DASHD_UPDATE_GOLDEN=1 to create it): %v", bombFile, err)
 	}
 	return b
 }

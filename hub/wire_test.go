@@ -5,16 +5,13 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"io"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/a-h/templ"
-)
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
+	"github.com/dashd/dashd/internal/golden"
+)
 
 // TestEncode_Golden pins the exact bytes of every event kind for the beta.11
 // client. The browser test proves the client accepts bytes of this shape.
@@ -59,19 +56,7 @@ func TestEncode_Golden(t *testing.T) {
 			if err != nil {
 				t.Fatalf("Encode: %v", err)
 			}
-			path := filepath.Join("testdata", tt.name+".golden")
-			if *update {
-				if err := os.WriteFile(path, got, 0o644); err != nil {
-					t.Fatal(err)
-				}
-			}
-			want, err := os.ReadFile(path)
-			if err != nil {
-				t.Fatalf("read golden (run with -update to create): %v", err)
-			}
-			if !bytes.Equal(got, want) {
-				t.Errorf("bytes differ from %s\n got:\n%s\nwant:\n%s", path, got, want)
-			}
+			golden.Assert(t, tt.name+".golden", got)
 		})
 	}
 }

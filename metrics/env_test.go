@@ -19,9 +19,9 @@ import (
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
 	"github.com/dashd/dashd/collectors"
-	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/internal/connlimit"
 	"github.com/dashd/dashd/model"

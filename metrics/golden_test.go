@@ -2,36 +2,12 @@ package metrics
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/dashd/dashd/internal/golden"
 )
-
-// goldenEnv is the environment variable that rewrites the golden files:
-// DASHD_UPDATE_GOLDEN=1 go test ./metrics/
-const goldenEnv = "DASHD_UPDATE_GOLDEN"
-
-// checkGolden compares got with testdata/name, or rewrites the file when
-// goldenEnv is 1.
-func checkGolden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if os.Getenv(goldenEnv) == "1" {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run with %s=1 to create it)", err, goldenEnv)
-	}
-	if string(got) != string(want) {
-		t.Errorf("%s differs (run with %s=1 to accept):\n--- got\n%s\n--- want\n%s", path, goldenEnv, got, want)
-	}
-}
 
 // familyShapes lists, one line a family, the name, the type and the label
 // names of every family dashd itself exports: what dashboards and alerts
@@ -67,5 +43,5 @@ func familyShapes(fs families) []byte {
 func TestFamilies_Golden(t *testing.T) {
 	e := newEnv(t, envOptions{})
 	_, body := e.scrape(t, "")
-	checkGolden(t, "families.golden", familyShapes(parseText(t, body)))
+	golden.Assert(t, "families.golden", familyShapes(parseText(t, body)))
 }

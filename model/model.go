@@ -120,11 +120,13 @@ type EventKind string
 
 // Event kinds.
 const (
-	EventCheck  EventKind = "check"  // a check changed state
-	EventStart  EventKind = "start"  // dashd started
-	EventStop   EventKind = "stop"   // dashd stopped
-	EventReload EventKind = "reload" // configuration reloaded
-	EventConfig EventKind = "config" // configuration rejected
+	EventCheck   EventKind = "check"   // a check changed state
+	EventStart   EventKind = "start"   // dashd started
+	EventStop    EventKind = "stop"    // dashd stopped
+	EventReload  EventKind = "reload"  // configuration reloaded
+	EventConfig  EventKind = "config"  // configuration rejected
+	EventAlert   EventKind = "alert"   // a host rule or dashd's own alert fired or resolved
+	EventSilence EventKind = "silence" // a silence was created or expired
 )
 
 // Event is a state change of a check or something dashd itself did.

@@ -3,10 +3,8 @@ package scheduler
 import (
 	"bytes"
 	"context"
-	"flag"
 	"fmt"
 	"math"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -19,6 +17,7 @@ import (
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/internal/golden"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
@@ -26,15 +25,13 @@ import (
 	"github.com/dashd/dashd/view"
 )
 
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
 // recHub records what the scheduler sends; rooms says who is listening.
 // It stands in for the hub, whose own tests cover delivery; the server's
 // browser tests run the scheduler against the real hub end to end.
 type recHub struct {
-	mu       sync.Mutex
-	rooms    map[string]int
-	room     map[string][][]hub.Event
+	mu    sync.Mutex
+	rooms map[string]int
+	room  map[string][][]hub.Event
 }
 
 func newRecHub() *recHub {
@@ -135,9 +132,17 @@ func newEnv(t *testing.T) *env {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { db.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done; db.Close() })
+	ran := make(chan error, 1)
+	go func() { ran <- db.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("storage Run: %v", err)
+		}
+		if err := db.Close(); err != nil {
+			t.Errorf("storage Close: %v", err)
+		}
+	})
 	e := &env{hub: newRecHub(), db: db, now: t0, latest: newLatest(snapshot(t0, 10)),
 		checks: &checks{sts: []collectors.Status{
 			{Name: "web", Group: "edge", Type: "http", State: model.StateUp, Reason: "HTTP 200", Latency: 3 * time.Millisecond, LastChange: t0.Add(-time.Hour)},
@@ -178,25 +183,6 @@ func (e *env) drain(ctx context.Context) {
 	}
 }
 
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		os.MkdirAll("testdata", 0o755)
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (go test ./scheduler -update creates it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs (go test ./scheduler -update rewrites it); got:\n%s", name, got)
-	}
-}
-
 // runDashboard opens a dashboard (one listener in its room) and runs the
 // scheduler until the test ends.
 func (e *env) runDashboard(t *testing.T) context.Context {
@@ -205,9 +191,14 @@ func (e *env) runDashboard(t *testing.T) context.Context {
 	e.hub.rooms[view.RoomDashboard] = 1
 	e.hub.mu.Unlock()
 	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { e.s.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
+	ran := make(chan error, 1)
+	go func() { ran <- e.s.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-ran; err != nil {
+			t.Errorf("scheduler Run: %v", err)
+		}
+	})
 	return ctx
 }
 
@@ -271,14 +262,14 @@ func TestTick_OnlyChanges(t *testing.T) {
 
 	e.latest.SetSystem(snapshot(t0.Add(500*time.Millisecond), 55)) // same sparkline bucket
 	e.s.Tick(ctx)
-	golden(t, "tick-cpu-signal.txt", e.hub.take(t, view.RoomDashboard))
+	golden.Assert(t, "tick-cpu-signal.txt", e.hub.take(t, view.RoomDashboard))
 
 	e.change("db", func(sts []collectors.Status) {
 		sts[1].State, sts[1].Reason, sts[1].LastChange = model.StateDown, "connect: connection refused", t0
 	})
 	e.drain(ctx)
 	e.s.Tick(ctx)
-	golden(t, "tick-check-down.txt", e.hub.take(t, view.RoomDashboard))
+	golden.Assert(t, "tick-check-down.txt", e.hub.take(t, view.RoomDashboard))
 
 	// A result that only moves latency re-sends that tile, not the grid;
 	// sub-millisecond jitter re-sends nothing.

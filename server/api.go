@@ -14,6 +14,7 @@ import (
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/view"
+	"github.com/dashd/dashd/window"
 )
 
 // checkSource is the live check state (the collectors' Runner).
@@ -91,7 +92,6 @@ func pathParam(c *fiber.Ctx, name string) (string, error) {
 	return v, nil
 }
 
-
 // internal wraps an error from a backing part as a 500; the error handler
 // logs it and answers "internal error".
 func internal(err error) error {
@@ -103,29 +103,24 @@ type checkJSON struct {
 	collectors.Status
 	// LatencyMs repeats Latency in milliseconds, which is what people plot.
 	LatencyMs float64 `json:"latency_ms"`
-	// Uptime maps a window ("24h", "7d", "30d") to the percentage of known
-	// results that were up or degraded; null when the window has none.
+	// Uptime maps each window of window.Uptime ("24h", "7d", "30d", "90d",
+	// as on the check page) to the percentage of known results that were up
+	// or degraded; null when the window has none.
 	Uptime map[string]*float64 `json:"uptime"`
 }
-
-// apiUptimeWindows are the windows /api/v1/checks reports.
-var apiUptimeWindows = []struct {
-	name string
-	d    time.Duration
-}{{"24h", 24 * time.Hour}, {"7d", 7 * 24 * time.Hour}, {"30d", 30 * 24 * time.Hour}}
 
 func (s *Server) checkView(st collectors.Status) (checkJSON, error) {
 	v := checkJSON{Status: st, LatencyMs: float64(st.Latency) / float64(time.Millisecond), Uptime: map[string]*float64{}}
 	// The detail can be long (captured command output); it belongs to the
 	// check's page, and the API client can ask /api/v1/checks/{check}.
-	for _, w := range apiUptimeWindows {
-		v.Uptime[w.name] = nil
-		pct, err := s.uptimePercent(st.Name, w.d)
+	for _, w := range window.Uptime() {
+		v.Uptime[w.Name] = nil
+		pct, err := s.uptimePercent(st.Name, w.Span)
 		if err != nil {
 			return v, err
 		}
 		if !math.IsNaN(pct) {
-			v.Uptime[w.name] = &pct
+			v.Uptime[w.Name] = &pct
 		}
 	}
 	return v, nil

@@ -100,8 +100,14 @@ func TestAPI_Checks(t *testing.T) {
 	if c := byName[checkDown]; c.State != model.StateDown || !strings.Contains(c.Reason, "503") {
 		t.Errorf("api.v2: %+v", c)
 	}
-	// Uptime from the stored history: 999 of 1000 up in every window.
-	for _, w := range []string{"24h", "7d", "30d"} {
+	// Uptime from the stored history: 999 of 1000 up in every window, and
+	// exactly the check page's windows (window.Uptime), 90d included.
+	for _, c := range got.Checks {
+		if len(c.Uptime) != 4 {
+			t.Errorf("%s: uptime windows %v, want 24h, 7d, 30d and 90d", c.Name, c.Uptime)
+		}
+	}
+	for _, w := range []string{"24h", "7d", "30d", "90d"} {
 		p := byName[checkUp].Uptime[w]
 		if p == nil || *p < 99.89 || *p > 99.91 {
 			t.Errorf("web uptime %s = %v, want 99.9", w, p)

@@ -21,22 +21,6 @@ import (
 // revalidates with If-None-Match and usually gets a bodiless 304.
 const badgeMaxAge = 30 * time.Second
 
-// badgeWindows are the uptime windows a badge may show, and the averaging
-// windows of the latency badge's window= (a subset: averaging reads every
-// result in the window).
-var (
-	badgeWindows = map[string]time.Duration{
-		"1h":  time.Hour,
-		"24h": 24 * time.Hour,
-		"7d":  7 * 24 * time.Hour,
-		"30d": 30 * 24 * time.Hour,
-		"90d": 90 * 24 * time.Hour,
-	}
-	badgeWindowNames  = "1h, 24h, 7d, 30d or 90d"
-	latencyWindowMax  = 24 * time.Hour
-	latencyWindowList = "1h or 24h"
-)
-
 // maxLatencyResults bounds the results a latency average decodes: a day of
 // a check that runs every second.
 const maxLatencyResults = 86_400
@@ -105,87 +89,21 @@ func (s *Server) badgeCheck(c *fiber.Ctx) (st collectors.Status, name string, ok
 
 // handleStateBadge serves /badge/{check}.svg: the check's state.
 func (s *Server) handleStateBadge(c *fiber.Ctx) error {
-	o, err := parseBadgeOptions(c)
-	if err != nil {
-		return err
-	}
-	st, name, ok, err := s.badgeCheck(c)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return s.sendMissingBadge(c, o, name, false)
-	}
-	b := badge.StateBadge(o.labelOr(st.Name), st.State)
-	b.Style = o.style
-	return s.sendBadge(c, kindState, b)
+	return s.serveBadge(c, string(kindState), c.Query("window"), false)
 }
 
 // handleUptimeBadge serves /badge/{check}/uptime/{window}.svg: the share of
 // known results in the window that were up or degraded (the service
 // answered), the same figure as the API's uptime.
 func (s *Server) handleUptimeBadge(c *fiber.Ctx) error {
-	o, err := parseBadgeOptions(c)
-	if err != nil {
-		return err
-	}
-	wname := c.Params("window")
-	window, known := badgeWindows[wname]
-	if !known {
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("window: %q is not one of %s", wname, badgeWindowNames))
-	}
-	st, name, ok, err := s.badgeCheck(c)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return s.sendMissingBadge(c, o, name, false)
-	}
-	pct, err := s.uptimePercent(st.Name, window)
-	if err != nil {
-		return internal(err)
-	}
-	b := badge.UptimeBadge(o.labelOr("uptime "+wname), pct)
-	b.Style = o.style
-	return s.sendBadge(c, kindUptime, b)
+	return s.serveBadge(c, string(kindUptime), c.Params("window"), false)
 }
 
 // handleLatencyBadge serves /badge/{check}/latency.svg: the latency of the
-// latest run, or with window=1h|24h the average over the window's results.
+// latest run, or with window= (window.Latency) the average over the
+// window's results.
 func (s *Server) handleLatencyBadge(c *fiber.Ctx) error {
-	o, err := parseBadgeOptions(c)
-	if err != nil {
-		return err
-	}
-	var window time.Duration
-	if w := c.Query("window"); w != "" {
-		d, known := badgeWindows[w]
-		if !known || d > latencyWindowMax {
-			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("window: %q is not one of %s", w, latencyWindowList))
-		}
-		window = d
-	}
-	st, name, ok, err := s.badgeCheck(c)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return s.sendMissingBadge(c, o, name, false)
-	}
-	label := "latency"
-	lat := st.Latency
-	if st.LastCheck.IsZero() {
-		lat = -1 // not measured yet: "no data", not "0 ms"
-	}
-	if window > 0 {
-		label += " " + c.Query("window")
-		if lat, err = s.averageLatency(st.Name, window); err != nil {
-			return internal(err)
-		}
-	}
-	b := badge.LatencyBadge(o.labelOr(label), lat, s.deps.LatencyThresholds)
-	b.Style = o.style
-	return s.sendBadge(c, kindLatency, b)
+	return s.serveBadge(c, string(kindLatency), c.Query("window"), false)
 }
 
 // averageLatency averages the latency of check's results with a known state
@@ -246,53 +164,11 @@ func (s *Server) computeAverageLatency(check string, window time.Duration, now t
 }
 
 // handleShieldsJSON serves /badge/{check}/shields.json, the shields.io
-// endpoint-badge JSON of the state badge, or with kind=uptime&window=... or
-// kind=latency that of the other badges.
+// endpoint-badge JSON of the same badges as the SVG routes: kind=state
+// (default), kind=uptime&window=... (default 24h) or kind=latency with an
+// optional window=, resolved exactly as the SVG routes resolve them.
 func (s *Server) handleShieldsJSON(c *fiber.Ctx) error {
-	o, err := parseBadgeOptions(c)
-	if err != nil {
-		return err
-	}
-	kind := c.Query("kind", "state")
-	var window time.Duration
-	switch kind {
-	case "state":
-	case "uptime":
-		w := c.Query("window", "24h")
-		var known bool
-		if window, known = badgeWindows[w]; !known {
-			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("window: %q is not one of %s", w, badgeWindowNames))
-		}
-	case "latency":
-	default:
-		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("kind: %q is not state, uptime or latency", kind))
-	}
-	st, name, ok, err := s.badgeCheck(c)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return s.sendMissingBadge(c, o, name, true)
-	}
-	var b badge.Badge
-	switch kind {
-	case "uptime":
-		pct, err := s.uptimePercent(st.Name, window)
-		if err != nil {
-			return internal(err)
-		}
-		b = badge.UptimeBadge(o.labelOr("uptime "+c.Query("window", "24h")), pct)
-	case "latency":
-		lat := st.Latency
-		if st.LastCheck.IsZero() {
-			lat = -1
-		}
-		b = badge.LatencyBadge(o.labelOr("latency"), lat, s.deps.LatencyThresholds)
-	default:
-		b = badge.StateBadge(o.labelOr(st.Name), st.State)
-	}
-	b.Style = o.style
-	return s.sendBadge(c, kindShields, b)
+	return s.serveBadge(c, c.Query("kind"), c.Query("window"), true)
 }
 
 // sendMissingBadge answers 404 with a grey "not found" badge (or its shields

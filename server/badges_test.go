@@ -11,6 +11,7 @@ import (
 
 	"github.com/valyala/fasthttp"
 
+	"github.com/dashd/dashd/internal/golden"
 	"github.com/dashd/dashd/model"
 )
 
@@ -56,7 +57,7 @@ func TestBadges_Golden(t *testing.T) {
 				} else if err := xml.Unmarshal(body, new(struct{})); err != nil {
 					t.Errorf("not well-formed XML: %v\n%s", err, body)
 				}
-				golden(t, "badges/"+k.name+"."+style+ext, body)
+				golden.Assert(t, "badges/"+k.name+"."+style+ext, body)
 			})
 		}
 	}
@@ -171,7 +172,7 @@ func TestBadges_NotFound(t *testing.T) {
 	if string(hidden) != string(unknown) {
 		t.Errorf("badge: false differs from unknown:\n%s\n%s", hidden, unknown)
 	}
-	golden(t, "badges/not-found.flat.svg", unknown)
+	golden.Assert(t, "badges/not-found.flat.svg", unknown)
 }
 
 func TestBadges_BadParameters(t *testing.T) {

@@ -4,8 +4,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dashd/dashd/hub"
-	"github.com/dashd/dashd/view"
 	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
 )
 
 // handlePollStatus answers GET /api/status, which pages poll with

@@ -119,9 +119,12 @@ func New(deps Deps) (*Server, error) {
 	s.app = fiber.New(fiber.Config{
 		// Streams live for hours: a write timeout would cut them. Idle
 		// keep-alive connections still time out.
-		WriteTimeout:          0,
-		ReadTimeout:           30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		WriteTimeout: 0,
+		// A request must arrive within 10 s and an idle keep-alive
+		// connection goes after 60 s: connections are a budget (see
+		// connlimit), and a slow or idle client must not sit on one.
+		ReadTimeout:           10 * time.Second,
+		IdleTimeout:           60 * time.Second,
 		DisableStartupMessage: true,
 		// Handlers copy what they keep, but immutable strings make a
 		// forgotten copy harmless rather than a data race.

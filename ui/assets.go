@@ -64,12 +64,10 @@ func loadAssets(fsys fs.FS) (*Assets, error) {
 		}
 		as := &asset{url: url, contentType: ct, raw: raw, etag: `"` + hash + `"`}
 		if compressible(ct) {
-			var buf bytes.Buffer
-			zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression)
-			zw.Write(raw)
-			zw.Close()
-			if buf.Len() < len(raw) {
-				as.gz = buf.Bytes()
+			if gz, err := gzipped(raw); err != nil {
+				return fmt.Errorf("gzip %s: %w", name, err)
+			} else if len(gz) < len(raw) {
+				as.gz = gz
 			}
 		}
 		a.byName[name] = as
@@ -135,4 +133,22 @@ func (a *Assets) Handler() fiber.Handler {
 		}
 		return c.Send(as.raw)
 	}
+}
+
+// gzipped compresses b at the best level. An error (only a bug could cause
+// one: it writes into memory) fails LoadAssets rather than leaving a
+// truncated body to serve.
+func gzipped(b []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(b); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
 }

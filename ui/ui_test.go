@@ -3,10 +3,7 @@ package ui
 import (
 	"bytes"
 	"context"
-	"flag"
 	"math"
-	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -14,29 +11,9 @@ import (
 
 	"github.com/a-h/templ"
 
+	"github.com/dashd/dashd/internal/golden"
 	"github.com/dashd/dashd/model"
 )
-
-var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
-
-// golden compares got with testdata/name, or rewrites it with -update.
-func golden(t *testing.T, name string, got []byte) {
-	t.Helper()
-	path := filepath.Join("testdata", name)
-	if *update {
-		if err := os.WriteFile(path, got, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		return
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test ./ui -update to create it)", err)
-	}
-	if !bytes.Equal(got, want) {
-		t.Errorf("%s differs from the golden file (go test ./ui -update rewrites it)\ngot:\n%s", name, got)
-	}
-}
 
 func render(t *testing.T, c templ.Component) []byte {
 	t.Helper()
@@ -62,7 +39,7 @@ func TestSparkline_Golden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, tt.name, []byte(SparklineSVG(tt.in)))
+			golden.Assert(t, tt.name, []byte(SparklineSVG(tt.in)))
 		})
 	}
 }
@@ -94,7 +71,7 @@ func TestChart_Golden(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			golden(t, tt.name, []byte(ChartHTML(tt.in)))
+			golden.Assert(t, tt.name, []byte(ChartHTML(tt.in)))
 		})
 	}
 }
@@ -133,7 +110,7 @@ func TestBadges_Golden(t *testing.T) {
 		{"check-up.html", CheckBadge(CheckBadgeView{Name: "web", State: model.StateUp})},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { golden(t, tt.name, render(t, tt.c)) })
+		t.Run(tt.name, func(t *testing.T) { golden.Assert(t, tt.name, render(t, tt.c)) })
 	}
 }
 
@@ -197,7 +174,7 @@ func TestDashboardPage_Golden(t *testing.T) {
 	}
 	// Asset URLs carry content hashes: keep the golden file about the markup.
 	got = regexp.MustCompile(`/static/([a-z/]+)\.[0-9a-f]{12}\.`).ReplaceAll(got, []byte("/static/$1.HASH."))
-	golden(t, "dashboard.html", got)
+	golden.Assert(t, "dashboard.html", got)
 }
 
 func TestFormat(t *testing.T) {

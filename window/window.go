@@ -41,6 +41,11 @@ const DefaultChart = "24h"
 // Uptime is the windows whose uptime the check page and the API report.
 func Uptime() []Window { return pick("24h", "7d", "30d", "90d") }
 
+// Latency is the windows a latency average may span (the latency badge's
+// window=): averaging decodes every result in the window, so no window is
+// longer than a day, which bounds the work of one public request.
+func Latency() []Window { return pick("1h", "24h") }
+
 // Parse finds a window by name among ws.
 func Parse(ws []Window, name string) (Window, bool) {
 	for _, w := range ws {

@@ -152,12 +152,18 @@ type sseReader struct {
 	alive atomic.Bool
 }
 
-func runFanoutPhase(mode string, cfg fanoutConfig) (*fanoutPhase, error) {
+func runFanoutPhase(mode string, cfg fanoutConfig) (_ *fanoutPhase, err error) {
 	srv, err := startFanoutChild(mode, cfg.frag)
 	if err != nil {
 		return nil, err
 	}
-	defer srv.stop()
+	// A server that fails on its way out fails the phase: its figures may
+	// not be what they seem.
+	defer func() {
+		if serr := srv.stop(); serr != nil {
+			err = errors.Join(err, fmt.Errorf("%s server: stop: %w", mode, serr))
+		}
+	}()
 	pid := srv.cmd.Process.Pid
 	res := &fanoutPhase{mode: mode}
 	time.Sleep(200 * time.Millisecond) // let the runtime settle before the baseline

@@ -24,7 +24,7 @@ import (
 // /proc/PID/stat and /proc/PID/status), plus the bytes the dashboard stream
 // received per second. It is the figure the issue tracker asks for: the whole
 // daemon at the defaults (1 s host sampling), not a microbenchmark.
-func runFootprint(args []string) error {
+func runFootprint(args []string) (err error) {
 	fs := flag.NewFlagSet("footprint", flag.ContinueOnError)
 	bin := fs.String("bin", "bin/dashd", "dashd binary to measure (build with make build)")
 	checks := fs.Int("checks", 20, "number of checks")
@@ -76,7 +76,13 @@ func runFootprint(args []string) error {
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("start %s: %w", *bin, err)
 	}
-	defer func() { cmd.Process.Signal(os.Interrupt); cmd.Wait() }()
+	// dashd must stop cleanly on SIGINT: a failed exit fails the run.
+	defer func() {
+		_ = cmd.Process.Signal(os.Interrupt) // it may be gone already: Wait says how it ended
+		if werr := cmd.Wait(); werr != nil {
+			err = errors.Join(err, fmt.Errorf("%s: exit: %w", *bin, werr))
+		}
+	}()
 	pid := cmd.Process.Pid
 
 	base := "http://" + addr

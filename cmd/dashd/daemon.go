@@ -61,8 +61,7 @@ func start(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	}
 	d, err := build(cfg, log, path, load, ln)
 	if err != nil {
-		ln.Close()
-		return nil, err
+		return nil, errors.Join(err, ln.Close())
 	}
 	return d, nil
 }
@@ -85,7 +84,7 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 		hub.WithWriteTimeout(2*time.Second),
 		hub.WithMaxStreams(lim.Streams), hub.WithMaxStreamsPerAddress(lim.StreamsPerAddr))
 
-	fail := func(err error) (*daemon, error) { store.Close(); return nil, err }
+	fail := func(err error) (*daemon, error) { return nil, errors.Join(err, store.Close()) }
 	d.rec, err = flow.New(flow.Options{Store: store, Latest: d.latest, Logger: log.With("part", "flow"),
 		Meter: selfstat.New(selfstat.Sources{
 			DBSize: store.Size,

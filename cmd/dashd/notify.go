@@ -11,6 +11,7 @@ import (
 
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/internal/grid"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/view"
 )
@@ -93,7 +94,7 @@ func (n *notifier) run(latest *state.Latest, checks *collectors.Runner, h *hub.H
 						n.send(sd.SdNotifyWatchdog)
 					}
 				}
-				timer.Reset(time.Until(time.Now().Truncate(every).Add(every)))
+				timer.Reset(time.Until(grid.Next(time.Now(), every)))
 			}
 		}
 	}
@@ -116,4 +117,3 @@ func statusLine(sts []collectors.Status, clients int) string {
 	return fmt.Sprintf("checks: %d up, %d degraded, %d down, %d unknown; %d SSE clients",
 		o.Up, o.Degraded, o.Down, o.Unknown, clients)
 }
-

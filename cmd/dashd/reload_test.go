@@ -77,7 +77,9 @@ func samplesTotal(t *testing.T, metrics []byte) float64 {
 	for _, line := range strings.Split(string(metrics), "\n") {
 		if v, ok := strings.CutPrefix(line, "dashd_samples_total "); ok {
 			var f float64
-			fmt.Sscan(v, &f)
+			if _, err := fmt.Sscan(v, &f); err != nil {
+				t.Fatalf("dashd_samples_total %q: %v", v, err)
+			}
 			return f
 		}
 	}

@@ -39,8 +39,7 @@ func newConfigWatch(path string, log *slog.Logger) (*configWatch, error) {
 		return nil, fmt.Errorf("config watch: %w", err)
 	}
 	if err := w.Add(filepath.Dir(abs)); err != nil {
-		w.Close()
-		return nil, fmt.Errorf("config watch: %s: %w", filepath.Dir(abs), err)
+		return nil, errors.Join(fmt.Errorf("config watch: %s: %w", filepath.Dir(abs), err), w.Close())
 	}
 	cw := &configWatch{w: w, abs: abs, log: log, dirs: map[string]bool{filepath.Dir(abs): true}}
 	cw.last = identify(abs)
@@ -60,8 +59,12 @@ type configWatch struct {
 
 // Run watches until ctx ends (it returns nil then) or the watcher fails.
 // It owns the watcher and closes it.
-func (cw *configWatch) Run(ctx context.Context, debounce time.Duration, changed func()) error {
-	defer cw.w.Close()
+func (cw *configWatch) Run(ctx context.Context, debounce time.Duration, changed func()) (err error) {
+	defer func() {
+		if cerr := cw.w.Close(); cerr != nil {
+			err = errors.Join(err, fmt.Errorf("config watch: close: %w", cerr))
+		}
+	}()
 	timer := time.NewTimer(debounce)
 	timer.Stop()
 	defer timer.Stop()

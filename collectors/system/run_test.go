@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dashd/dashd/internal/grid"
 	"github.com/dashd/dashd/internal/procfile"
 )
 
@@ -77,7 +78,7 @@ func TestSampler_RunClosesFiles(t *testing.T) {
 func TestSampler_RunAligned(t *testing.T) {
 	const interval = 300 * time.Millisecond
 	s := newFixtureSampler(newFixtureHost(t, "tick1"), Options{Interval: interval, TopN: -1, Now: time.Now})
-	time.Sleep(time.Until(nextTick(time.Now(), interval).Add(interval / 2)))
+	time.Sleep(time.Until(grid.Next(time.Now(), interval).Add(interval / 2)))
 	start := time.Now()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -149,28 +150,6 @@ func TestSampler_RunClockSteps(t *testing.T) {
 	// At most one tick per interval, plus the first and some slack.
 	if max := int(el/interval) + 3; n > max {
 		t.Errorf("%d ticks in %v: spinning", n, el)
-	}
-}
-
-func TestNextTick(t *testing.T) {
-	tests := []struct {
-		name string
-		now  time.Time
-		d    time.Duration
-		want time.Time
-	}{
-		{"mid-second", time.Unix(100, 400e6), time.Second, time.Unix(101, 0)},
-		{"on a multiple: the next one", time.Unix(100, 0), time.Second, time.Unix(101, 0)},
-		{"7 s from the Unix epoch", time.Unix(100, 0), 7 * time.Second, time.Unix(105, 0)},
-		{"before the epoch", time.Unix(-3, -500e6), time.Second, time.Unix(-3, 0)},
-		{"time zone does not matter", time.Unix(100, 1).In(time.FixedZone("x", 3600+1800)), time.Hour, time.Unix(3600, 0)},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if got := nextTick(tt.now, tt.d); !got.Equal(tt.want) {
-				t.Errorf("nextTick(%v, %v) = %v, want %v", tt.now, tt.d, got, tt.want)
-			}
-		})
 	}
 }
 

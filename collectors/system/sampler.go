@@ -13,6 +13,7 @@ import (
 	"github.com/shirou/gopsutil/v3/common"
 	"github.com/shirou/gopsutil/v3/disk"
 
+	"github.com/dashd/dashd/internal/grid"
 	"github.com/dashd/dashd/internal/procfile"
 )
 
@@ -177,7 +178,7 @@ func (s *Sampler) Run(ctx context.Context, out func(Snapshot)) error {
 		}
 		out(snap)
 		now := s.opts.Now()
-		next := nextTick(now, s.opts.Interval)
+		next := grid.Next(now, s.opts.Interval)
 		if next.Equal(served) {
 			// Woken a hair before the multiple it was armed for (the wall
 			// clock moved against the monotonic timer): do not serve it twice.
@@ -195,18 +196,6 @@ func (s *Sampler) Run(ctx context.Context, out func(Snapshot)) error {
 		case <-t.C:
 		}
 	}
-}
-
-// nextTick returns the first multiple of d after now, counted from the Unix
-// epoch (time.Truncate counts from year 1, which differs for intervals that
-// do not divide a day).
-func nextTick(now time.Time, d time.Duration) time.Time {
-	ns := now.UnixNano()
-	r := ns % int64(d)
-	if r < 0 {
-		r += int64(d)
-	}
-	return time.Unix(0, ns-r+int64(d))
 }
 
 // gctx returns the context passed to gopsutil: ctx carrying the env override.

@@ -31,7 +31,10 @@ const (
 // NewBudget derives the caps from the descriptor limit and the number of
 // checks that may run at once. Streams get three quarters of the
 // connections, so pages, polls and health probes always have room; one
-// address gets half of each, so one client cannot lock out everyone else.
+// address gets an eighth of each (at least 16 connections and 8 streams:
+// a few browsers behind one NAT), and the Listener keeps a reserve for
+// light clients on top (see Limits.Reserve), so a few addresses cannot
+// lock out everyone else.
 func NewBudget(nofile uint64, maxConcurrentChecks int) Budget {
 	reserved := fixedReserve + int(min(uint64(procFileReserve), nofile/4)) + perCheckReserve*max(maxConcurrentChecks, 1)
 	conns := minConnections
@@ -43,9 +46,9 @@ func NewBudget(nofile uint64, maxConcurrentChecks int) Budget {
 		NoFile:             nofile,
 		Reserved:           reserved,
 		Connections:        conns,
-		ConnectionsPerAddr: max(conns/2, 1),
+		ConnectionsPerAddr: min(max(conns/8, 16), conns),
 		Streams:            streams,
-		StreamsPerAddr:     max(streams/2, 1),
+		StreamsPerAddr:     min(max(streams/8, 8), streams),
 	}
 }
 

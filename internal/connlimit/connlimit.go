@@ -44,6 +44,15 @@ type Limits struct {
 	RetryAfter time.Duration
 	// Exempt lists addresses not held to PerAddress (trusted proxies).
 	Exempt []netip.Prefix
+	// Reserve is how many of the Total connections are kept for light
+	// clients, addresses that hold fewer than LightClient connections:
+	// a few heavy addresses (each under PerAddress) cannot together take
+	// the last of them, so a newcomer and a health probe still get in.
+	// Default Total/8 (at least 1 when Total is set).
+	Reserve int
+	// LightClient is the most connections an address may hold and still
+	// use the reserve (default 8, a browser's six plus slack).
+	LightClient int
 }
 
 // Refusal reasons, as counted in Stats and labelled in metrics.
@@ -55,11 +64,14 @@ const (
 // maxRefusers bounds the goroutines answering refused connections; beyond
 // it a refused connection is closed without an answer (each one holds a
 // descriptor until it is answered).
-const maxRefusers = 16
+const maxRefusers = 64
 
-// refuseTimeout bounds how long one refusal may take (write the 503, drain
-// what the client sent so the close is not a reset that loses the answer).
-const refuseTimeout = time.Second
+// refuseTimeout bounds writing a refusal; drainTimeout then bounds reading
+// what the client sent, so the close is not a reset that loses the answer.
+const (
+	refuseTimeout = time.Second
+	drainTimeout  = 200 * time.Millisecond
+)
 
 // Listener is a net.Listener with connection caps and accept-error backoff.
 // It is safe for concurrent use; Accept is called by one server loop.
@@ -84,6 +96,12 @@ type Listener struct {
 func New(ln net.Listener, limits Limits, log *slog.Logger) *Listener {
 	if limits.RetryAfter <= 0 {
 		limits.RetryAfter = 5 * time.Second
+	}
+	if limits.Total > 0 && limits.Reserve <= 0 {
+		limits.Reserve = max(limits.Total/8, 1)
+	}
+	if limits.LightClient <= 0 {
+		limits.LightClient = 8
 	}
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
@@ -164,6 +182,10 @@ func (l *Listener) admit(addr netip.Addr) string {
 	if l.limits.Total > 0 && l.open >= l.limits.Total {
 		return ReasonTotal
 	}
+	if l.limits.Total > 0 && l.open >= l.limits.Total-l.limits.Reserve && addr.IsValid() &&
+		!l.exempt(addr) && l.perAddr[addr] >= l.limits.LightClient {
+		return ReasonTotal // the reserve is for light clients
+	}
 	if l.limits.PerAddress > 0 && addr.IsValid() && !l.exempt(addr) && l.perAddr[addr] >= l.limits.PerAddress {
 		return ReasonPerAddress
 	}
@@ -228,6 +250,7 @@ func (l *Listener) refuse(c net.Conn, reason string) {
 			if tc, ok := c.(*net.TCPConn); ok {
 				_ = tc.CloseWrite()
 			}
+			_ = c.SetReadDeadline(time.Now().Add(drainTimeout))
 			var buf [4096]byte
 			for {
 				if _, err := c.Read(buf[:]); err != nil {

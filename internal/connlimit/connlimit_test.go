@@ -113,6 +113,11 @@ func TestListener_Caps(t *testing.T) {
 			[]bool{false, false, true, false}, "connections from one address"},
 		{"exempt proxy", Limits{Total: 10, PerAddress: 1, Exempt: []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32")}},
 			[]string{"127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2"}, []bool{false, false, false, true}, "one address"},
+		// The last two of 10 are for addresses holding fewer than 2.
+		{"reserve for light clients", Limits{Total: 10, PerAddress: 5, Reserve: 2, LightClient: 2},
+			[]string{"127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2", "127.0.0.2", "127.0.0.2",
+				"127.0.0.1", "127.0.0.3", "127.0.0.4"},
+			[]bool{false, false, false, false, false, false, false, false, true, false, false}, "open connections"},
 		{"no caps", Limits{}, []string{"127.0.0.1", "127.0.0.1", "127.0.0.1"}, []bool{false, false, false}, ""},
 	}
 	for _, tt := range tests {
