@@ -43,7 +43,18 @@ import (
 type Store interface {
 	WriteSample(model.Sample) error
 	WriteResult(model.Result) error
-	AddEvent(ctx context.Context, e model.Event) (model.Event, error)
+	// AddEventWith stores an event and what it changes for alerting in
+	// one transaction.
+	AddEventWith(ctx context.Context, e model.Event, c model.AlertChange) (model.Event, []model.OutboxItem, error)
+}
+
+// Attacher adds to an event what must be written in the same transaction:
+// the alerter's state changes and outbox items, so that no notification is
+// ever lost between an event and its delivery. Attach runs on the
+// producer's goroutine, before the event is stored: it must be quick and
+// must not block.
+type Attacher interface {
+	Attach(e model.Event) model.AlertChange
 }
 
 // Latest receives the newest host sample and dashd's own footprint.
@@ -97,9 +108,10 @@ type Recorder struct {
 	o   Options
 	log *slog.Logger
 
-	mu      sync.Mutex
-	pending []model.Point // latency points for the next sample
-	subs    []*Subscription
+	mu       sync.Mutex
+	pending  []model.Point // latency points for the next sample
+	subs     []*Subscription
+	attacher Attacher
 }
 
 // New returns a Recorder, or an error naming a missing part.
@@ -140,6 +152,14 @@ func (r *Recorder) Subscribe(name string, size int) *Subscription {
 	r.subs = append(r.subs, s)
 	r.mu.Unlock()
 	return s
+}
+
+// Attach makes a the one Attacher of every event from now on (the
+// alerter): a subscriber that must write with the event, not after it.
+func (r *Recorder) Attach(a Attacher) {
+	r.mu.Lock()
+	r.attacher = a
+	r.mu.Unlock()
 }
 
 // Subscriptions lists the subscribers (for their drop counts).
@@ -190,9 +210,16 @@ func (r *Recorder) Event(e model.Event) {
 	if e.Time.IsZero() {
 		e.Time = time.Now()
 	}
+	r.mu.Lock()
+	a := r.attacher
+	r.mu.Unlock()
+	var change model.AlertChange
+	if a != nil {
+		change = a.Attach(e)
+	}
 	ctx, cancel := context.WithTimeout(context.Background(), r.o.EventTimeout)
 	defer cancel()
-	stored, err := r.o.Store.AddEvent(ctx, e)
+	stored, _, err := r.o.Store.AddEventWith(ctx, e, change)
 	switch {
 	case err == nil:
 		e = stored

@@ -18,6 +18,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
 
+	"github.com/dashd/dashd/alert"
+	"github.com/dashd/dashd/alert/channel"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
@@ -50,18 +52,19 @@ const testRoom = "dashboard"
 // with one stream connected to testRoom and one stream refused at the
 // hub's cap.
 type env struct {
-	m      *Metrics
-	src    Sources
-	db     *storage.DB
-	dbPath string
-	latest *state.Latest
-	runner *collectors.Runner
-	rec    *flow.Recorder
-	hub    *hub.Hub
-	ln     *connlimit.Listener
-	base   string // http://127.0.0.1:port
-	client *http.Client
-	logs   *syncBuffer
+	m       *Metrics
+	src     Sources
+	db      *storage.DB
+	dbPath  string
+	latest  *state.Latest
+	runner  *collectors.Runner
+	rec     *flow.Recorder
+	alerter *alert.Alerter
+	hub     *hub.Hub
+	ln      *connlimit.Listener
+	base    string // http://127.0.0.1:port
+	client  *http.Client
+	logs    *syncBuffer
 }
 
 // envOptions shapes an env.
@@ -164,6 +167,12 @@ func newEnv(t testing.TB, opts envOptions) *env {
 	}
 	e.rec.Subscribe("scheduler", 4) // never read: its drops show
 	e.runner = collectors.NewRunner(collectors.RunnerOptions{Logger: log, MaxStartDelay: 10 * time.Millisecond, Sink: e.rec})
+	e.alerter, err = alert.New(alert.Options{Store: e.db, Recorder: e.rec, Events: e.rec.Subscribe("alerts", 256), Latest: e.latest,
+		Checks: e.runner, NewSender: func(c config.Channel) (alert.Sender, error) { return channel.New(c, channel.Options{}) },
+		Permanent: channel.IsPermanent, RetryAfter: channel.RetryAfter, Describe: channel.Describe, Host: "box"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	if err := e.runner.Apply(cfg.Checks); err != nil {
 		t.Fatal(err)
 	}
@@ -189,6 +198,7 @@ func newEnv(t testing.TB, opts envOptions) *env {
 		Hub:      e.hub,
 		Storage:  e.db,
 		Flow:     e.rec,
+		Alerts:   e.alerter,
 		Listener: func() connlimit.Stats { return e.ln.Stats() },
 		Version:  "test",
 		Logger:   log,

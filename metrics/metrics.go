@@ -27,6 +27,7 @@ const (
 	partHTTP    = "http"
 	partStorage = "storage"
 	partFlow    = "flow"
+	partAlerts  = "alerts"
 )
 
 // New builds the registry over src. It refuses a missing source with
@@ -87,6 +88,7 @@ func collectorsFor(src Sources, log *slog.Logger, timeout time.Duration) ([]prom
 		{partHTTP, newHTTPPart(src.Listener)},
 		{partStorage, newStoragePart(src.Storage)},
 		{partFlow, newFlowPart(src.Flow)},
+		{partAlerts, newAlertsPart(src.Alerts)},
 	} {
 		cs = append(cs, newScrapeCollector(p.name, p.part, log, timeout))
 	}

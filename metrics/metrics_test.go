@@ -17,7 +17,7 @@ import (
 )
 
 // scrapeParts are the parts with scrape series.
-var scrapeParts = []string{partHost, partChecks, partHub, partHTTP, partStorage, partFlow}
+var scrapeParts = []string{partHost, partChecks, partHub, partHTTP, partStorage, partFlow, partAlerts}
 
 // TestMetrics scrapes a Metrics over real parts through fiber and checks
 // the families dashd exported before the split (the assertions of the
@@ -120,8 +120,8 @@ func TestMetrics(t *testing.T) {
 	if m := fams.find("dashd_http_connections"); m == nil || value(m) < 2 {
 		t.Errorf("dashd_http_connections = %v, want at least the stream and this scrape", m)
 	}
-	if n := len(fams["dashd_storage_records_dropped_total"].GetMetric()); n != 6 {
-		t.Errorf("dashd_storage_records_dropped_total has %d kinds, want 6", n)
+	if n := len(fams["dashd_storage_records_dropped_total"].GetMetric()); n != 7 {
+		t.Errorf("dashd_storage_records_dropped_total has %d kinds, want 7", n)
 	}
 	if n := len(fams["dashd_http_refused_total"].GetMetric()); n != 4 {
 		t.Errorf("dashd_http_refused_total has %d reasons, want 4 (2 listener, 2 hub)", n)
@@ -228,6 +228,7 @@ func TestNew_RefusesMissingSource(t *testing.T) {
 		{"typed nil storage", func(s *Sources) { s.Storage = nilDB }, []string{"Sources.Storage is nil"}},
 		{"listener", func(s *Sources) { s.Listener = nil }, []string{"Sources.Listener is nil"}},
 		{"flow", func(s *Sources) { s.Flow = nil }, []string{"Sources.Flow is nil"}},
+		{"alerts", func(s *Sources) { s.Alerts = nil }, []string{"Sources.Alerts is nil"}},
 		{"version", func(s *Sources) { s.Version = "" }, []string{"Sources.Version is empty"}},
 		{"bad version", func(s *Sources) { s.Version = "\xff" }, []string{"build info", "\\xff"}},
 		{"several", func(s *Sources) { s.Hub, s.Checks = nil, nil }, []string{"Sources.Hub is nil", "Sources.Checks is nil"}},

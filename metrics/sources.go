@@ -64,6 +64,9 @@ type Sources struct {
 	Storage StorageSource
 	// Flow is the flow recorder (*flow.Recorder).
 	Flow FlowSource
+	// Alerts is the alerter (*alert.Alerter, with the outbox statistics
+	// of storage).
+	Alerts AlertsSource
 	// Listener returns the HTTP listener's counters
 	// (connlimit.Listener.Stats). A server that has not started serving
 	// yet answers zeros.
@@ -88,6 +91,7 @@ func (s Sources) validate() error {
 		{"Storage", s.Storage},
 		{"Listener", s.Listener},
 		{"Flow", s.Flow},
+		{"Alerts", s.Alerts},
 	} {
 		if isNil(f.v) {
 			errs = append(errs, fmt.Errorf("%w: Sources.%s is nil", ErrMissingSource, f.name))

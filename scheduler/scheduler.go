@@ -75,6 +75,14 @@ type Store interface {
 	WriteHealth() storage.WriteHealth
 }
 
+// Alerts is the alerting state the live pages show (an *alert.Alerter).
+type Alerts interface {
+	// Page builds the alerts page's view.
+	Page(now time.Time) (ui.AlertsView, error)
+	// Held names what holds back each check's alerts now.
+	Held() map[string]string
+}
+
 // Hub is the part of the hub the scheduler sends through.
 type Hub interface {
 	BroadcastToRoom(room string, events ...hub.Event)
@@ -88,6 +96,7 @@ type Options struct {
 	Checks Checks
 	Store  Store
 	Sparks *view.Sparks
+	Alerts Alerts
 	// Updates is the scheduler's subscription to the flow (results and
 	// events).
 	Updates *flow.Subscription
@@ -122,8 +131,8 @@ type Scheduler struct {
 // New returns a scheduler, or an error naming a missing part; it loads the
 // recent events from the store.
 func New(o Options) (*Scheduler, error) {
-	if o.Hub == nil || o.Latest == nil || o.Checks == nil || o.Store == nil || o.Sparks == nil || o.Updates == nil {
-		return nil, errors.New("scheduler: Hub, Latest, Checks, Store, Sparks and Updates are required")
+	if o.Hub == nil || o.Latest == nil || o.Checks == nil || o.Store == nil || o.Sparks == nil || o.Updates == nil || o.Alerts == nil {
+		return nil, errors.New("scheduler: Hub, Latest, Checks, Store, Sparks, Alerts and Updates are required")
 	}
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
@@ -288,6 +297,38 @@ func (s *Scheduler) Tick(ctx context.Context) {
 			s.checkRoomTick(ctx, room, name)
 		}
 	}
+	if rooms[view.RoomAlerts] > 0 {
+		s.alertsTick(ctx)
+	}
+}
+
+// alertsTick re-sends the parts of the alerts page that changed.
+func (s *Scheduler) alertsTick(ctx context.Context) {
+	v, err := s.o.Alerts.Page(s.o.Now())
+	if err != nil {
+		s.log.Warn("alerts page", "err", err)
+		return
+	}
+	var evs []hub.Event
+	var buf bytes.Buffer
+	for _, f := range view.AlertsFragments(v) {
+		key := view.RoomAlerts + "\x00" + f.ID
+		if prev, ok := s.models[key]; ok && sameModel(prev, f.Model) {
+			continue
+		}
+		buf.Reset()
+		if err := f.Comp().Render(ctx, &buf); err != nil {
+			continue
+		}
+		s.models[key] = f.Model
+		if !bytes.Equal(s.checkSent[key], buf.Bytes()) {
+			s.checkSent[key] = bytes.Clone(buf.Bytes())
+			evs = append(evs, hub.PatchElements(buf.String()))
+		}
+	}
+	if len(evs) > 0 {
+		s.o.Hub.BroadcastToRoom(view.RoomAlerts, evs...)
+	}
 }
 
 // self returns dashd's footprint for its card, nil before the first reading.
@@ -318,7 +359,7 @@ func (s *Scheduler) dashboardView(snap system.Snapshot, self *selfstat.Footprint
 		Snapshot: snap,
 		Stats:    s.o.Sparks.Cards(snap, self),
 		Statuses: sts,
-		Groups:   s.checkGroups(sts, now),
+		Groups:   s.checkGroups(sts, s.o.Alerts.Held(), now),
 		Events:   s.recent,
 		Rejected: rejected,
 		Storage:  s.o.Store.WriteHealth(),
@@ -342,19 +383,21 @@ type statusKey struct {
 	latency             time.Duration
 	lastChange          time.Time
 	flapping            bool
+	held                string
 }
 
 // checkGroups is view.CheckGroups with the rows memoised per check.
-func (s *Scheduler) checkGroups(sts []collectors.Status, now time.Time) []ui.CheckGroup {
+func (s *Scheduler) checkGroups(sts []collectors.Status, held map[string]string, now time.Time) []ui.CheckGroup {
 	if len(s.rows) > len(sts) { // checks were removed: forget them
 		clear(s.rows)
 	}
 	return view.GroupRows(sts, func(st collectors.Status) ui.CheckRow {
-		k := statusKey{st.Name, st.Group, st.Reason, st.State, st.Latency, st.LastChange, st.Flapping}
+		k := statusKey{st.Name, st.Group, st.Reason, st.State, st.Latency, st.LastChange, st.Flapping, held[st.Name]}
 		m, ok := s.rows[st.Name]
 		if !ok || m.key != k {
 			m = rowMemo{key: k, row: view.CheckRow(st, time.Time{})}
 			m.row.Since = ""
+			m.row.Held = k.held
 			s.rows[st.Name] = m
 		}
 		r := m.row

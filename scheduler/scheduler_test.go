@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dashd/dashd/alert"
+	"github.com/dashd/dashd/alert/channel"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
@@ -154,7 +156,8 @@ func newEnv(t *testing.T) *env {
 	}
 	e.sub = e.rec.Subscribe("scheduler", 64)
 	e.s, err = New(Options{Hub: e.hub, Latest: e.latest, Checks: e.checks, Store: db, Version: "1.0",
-		Sparks: view.NewSparks(time.Second, 10), Updates: e.sub, Now: func() time.Time { return e.now }})
+		Sparks: view.NewSparks(time.Second, 10), Updates: e.sub, Now: func() time.Time { return e.now },
+		Alerts: newAlerter(t, db, e.rec, e.latest, e.checks)})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -323,6 +326,7 @@ func newScheduler(b *testing.B, o Options) *Scheduler {
 		b.Fatal(err)
 	}
 	o.Sparks, o.Updates = view.NewSparks(0, 0), rec.Subscribe("scheduler", 64)
+	o.Alerts = newAlerter(b, o.Store.(*storage.DB), rec, o.Latest.(*state.Latest), o.Checks)
 	s, err := New(o)
 	if err != nil {
 		b.Fatal(err)
@@ -459,7 +463,7 @@ func TestCheckGroups_Memo(t *testing.T) {
 		{"db removed", []collectors.Status{down}, t0.Add(93 * time.Second)},
 		{"db back", []collectors.Status{down, db}, t0.Add(94 * time.Second)},
 	} {
-		got := e.s.checkGroups(step.sts, step.now)
+		got := e.s.checkGroups(step.sts, nil, step.now)
 		want := view.CheckGroups(step.sts, step.now)
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s:\n got %+v\nwant %+v", step.name, got, want)
@@ -531,4 +535,17 @@ func TestHandle_DroppedMessagesReread(t *testing.T) {
 	if len(e.s.recent) != view.RecentEvents || e.s.recent[0].Reason != "reload 99" {
 		t.Fatalf("recent after an overflow: %d events, newest %q; want the newest %d from storage", len(e.s.recent), e.s.recent[0].Reason, view.RecentEvents)
 	}
+}
+
+// newAlerter is a real alerter over the test's storage and flow, with the
+// real channel types (no channel is configured in these tests).
+func newAlerter(t testing.TB, db *storage.DB, rec *flow.Recorder, latest *state.Latest, checks alert.Checks) *alert.Alerter {
+	t.Helper()
+	a, err := alert.New(alert.Options{Store: db, Recorder: rec, Events: rec.Subscribe("alerts", 64), Latest: latest, Checks: checks,
+		NewSender: func(c config.Channel) (alert.Sender, error) { return channel.New(c, channel.Options{}) },
+		Permanent: channel.IsPermanent, RetryAfter: channel.RetryAfter, Describe: channel.Describe, Host: "box"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -36,6 +36,8 @@ type Store interface {
 	// ChatRooms lists the rooms that hold messages (chat.max_rooms).
 	ChatRooms() ([]string, error)
 	MarkNotificationsRead(ctx context.Context, session string, upToID uint64) error
+	// Deliveries lists finished alert deliveries, newest first.
+	Deliveries(limit int) ([]model.OutboxItem, error)
 }
 
 var _ Store = (*storage.DB)(nil)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/dashd/dashd/alert"
+	"github.com/dashd/dashd/alert/channel"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
@@ -162,6 +164,7 @@ checks:
 	e.srv, err = New(Deps{
 		Sparks:  view.NewSparks(0, 0),
 		Flow:    rec,
+		Alerts:  newAlerter(t, db, rec, e.latest, e.runner),
 		Logger:  log,
 		Assets:  assets,
 		Version: "test",
@@ -296,4 +299,17 @@ func readAll(t *testing.T, resp *http.Response) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// newAlerter is a real alerter over the test's storage and flow, with the
+// real channel types.
+func newAlerter(t testing.TB, db *storage.DB, rec *flow.Recorder, latest *state.Latest, checks alert.Checks) *alert.Alerter {
+	t.Helper()
+	a, err := alert.New(alert.Options{Store: db, Recorder: rec, Events: rec.Subscribe("alerts", 256), Latest: latest, Checks: checks,
+		NewSender: func(c config.Channel) (alert.Sender, error) { return channel.New(c, channel.Options{}) },
+		Permanent: channel.IsPermanent, RetryAfter: channel.RetryAfter, Describe: channel.Describe, Host: "box"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a
 }

@@ -77,6 +77,10 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 	sid := s.session(c)
 	opts := []hub.ClientOption{hub.WithSession(sid)}
 	switch check, room := c.Query("check"), c.Query("chat"); {
+	case c.Query("page") == "alerts":
+		opts = append(opts, hub.WithRoom(view.RoomAlerts), hub.OnConnect(func(send func(...hub.Event)) {
+			send(s.alertsState()...)
+		}))
 	case check != "":
 		if _, ok := s.deps.Checks.Status(check); !ok {
 			return fiber.NewError(fiber.StatusNotFound, "no check named "+check)
@@ -137,6 +141,7 @@ func (s *Server) dashboardView() ui.DashboardView {
 		Snapshot: snap,
 		Stats:    s.deps.Sparks.Cards(snap, self),
 		Statuses: s.deps.Checks.Statuses(),
+		Held:     s.deps.Alerts.Held(),
 		Events:   evs,
 		Rejected: rejected,
 		Storage:  s.deps.Store.WriteHealth(),

@@ -103,6 +103,7 @@ func TestNew_RefusesMissingParts(t *testing.T) {
 		{"Sparks", func(d *Deps) { d.Sparks = nil }},
 		{"Assets", func(d *Deps) { d.Assets = nil }},
 		{"Flow", func(d *Deps) { d.Flow = nil }},
+		{"Alerts", func(d *Deps) { d.Alerts = nil }},
 	}
 	for _, tt := range tests {
 		d := e.srv.deps

@@ -45,6 +45,7 @@ type Deps struct {
 	Hub    *hub.Hub           // the live streams
 	Sparks *view.Sparks       // the stat cards' sparklines
 	Flow   metrics.FlowSource // the flow's subscribers, for /metrics
+	Alerts Alerting           // the alerter: alerts page and API
 	// LatencyThresholds colour latency badges (ascending; nil: the badge
 	// package's defaults, 100ms/250ms/500ms/1s/2s).
 	LatencyThresholds []time.Duration
@@ -93,7 +94,7 @@ func New(deps Deps) (*Server, error) {
 		name string
 		nil  bool
 	}{{"Assets", deps.Assets == nil}, {"Latest", deps.Latest == nil}, {"Checks", deps.Checks == nil},
-		{"Store", deps.Store == nil}, {"Hub", deps.Hub == nil}, {"Sparks", deps.Sparks == nil}, {"Flow", deps.Flow == nil}} {
+		{"Store", deps.Store == nil}, {"Hub", deps.Hub == nil}, {"Sparks", deps.Sparks == nil}, {"Flow", deps.Flow == nil}, {"Alerts", deps.Alerts == nil}} {
 		if p.nil {
 			missing = append(missing, p.name)
 		}
@@ -109,7 +110,7 @@ func New(deps Deps) (*Server, error) {
 	}
 	s := &Server{deps: deps, log: deps.Logger}
 	s.hosts = newHostPolicy(deps.Listen, deps.Hostname, deps.AllowedHosts)
-	m, err := metrics.New(metrics.Sources{Host: deps.Latest, Checks: deps.Checks, Hub: deps.Hub, Storage: deps.Store, Flow: deps.Flow,
+	m, err := metrics.New(metrics.Sources{Host: deps.Latest, Checks: deps.Checks, Hub: deps.Hub, Storage: deps.Store, Flow: deps.Flow, Alerts: deps.Alerts,
 		Listener: s.listenerStats, Version: deps.Version, Logger: deps.Logger.With("part", "metrics")})
 	if err != nil {
 		return nil, err
@@ -206,6 +207,7 @@ func (s *Server) routes() {
 	})
 	s.apiRoutes()
 	s.uiRoutes()
+	s.alertRoutes()
 }
 
 func (s *Server) page() ui.Page {
@@ -217,15 +219,25 @@ func (s *Server) post(path string, h fiber.Handler) {
 	s.app.Post(path, sameOriginWrites, h)
 }
 
+// delete registers a DELETE route behind sameOriginWrites.
+func (s *Server) delete(path string, h fiber.Handler) {
+	s.app.Delete(path, sameOriginWrites, h)
+}
+
 // sameOriginWrites refuses state-changing requests that did not come from a
 // dashd page. Datastar sends Datastar-Request: true; a cross-site form
 // cannot set that header without a CORS preflight, which dashd never grants;
 // browsers mark cross-site requests in Sec-Fetch-Site and name the page's
 // origin in Origin. Without this any web page open in a local browser could
 // post to a dashd on 127.0.0.1.
+//
+// API clients (scripts) qualify too: a JSON body or a method other than
+// POST also needs a preflight cross-origin, so they are not forgeable by
+// a plain form either.
 func sameOriginWrites(c *fiber.Ctx) error {
-	if c.Get("Datastar-Request") != "true" {
-		return fiber.NewError(fiber.StatusForbidden, "state-changing requests must come from a dashd page (Datastar-Request header missing)")
+	json := strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON)
+	if c.Get("Datastar-Request") != "true" && !json && c.Method() == fiber.MethodPost {
+		return fiber.NewError(fiber.StatusForbidden, "state-changing requests must come from a dashd page (Datastar-Request header) or send JSON (Content-Type: application/json)")
 	}
 	switch c.Get("Sec-Fetch-Site") {
 	case "", "same-origin", "none":

@@ -107,7 +107,9 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	}
 	st.runner = collectors.NewRunner(collectors.RunnerOptions{Logger: log, MaxStartDelay: 10 * time.Millisecond, Sink: rec})
 	sparks := view.NewSparks(o.sparkStep, o.sparkPoints)
+	alerter := newAlerter(t, st.db, rec, st.latest, st.runner)
 	st.sched, err = scheduler.New(scheduler.Options{
+		Alerts: alerter,
 		Hub: st.hub, Latest: st.latest, Checks: st.runner, Store: st.db, Sparks: sparks,
 		Updates:  rec.Subscribe("scheduler", 256),
 		Interval: o.broadcast, Version: "test", Logger: log,
@@ -133,7 +135,7 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	}
 	st.srv, err = New(Deps{
 		Logger: log, Assets: assets, Version: "test", Hostname: "testhost", Title: "dashd",
-		Latest: st.latest, Checks: st.runner, Store: st.db, Hub: st.hub, Sparks: sparks, Flow: rec,
+		Latest: st.latest, Checks: st.runner, Store: st.db, Hub: st.hub, Sparks: sparks, Flow: rec, Alerts: alerter,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -173,6 +175,7 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	run("sampler", func() error { return sampler.Run(ctx, rec.Sample) })
 	run("scheduler", func() error { return st.sched.Run(ctx) })
 	run("notify", func() error { return notifier.Run(ctx) })
+	run("alerts", func() error { return alerter.Run(ctx) })
 	run("server", func() error { return st.srv.Serve(ln) })
 	t.Cleanup(st.Close)
 	return st

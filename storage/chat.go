@@ -142,7 +142,7 @@ func trimChat(chat *bolt.Bucket, total, budget, keep uint64) (uint64, error) {
 			return nil
 		}
 		c := chat.Bucket(name).Cursor()
-		if k, v := c.First(); k != nil && len(k) == 8 {
+		if k, v := c.First(); len(k) == 8 {
 			h = append(h, &roomCursor{name: bytes.Clone(name), c: c, id: beUint64(k), size: chatRecordSize(k, v)})
 		}
 		return nil
@@ -168,7 +168,7 @@ func trimChat(chat *bolt.Bucket, total, budget, keep uint64) (uint64, error) {
 		total -= min(total, rc.size)
 		// Not Next: after a Delete, Next can skip a key (bbolt bug, see
 		// deleteWhile). Seeking the deleted key lands on its successor.
-		if nk, nv := rc.c.Seek(k); nk != nil && len(nk) == 8 {
+		if nk, nv := rc.c.Seek(k); len(nk) == 8 {
 			rc.id, rc.size = beUint64(nk), chatRecordSize(nk, nv)
 			heap.Fix(&h, 0)
 		} else {

@@ -54,7 +54,7 @@ func (db *DB) commit(batch []*request) error {
 	for i, r := range batch {
 		if stored(r) {
 			out.samples = out.samples || r.kind == reqSample
-			answers[i] = reply{id: r.id}
+			answers[i] = r.answer()
 			continue
 		}
 		cause := smallErr

@@ -34,6 +34,11 @@ var (
 	bReads         = []byte("reads")
 	bChat          = []byte("chat")
 	bLog           = []byte("log")
+	bOutbox        = []byte("outbox")
+	bOutboxDone    = []byte("outbox_done")
+	bOutboxStats   = []byte("outbox_stats")
+	bAlerts        = []byte("alerts")
+	bSilences      = []byte("silences")
 
 	bUptimeHourly = []byte("h")
 	bUptimeDaily  = []byte("d")
@@ -41,7 +46,8 @@ var (
 	kSchema = []byte("schema")
 
 	rootBuckets = [][]byte{bMeta, bSeries, bHeads, bRaw, bMinute, bHour, bResults,
-		bUptime, bEvents, bNotifications, bReads, bChat, bLog}
+		bUptime, bEvents, bNotifications, bReads, bChat, bLog,
+		bOutbox, bOutboxDone, bOutboxStats, bAlerts, bSilences}
 )
 
 // DB is dashd's history store. Reads are safe from any goroutine at any
@@ -178,6 +184,8 @@ func (db *DB) initSchema() error {
 		// Version 1 -> 2 only adds the log bucket: a version 1 file has
 		// every head up to date and the open window's raw chunks in place,
 		// which is what version 2 has right after a fold with an empty log.
+		// The alerting buckets (outbox, alerts, silences) came later within
+		// version 2: a file without them simply has none of those records.
 		for _, name := range rootBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err

@@ -1,6 +1,7 @@
 // Package storage keeps dashd's history in one bbolt file: metric series at
 // three resolutions, check results with uptime counters, events,
-// notifications with per-session read marks, and chat.
+// notifications with per-session read marks, chat, and alerting: the
+// outbox of notifications to send, the active alerts and silences.
 //
 // # Writing
 //
@@ -8,8 +9,9 @@
 // transaction per tick (the tick's sample plus every result and event queued
 // before it). WriteSample never blocks (it drops with ErrQueueFull);
 // WriteResult and AppendEvent block at most Options.EnqueueTimeout; AddEvent,
-// AddNotification, AddChat, MarkNotificationsRead and Flush wait for their
-// commit and return the assigned ID. Close commits whatever is still queued.
+// AddEventWith, AddAlertChange, AddNotification, AddChat,
+// MarkNotificationsRead, MarkOutbox, AddSilence, ExpireSilence and Flush
+// wait for their commit (fsynced) and return the assigned IDs. Close commits whatever is still queued.
 // Readers use short View transactions, copy what they need out and return.
 // When commits fail, see # Write failures.
 //
@@ -51,6 +53,14 @@
 //	notifications  <id> -> notification
 //	reads          <session> -> uint64 highest read notification id, int64 last update (ns)
 //	chat/<room>    <id> -> chat message (ids from the chat bucket's sequence, unique across rooms)
+//	outbox/<channel>  <id> -> pending outbox item (ids from the outbox bucket's
+//	               sequence: increasing per channel, unique across channels)
+//	outbox_done    <done time><id> -> delivered or failed item, in finishing order
+//	outbox_stats   <channel> -> channel record: pending count, last item added,
+//	               last success, last failure and its error, delivered and
+//	               failed counters (in items)
+//	alerts         <alert key> -> firing alert (resolved ones are deleted)
+//	silences       <id> -> silence (ids from the bucket sequence)
 //
 // # Keys
 //
@@ -82,6 +92,16 @@
 // the aggregates exactly); for a result the check name and a one-result
 // result chunk. A sample whose points were all dropped still gets a record.
 //
+// Alerting records (outbox items, channel records, alerts, silences) are
+// JSON objects with short field names of storage's own record types (not
+// the model's JSON, which is the API's and may change): they are few and
+// written at the rate of alerts, JSON lets fields be added without a
+// schema version, and nothing in them can make encoding fail. Their times
+// are Unix nanoseconds (0: none), so the writes refuse times outside the
+// years 1700-2200. An outbox item holds its channel, Created, EventID, the
+// alert, Reminder, Test, its state by name, attempts, next attempt, last
+// error, Done and MessageID; its ID is the last 8 bytes of its key.
+//
 // # Write failures
 //
 // A commit fails when the disk is full (bbolt cannot grow the file or write
@@ -99,8 +119,9 @@
 //   - Samples and results that are not stored are dropped and counted by
 //     kind (WriteHealth.Dropped): a dropped sample is a gap in the charts
 //     that WriteHealth reports instead of hiding.
-//   - Events and notifications (dashd's own small records, and the outbox
-//     later) are held in memory instead, oldest first, up to 1024 records
+//   - Events, notifications and alert changes (dashd's own small records;
+//     an event with its alert change is one record, stored whole or not at
+//     all) are held in memory instead, oldest first, up to 1024 records
 //     or 1 MiB (beyond that they are dropped like the rest), and go first
 //     into every following commit: the first one that succeeds stores them
 //     with their IDs, in the order they were written. Held records are lost
@@ -109,10 +130,12 @@
 //     its apply cannot fail because of its content, or one record would
 //     fail every commit after it.
 //   - Synchronous writers get their answer from the commit attempt, as
-//     promptly as without an outage: AddEvent and AddNotification a record
-//     with ID 0 and an error wrapping ErrHeld (do not write it again),
-//     AddChat, MarkNotificationsRead and Flush (and held kinds over the
-//     bound) an error wrapping ErrWriteFailed. Both wrap the cause too.
+//     promptly as without an outage: AddEvent, AddEventWith,
+//     AddAlertChange and AddNotification records with ID 0 and an error
+//     wrapping ErrHeld (do not write them again), AddChat,
+//     MarkNotificationsRead, MarkOutbox, AddSilence, ExpireSilence and
+//     Flush (and held kinds over the bound) an error wrapping
+//     ErrWriteFailed. Both wrap the cause too.
 //   - If bbolt reports an error after the meta page reached the file (only
 //     the final fsync failed), the records count as stored: they are
 //     visible in the file and writing them again would duplicate them.
@@ -128,6 +151,25 @@
 // streak that starts within a minute of the last line (a disk hovering at
 // full) waits for the next reminder. Retention transactions that fail are
 // logged on their own and do not count: they store nothing.
+//
+// # Outbox
+//
+// An alert change is written in the same transaction as the event that
+// caused it (AddEventWith; AddAlertChange for one without an event), before
+// any network call: the event, the alerts' new states (alerts: a firing
+// alert is stored by its key, a resolved one deleted) and one outbox item
+// per channel that must hear of it, each counted in its channel's record.
+// Every acknowledged item is therefore on disk, with its event, and a
+// restart resumes the queue. An item stays in outbox/<channel> while it is
+// pending; MarkOutbox records each delivery attempt there, and moves an
+// item that was delivered or given up to outbox_done and counts it in the
+// channel's record, in one transaction. So Outbox reads the front of one
+// small bucket, OutboxStats and PendingCount one record per channel, and
+// Deliveries the end of outbox_done; none of them scans items. A change
+// is bounded (4096 alerts and items, about 1 MiB, names as keys up to
+// 1 KiB) so that it can always be held whole. Reads of alerting records
+// log and skip one that cannot be decoded, so a damaged record never stops
+// a channel or the alerts page.
 //
 // # Chat budget
 //
@@ -153,7 +195,11 @@
 // Chunks go when their whole window is older than the cutoff (so a tier keeps
 // up to one chunk width more than its retention: 2 min raw, 1 h minute,
 // 1 day hour, 10 min results); records go when their own time is (chat
-// deletions also come off the chat total, and emptied rooms go). Hourly
+// deletions also come off the chat total, and emptied rooms go).
+// Retention.Events also covers finished outbox items (by Done), silences
+// that ended (by End, or Expired if earlier) and the record of a channel
+// with nothing pending and no activity since the cutoff; pending outbox
+// items and active alerts never go by age. Hourly
 // uptime counters follow Retention.Results, daily ones Retention.Hour.
 // Retention never touches the log (it holds only what arrived since the last
 // fold) nor forgets a series the log still refers to.
@@ -206,4 +252,9 @@
 // rewritten. The version is bumped because the change is not compatible
 // backwards: a version 1 dashd would ignore the log and lose up to two
 // minutes of points and results, so it refuses the file (ErrNewerSchema).
+//
+// The alerting buckets (outbox, outbox_done, outbox_stats, alerts,
+// silences) were added within version 2, without a bump: Open creates
+// them in a file that lacks them (nothing else changes), and a dashd that
+// predates them ignores them and loses nothing it knew about.
 package storage

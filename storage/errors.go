@@ -31,25 +31,33 @@ var (
 	// record is dropped.
 	ErrQueueFull = errors.New("write queue full")
 
-	// ErrInvalid is returned when a record misses a required field or a
-	// name is too long to be a key.
+	// ErrInvalid is returned when a record misses a required field, a
+	// name is too long to be a key, or a field or an alert change is
+	// beyond its bound (see the package doc, # Outbox).
 	ErrInvalid = errors.New("invalid record")
 
 	// ErrRunning is returned by Run when the writer is already running.
 	ErrRunning = errors.New("writer already running")
 
 	// ErrWriteFailed is returned by the synchronous writes (AddChat,
-	// MarkNotificationsRead, Flush, and AddEvent or AddNotification when
+	// MarkNotificationsRead, Flush, MarkOutbox, AddSilence, ExpireSilence,
+	// and AddEvent, AddEventWith, AddAlertChange or AddNotification when
 	// their record cannot be held) when the commit failed: the disk is
 	// full, read-only or failing. The record was not stored; the error
 	// also wraps the cause (e.g. syscall.ENOSPC). WriteHealth reports the
 	// outage while it lasts.
 	ErrWriteFailed = errors.New("write failed")
 
-	// ErrHeld is returned by AddEvent and AddNotification when the commit
-	// failed but the record is kept in memory and written, with an ID, by
-	// the first commit that succeeds (unless the process ends first). The
-	// returned record has ID 0. The error also wraps the cause. Callers
-	// must not write the record again: it would be stored twice.
+	// ErrHeld is returned by AddEvent, AddEventWith, AddAlertChange and
+	// AddNotification when the commit failed but the record is kept in
+	// memory and written, with an ID, by the first commit that succeeds
+	// (unless the process ends first). The returned records have ID 0 (an
+	// event and its outbox items are held and written together). The
+	// error also wraps the cause. Callers must not write the record
+	// again: it would be stored twice.
 	ErrHeld = errors.New("held in memory until the disk accepts writes")
+
+	// ErrNotFound is returned when a write names a record that does not
+	// exist (ExpireSilence with an unknown id, or one retention removed).
+	ErrNotFound = errors.New("no such record")
 )

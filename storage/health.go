@@ -50,7 +50,8 @@ type WriteHealth struct {
 	// in the charts.
 	Dropped DropCounts
 
-	// Held is the number of records (events, notifications) kept in
+	// Held is the number of records (events, notifications, alert
+	// changes: one each, with its event and outbox items) kept in
 	// memory because their commit failed; every following commit retries
 	// them first. HeldBytes is their approximate size. Both fall to zero
 	// once a commit succeeds.
@@ -83,6 +84,11 @@ type DropCounts struct {
 	Notifications uint64
 	Chat          uint64
 	ReadMarks     uint64 // notification read marks
+	// Alerts counts alerting records: alert changes (AddAlertChange, and
+	// AddEventWith with a change: its event is counted here, not in
+	// Events), outbox marks and silences. A lost alert change is a
+	// notification nobody receives.
+	Alerts uint64
 }
 
 // Total is the sum over every kind.
@@ -96,12 +102,13 @@ func (d DropCounts) Total() uint64 {
 
 // All yields every kind with its count in a fixed order, under the names
 // dashd uses as the metric label "kind": sample, result, event,
-// notification, chat, read_mark (zero counts included, so a metric series
-// exists from the start).
+// notification, chat, read_mark, alert (zero counts included, so a metric
+// series exists from the start).
 func (d DropCounts) All() iter.Seq2[string, uint64] {
 	return func(yield func(string, uint64) bool) {
 		_ = yield("sample", d.Samples) && yield("result", d.Results) && yield("event", d.Events) &&
-			yield("notification", d.Notifications) && yield("chat", d.Chat) && yield("read_mark", d.ReadMarks)
+			yield("notification", d.Notifications) && yield("chat", d.Chat) && yield("read_mark", d.ReadMarks) &&
+			yield("alert", d.Alerts)
 	}
 }
 
@@ -121,6 +128,8 @@ func (d *DropCounts) add(k reqKind) {
 		d.Chat++
 	case reqMarkRead:
 		d.ReadMarks++
+	case reqAlert, reqMarkOutbox, reqSilence, reqExpireSilence:
+		d.Alerts++
 	}
 }
 
@@ -131,6 +140,7 @@ func (d *DropCounts) merge(o DropCounts) {
 	d.Notifications += o.Notifications
 	d.Chat += o.Chat
 	d.ReadMarks += o.ReadMarks
+	d.Alerts += o.Alerts
 }
 
 // logAttrs lists the non-zero kinds as slog attributes.
@@ -245,7 +255,7 @@ func (t *healthTracker) note(log *slog.Logger, o commitOutcome) {
 			since, failed, dropped, held := h.FailingSince, t.streakFailed, t.streakDropped.Total(), o.held
 			line = func() {
 				if starts {
-					log.Error("storage: commits failing; records that cannot be stored are dropped (samples, results, chat, read marks) or held in memory (events, notifications) until a commit succeeds",
+					log.Error("storage: commits failing; records that cannot be stored are dropped (samples, results, chat, read marks) or held in memory (events, notifications, alert changes) until a commit succeeds",
 						"err", o.err, "dropped", dropped, "held", held)
 					return
 				}

@@ -137,15 +137,15 @@ func TestWriteHealth_String(t *testing.T) {
 }
 
 func TestDropCounts_All(t *testing.T) {
-	d := DropCounts{Samples: 1, Results: 2, Events: 3, Notifications: 4, Chat: 5, ReadMarks: 6}
+	d := DropCounts{Samples: 1, Results: 2, Events: 3, Notifications: 4, Chat: 5, ReadMarks: 6, Alerts: 7}
 	var got []string
 	for k, v := range d.All() {
 		got = append(got, k+"="+string(rune('0'+v)))
 	}
-	if s := strings.Join(got, " "); s != "sample=1 result=2 event=3 notification=4 chat=5 read_mark=6" {
+	if s := strings.Join(got, " "); s != "sample=1 result=2 event=3 notification=4 chat=5 read_mark=6 alert=7" {
 		t.Errorf("All = %s", s)
 	}
-	if d.Total() != 21 {
+	if d.Total() != 28 {
 		t.Errorf("Total = %d", d.Total())
 	}
 	var n int

@@ -15,7 +15,12 @@ const (
 // records dashd produces itself qualify, and only kinds whose apply cannot
 // fail because of their content: a held record goes first into every
 // following commit, so one that always failed would fail them all.
-func (k reqKind) holdable() bool { return k == reqEvent || k == reqNotification }
+//
+// An alert change (with its event, if it has one) is held as one record:
+// it is stored whole by one later commit or not at all, in its place among
+// the other held records. Its apply cannot fail because of its content:
+// prepChange checked every key and size, and its encoding cannot fail.
+func (k reqKind) holdable() bool { return k == reqEvent || k == reqNotification || k == reqAlert }
 
 // String names the kind in errors and logs.
 func (k reqKind) String() string {
@@ -34,6 +39,14 @@ func (k reqKind) String() string {
 		return "chat message"
 	case reqFlush:
 		return "flush"
+	case reqAlert:
+		return "alert change"
+	case reqMarkOutbox:
+		return "outbox mark"
+	case reqSilence:
+		return "silence"
+	case reqExpireSilence:
+		return "silence expiry"
 	}
 	return fmt.Sprintf("request kind %d", uint8(k))
 }
@@ -46,6 +59,12 @@ func (r *request) size() int {
 		return fixed + len(r.event.Kind) + len(r.event.Check) + len(r.event.Reason)
 	case reqNotification:
 		return fixed + len(r.notif.Title) + len(r.notif.Body) + len(r.notif.Check)
+	case reqAlert:
+		n := fixed + r.alert.bytes
+		if r.alert.withEvent {
+			n += len(r.event.Kind) + len(r.event.Check) + len(r.event.Reason)
+		}
+		return n
 	}
 	return fixed
 }

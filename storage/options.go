@@ -12,7 +12,7 @@ type Retention struct {
 	Minute        time.Duration // per-minute rollups (default 30 days)
 	Hour          time.Duration // per-hour rollups and daily uptime buckets (default 400 days)
 	Results       time.Duration // check results and hourly uptime buckets (default 30 days)
-	Events        time.Duration // events (default 90 days)
+	Events        time.Duration // events, finished outbox items and ended silences (default 90 days)
 	Chat          time.Duration // chat messages (default 90 days)
 	Notifications time.Duration // notifications and per-session read marks (default 90 days)
 }

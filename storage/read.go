@@ -534,7 +534,7 @@ func newestFirst(b *bolt.Bucket, beforeID uint64, fn func(id uint64, v []byte) (
 	var k, v []byte
 	if beforeID == 0 {
 		k, v = c.Last()
-	} else if k, v = c.Seek(u64Key(beforeID)); k == nil {
+	} else if sk, _ := c.Seek(u64Key(beforeID)); sk == nil {
 		k, v = c.Last()
 	} else {
 		k, v = c.Prev()

@@ -59,6 +59,17 @@ func (db *DB) retentionStep(budget int) (more bool, err error) {
 				return deleteRecords(tx.Bucket(bNotifications), cut(ret.Notifications), &left)
 			},
 			func() (bool, error) { return deleteReads(tx.Bucket(bReads), cut(ret.Notifications), &left) },
+			// Finished outbox items, ended silences and idle channels follow
+			// events; pending items never go by age (the alerter gives them
+			// up through MarkOutbox).
+			func() (bool, error) {
+				cutoff := cut(ret.Events)
+				return deleteWhile(tx.Bucket(bOutboxDone), &left, func(k, _ []byte) bool {
+					return len(k) == 16 && getTime(k) < cutoff
+				}, nil)
+			},
+			func() (bool, error) { return deleteOldSilences(tx.Bucket(bSilences), cut(ret.Events), &left) },
+			func() (bool, error) { return deleteIdleChannels(tx, cut(ret.Events), &left) },
 			func() (bool, error) { return deleteOldChat(tx, cut(ret.Chat), &left) },
 			func() (bool, error) {
 				longest := max(ret.Raw, ret.Minute, ret.Hour)

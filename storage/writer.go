@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math"
+	"slices"
 	"time"
 
 	"github.com/dashd/dashd/model"
@@ -27,6 +28,10 @@ const (
 	reqMarkRead
 	reqChat
 	reqFlush
+	reqAlert         // an alert change, with or without its event (holdable)
+	reqMarkOutbox    // one delivery attempt's outcome
+	reqSilence       // a new silence
+	reqExpireSilence // a silence ended by hand
 )
 
 // request is one queued write. reply is nil for the asynchronous writes.
@@ -41,12 +46,30 @@ type request struct {
 	upTo    uint64
 	reply   chan reply
 
+	// alert carries what the alerting kinds need (nil for the others, so
+	// the requests of a plain tick stay small).
+	alert *alertReq
+
 	id uint64 // set by apply for the record it stored
+	// refused is set by apply when it turned the request down without
+	// failing the transaction (an unknown silence): the other records of
+	// the batch are stored, the writer gets this error.
+	refused error
 }
 
 type reply struct {
-	id  uint64
-	err error
+	id    uint64
+	err   error
+	items []model.OutboxItem // reqAlert: the stored items, with their IDs
+}
+
+// answer is the reply to a request whose transaction committed.
+func (r *request) answer() reply {
+	rep := reply{id: r.id, err: r.refused}
+	if r.kind == reqAlert {
+		rep.items = slices.Clone(r.alert.change.Outbox)
+	}
+	return rep
 }
 
 // WriteSample queues one tick of samples. It never blocks: when the queue is
@@ -99,14 +122,9 @@ func (db *DB) AppendEvent(e model.Event) error {
 // commit fails the event is usually held and stored by the first commit
 // that succeeds: the answer is then the event with ID 0 and an error
 // wrapping ErrHeld, and it must not be added again (see the package doc,
-// # Write failures).
+// # Write failures). It is AddEventWith without an alert change.
 func (db *DB) AddEvent(ctx context.Context, e model.Event) (model.Event, error) {
-	e, err := db.prepEvent(e)
-	if err != nil {
-		return e, err
-	}
-	id, err := db.sync(ctx, request{kind: reqEvent, event: e})
-	e.ID = id
+	e, _, err := db.AddEventWith(ctx, e, model.AlertChange{})
 	return e, err
 }
 
@@ -222,6 +240,12 @@ func (db *DB) enqueue(r request, wait time.Duration) error {
 // sync queues r and waits until it is committed. If ctx ends first the
 // record may still be committed later; only the answer is lost.
 func (db *DB) sync(ctx context.Context, r request) (uint64, error) {
+	rep := db.send(ctx, r)
+	return rep.id, rep.err
+}
+
+// send is sync returning the whole reply (the error in it).
+func (db *DB) send(ctx context.Context, r request) reply {
 	r.reply = make(chan reply, 1)
 	if err := func() error {
 		db.enqMu.RLock()
@@ -236,13 +260,13 @@ func (db *DB) sync(ctx context.Context, r request) (uint64, error) {
 			return ctx.Err()
 		}
 	}(); err != nil {
-		return 0, err
+		return reply{err: err}
 	}
 	select {
 	case rep := <-r.reply:
-		return rep.id, rep.err
+		return rep
 	case <-ctx.Done():
-		return 0, ctx.Err()
+		return reply{err: ctx.Err()}
 	}
 }
 
@@ -480,6 +504,7 @@ func (w *writer) replay(tx *bolt.Tx, v []byte) error {
 func (w *writer) apply(tx *bolt.Tx, batch []*request) error {
 	for _, r := range batch {
 		var err error
+		r.refused = nil
 		switch r.kind {
 		case reqSample:
 			err = w.applySample(tx, r.sample)
@@ -493,6 +518,14 @@ func (w *writer) apply(tx *bolt.Tx, batch []*request) error {
 			err = w.applyMarkRead(tx, r.session, r.upTo)
 		case reqChat:
 			r.id, err = w.applyChat(tx, r.chat)
+		case reqAlert:
+			r.id, err = w.applyAlertChange(tx, r)
+		case reqMarkOutbox:
+			err = w.applyMarkOutbox(tx, r.alert.mark)
+		case reqSilence:
+			r.id, err = putSeq(tx.Bucket(bSilences), encodeSilence(r.alert.silence))
+		case reqExpireSilence:
+			r.refused, err = w.applyExpireSilence(tx, r.alert.silence.ID, r.alert.silence.Expired)
 		}
 		if err != nil {
 			return err

@@ -115,6 +115,9 @@ type CheckRow struct {
 	// SinceAt is the absolute time of the last change (tooltip, <time>).
 	SinceAt  time.Time
 	Flapping bool
+	// Held is what holds the check's alerts back: "silenced",
+	// "maintenance" or "".
+	Held string
 }
 
 // CheckGroup is a group of checks, worst first.

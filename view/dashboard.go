@@ -26,8 +26,11 @@ type DashboardInput struct {
 	Stats    []ui.StatCard
 	Statuses []collectors.Status
 	// Groups, when set, are the checks already grouped (the scheduler
-	// memoises rows); otherwise they are built from Statuses.
+	// memoises rows); otherwise they are built from Statuses and Held.
 	Groups []ui.CheckGroup
+	// Held says, by check, what holds its alerts back ("silenced",
+	// "maintenance"); the tile shows it.
+	Held map[string]string
 	// Events are the recent events, newest first.
 	Events   []model.Event
 	Rejected []config.Problem
@@ -46,7 +49,11 @@ func Dashboard(in DashboardInput) ui.DashboardView {
 		Top:    Top(in.Snapshot.Top),
 	}
 	if v.Groups == nil {
-		v.Groups = CheckGroups(in.Statuses, in.Now)
+		v.Groups = GroupRows(in.Statuses, func(s collectors.Status) ui.CheckRow {
+			r := CheckRow(s, in.Now)
+			r.Held = in.Held[s.Name]
+			return r
+		})
 	}
 	for _, e := range in.Events {
 		v.Events = append(v.Events, EventRow(e, in.Now))

@@ -5,6 +5,7 @@ import (
 	"os"
 
 	dashd "github.com/dashd/dashd"
+	"github.com/dashd/dashd/alert/channel"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/config"
 )
@@ -14,7 +15,7 @@ import (
 // the embedded example (Config.Embedded); a missing file the operator named is
 // an error.
 func loadConfig(path string, explicit bool) (*config.Config, error) {
-	opts := config.Options{CheckTypes: collectors.Types()}
+	opts := config.Options{CheckTypes: collectors.Types(), ChannelTypes: channel.Types()}
 	if _, err := os.Stat(path); errors.Is(err, os.ErrNotExist) && !explicit {
 		cfg, err := config.Parse("config.yaml (embedded default)", dashd.DefaultConfig, opts)
 		if err == nil {

@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dashd/dashd/alert"
+	"github.com/dashd/dashd/alert/channel"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
@@ -104,9 +106,23 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 		Subreaper: true,
 	})
 	d.host = system.NewRunner(samplerOptions(cfg, log), d.rec.Sample)
+	hostname, _ := os.Hostname()
+	alerter, err := alert.New(alert.Options{
+		Store: store, Recorder: d.rec, Events: d.rec.Subscribe("alerts", 1024),
+		Latest: d.latest, Checks: d.runner,
+		NewSender: func(c config.Channel) (alert.Sender, error) {
+			return channel.New(c, channel.Options{Logger: log.With("part", "alerts"), Version: version,
+				RepeatInterval: d.latest.Config().Alerts.RepeatInterval.D(), Hostname: hostname})
+		},
+		Permanent: channel.IsPermanent, RetryAfter: channel.RetryAfter, Describe: channel.Describe,
+		Host: hostname, Logger: log.With("part", "alerts"),
+	})
+	if err != nil {
+		return fail(err)
+	}
 	sparks := view.NewSparks(0, 0)
 	d.sched, err = scheduler.New(scheduler.Options{
-		Hub: d.hub, Latest: d.latest, Checks: d.runner, Store: store, Sparks: sparks,
+		Hub: d.hub, Latest: d.latest, Checks: d.runner, Store: store, Sparks: sparks, Alerts: alerter,
 		Updates:  d.rec.Subscribe("scheduler", 1024),
 		Interval: cfg.Dashboard.BroadcastInterval.D(),
 		// Samples trigger broadcasts, so both happen in one wake-up.
@@ -122,14 +138,13 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	if err != nil {
 		return fail(err)
 	}
-	hostname, _ := os.Hostname()
 	title := cfg.Dashboard.Title
 	if title == "" {
 		title = hostname
 	}
 	srv, err := server.New(server.Deps{
 		Logger: log.With("part", "http"), Assets: assets, Version: version, Hostname: hostname, Title: title,
-		Latest: d.latest, Checks: d.runner, Store: store, Hub: d.hub, Sparks: sparks, Flow: d.rec,
+		Latest: d.latest, Checks: d.runner, Store: store, Hub: d.hub, Sparks: sparks, Flow: d.rec, Alerts: alerter,
 		Listen: ln.Addr().String(),
 		// The configured name too: ln.Addr is numeric.
 		AllowedHosts: append(listenHosts(cfg.Server.Listen), cfg.Server.AllowedHosts...),
@@ -158,6 +173,7 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 			return d.rec.Close(context.Background())
 		}},
 		{"notify", notes.Run},
+		{"alerts", alerter.Run},
 		{"scheduler", d.sched.Run},
 		{"host", d.host.Run},
 		{"checks", d.runner.Run},

@@ -1,0 +1,166 @@
+package alert
+
+import (
+	"net/url"
+	"path"
+	"strings"
+	"time"
+
+	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/model"
+)
+
+// target is a channel an alert goes to, and whether it hears of the end.
+type target struct {
+	channel      string
+	sendResolved bool
+}
+
+// routeAlert returns the channels of every route matching al, each once
+// (the first route naming a channel decides its send_resolved).
+func routeAlert(ac config.Alerts, al model.Alert) []target {
+	var out []target
+	seen := map[string]bool{}
+	for _, r := range ac.Routes {
+		if !routeMatches(r, al) {
+			continue
+		}
+		resolved := ac.SendResolved
+		if r.SendResolved != nil {
+			resolved = *r.SendResolved
+		}
+		for _, ch := range r.Channels {
+			if !seen[ch] {
+				seen[ch] = true
+				out = append(out, target{channel: ch, sendResolved: resolved})
+			}
+		}
+	}
+	return out
+}
+
+// routeMatches decides whether a route takes an alert. Checks, groups and
+// types select check alerts (each one set must match); rules select host
+// rule and dashd alerts by rule name (dashd's own are "dashd.storage",
+// "dashd.sampling", "dashd.config"). A route that sets only check
+// selectors takes no rule alert and the other way round; one that sets
+// both takes each kind by its own selectors; one that sets none takes
+// every alert. Severities, when set, must list the alert's.
+func routeMatches(r config.Route, al model.Alert) bool {
+	if len(r.Severities) > 0 && !anyGlob(r.Severities, al.Severity) {
+		return false
+	}
+	checkSel := len(r.Checks)+len(r.Groups)+len(r.Types) > 0
+	ruleSel := len(r.Rules) > 0
+	if !checkSel && !ruleSel {
+		return true
+	}
+	if al.Source != model.AlertSourceCheck {
+		return ruleSel && anyGlob(r.Rules, al.Name)
+	}
+	if !checkSel {
+		return false
+	}
+	return (len(r.Checks) == 0 || anyGlob(r.Checks, al.Name)) &&
+		(len(r.Groups) == 0 || anyGlob(r.Groups, al.Labels["group"])) &&
+		(len(r.Types) == 0 || anyGlob(r.Types, al.Labels["type"]))
+}
+
+// anyGlob reports whether s matches one of the patterns (path.Match;
+// patterns were validated with the configuration).
+func anyGlob(patterns []string, s string) bool {
+	for _, p := range patterns {
+		if ok, _ := path.Match(p, s); ok {
+			return true
+		}
+	}
+	return false
+}
+
+// silenceMatches: each matcher a silence sets must match; a silence with
+// none matches every alert.
+func silenceMatches(checks, groups, rules []string, al model.Alert) bool {
+	check := al.Source == model.AlertSourceCheck
+	if len(checks) > 0 && !(check && anyGlob(checks, al.Name)) {
+		return false
+	}
+	if len(groups) > 0 && !(check && anyGlob(groups, al.Labels["group"])) {
+		return false
+	}
+	if len(rules) > 0 && !(!check && anyGlob(rules, al.Name)) {
+		return false
+	}
+	return true
+}
+
+// silenced reports whether a silence or a maintenance window holds al
+// back at t. a.mu is held.
+func (a *Alerter) silenced(cfg *config.Config, al model.Alert, t time.Time) bool {
+	return a.silencedBy(al, t) != "" || maintenanceFor(cfg, al, t) != ""
+}
+
+// silencedBy names the active silence matching al at t ("" for none). a.mu
+// is held.
+func (a *Alerter) silencedBy(al model.Alert, t time.Time) string {
+	for _, s := range a.silences {
+		if s.Active(t) && silenceMatches(s.Checks, s.Groups, s.Rules, al) {
+			return "silence #" + itoa(s.ID)
+		}
+	}
+	return ""
+}
+
+// maintenanceFor names the maintenance window covering al at t.
+func maintenanceFor(cfg *config.Config, al model.Alert, t time.Time) string {
+	for _, m := range cfg.Alerts.Maintenance {
+		if m.Active(t) && silenceMatches(m.Checks, m.Groups, m.Rules, al) {
+			return m.Name
+		}
+	}
+	return ""
+}
+
+// dropEndedSilences forgets silences that ended. a.mu is held.
+func (a *Alerter) dropEndedSilences(now time.Time) {
+	kept := a.silences[:0]
+	for _, s := range a.silences {
+		if s.Active(now) || now.Before(s.Start) {
+			kept = append(kept, s)
+		}
+	}
+	a.silences = kept
+}
+
+// alertURL links an alert to its dashd page: a check's page, the alerts
+// page otherwise. Empty without alerts.external_url.
+func alertURL(base string, al model.Alert) string {
+	if base == "" {
+		return ""
+	}
+	base = strings.TrimSuffix(base, "/")
+	if al.Source == model.AlertSourceCheck {
+		return base + "/checks/" + url.PathEscape(al.Name)
+	}
+	return base + "/alerts"
+}
+
+func itoa(n uint64) string {
+	const digits = "0123456789"
+	if n == 0 {
+		return "0"
+	}
+	var b [20]byte
+	i := len(b)
+	for n > 0 {
+		i--
+		b[i] = digits[n%10]
+		n /= 10
+	}
+	return string(b[i:])
+}
+
+// validPattern reports whether p is a usable glob.
+func validPattern(p string) bool {
+	_, err := path.Match(p, "")
+	return p != "" && err == nil
+}

@@ -1,0 +1,310 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dashd/dashd/alert"
+	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/metrics"
+	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/storage"
+	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
+)
+
+// Alerting is the alerter the alerts page and API read and act on (an
+// *alert.Alerter).
+type Alerting interface {
+	Page(now time.Time) (ui.AlertsView, error)
+	State() (alert.Snapshot, error)
+	AddSilence(ctx context.Context, s model.Silence) (model.Silence, error)
+	ExpireSilence(ctx context.Context, id uint64, by string) error
+	SendTest(ctx context.Context, channel string) (model.OutboxItem, error)
+	// Held names what holds back each check's alerts now ("silenced",
+	// "maintenance"), for the dashboard tiles.
+	Held() map[string]string
+	// The figures /metrics exports.
+	metrics.AlertsSource
+}
+
+// alertRoutes registers the alerts page, its actions and the alerting API.
+func (s *Server) alertRoutes() {
+	s.app.Get("/alerts", s.handleAlertsPage)
+	s.post("/alerts/silences", s.handleSilenceForm)
+	s.post("/alerts/silences/:id/expire", s.handleSilenceExpire)
+	s.post("/alerts/channels/:name/test", s.handleChannelTest)
+
+	v1 := s.app.Group("/api/v1")
+	v1.Get("/alerts", s.handleAPIAlerts)
+	v1.Get("/silences", s.handleAPISilences)
+	v1.Post("/silences", sameOriginWrites, s.handleAPISilenceCreate)
+	v1.Delete("/silences/:id", sameOriginWrites, s.handleAPISilenceExpire)
+	v1.Get("/channels", s.handleAPIChannels)
+	v1.Get("/deliveries", s.handleAPIDeliveries)
+}
+
+func (s *Server) handleAlertsPage(c *fiber.Ctx) error {
+	v, err := s.deps.Alerts.Page(s.now())
+	if err != nil {
+		return internal(err)
+	}
+	sid := s.session(c)
+	ch := s.chrome(c, sid, "alerts", "/api/events?page=alerts")
+	ch.Heading = "Alerts"
+	return s.renderPage(c, ui.AlertsPage(s.page(), ch, v))
+}
+
+// alertsState is what a fresh alerts-page stream gets.
+func (s *Server) alertsState() []hub.Event {
+	v, err := s.deps.Alerts.Page(s.now())
+	if err != nil {
+		s.log.Warn("alerts state", "err", err)
+		return nil
+	}
+	return view.AlertsState(context.Background(), v)
+}
+
+// maxSilence bounds a silence made from the page.
+const maxSilence = 90 * 24 * time.Hour
+
+// silenceForm is the signals of the alerts page's silence form.
+type silenceForm struct {
+	Checks  string `json:"silenceChecks"`
+	Groups  string `json:"silenceGroups"`
+	Rules   string `json:"silenceRules"`
+	For     string `json:"silenceFor"`
+	Comment string `json:"silenceComment"`
+}
+
+// handleSilenceForm creates a silence from the page's form; the author is
+// the session's name. A problem is shown under the form.
+func (s *Server) handleSilenceForm(c *fiber.Ctx) error {
+	sid := s.session(c)
+	var f silenceForm
+	if err := hub.ReadSignals(c, &f); err != nil {
+		return err
+	}
+	w := hub.SSE(c)
+	sil, problem := s.silenceFrom(f, s.displayName(c, sid))
+	if problem == "" {
+		var err error
+		sil, err = s.deps.Alerts.AddSilence(c.UserContext(), sil)
+		if errors.Is(err, alert.ErrBadSilence) {
+			problem = strings.TrimPrefix(err.Error(), "alert: bad silence: ")
+		} else if err != nil {
+			return internal(err)
+		}
+	}
+	if problem != "" {
+		c.Status(fiber.StatusBadRequest)
+		return w.Send(hub.PatchComponent(c.UserContext(), ui.SilenceError(problem)))
+	}
+	evs := []hub.Event{
+		hub.PatchSignals(map[string]string{"silenceChecks": "", "silenceGroups": "", "silenceRules": "", "silenceComment": ""}),
+		hub.PatchComponent(c.UserContext(), ui.SilenceError("")),
+	}
+	if v, err := s.deps.Alerts.Page(s.now()); err == nil {
+		evs = append(evs, hub.PatchComponent(c.UserContext(), ui.AlertsSilences(v.Silences)),
+			hub.PatchComponent(c.UserContext(), ui.AlertsFiring(v.Firing)))
+	}
+	return w.Send(evs...)
+}
+
+// silenceFrom turns the form into a silence, or says what is wrong with it.
+func (s *Server) silenceFrom(f silenceForm, author string) (model.Silence, string) {
+	d, err := config.ParseDuration(strings.TrimSpace(f.For))
+	switch {
+	case err != nil || d <= 0:
+		return model.Silence{}, "For: give a duration such as 30m, 2h or 1d."
+	case d > maxSilence:
+		return model.Silence{}, "For: at most 90 days."
+	case strings.TrimSpace(f.Comment) == "":
+		return model.Silence{}, "Say why in the comment."
+	case len(f.Comment) > 500:
+		return model.Silence{}, "The comment is too long: at most 500 characters."
+	}
+	now := s.now()
+	return model.Silence{Checks: splitList(f.Checks), Groups: splitList(f.Groups), Rules: splitList(f.Rules),
+		Start: now, End: now.Add(d), Author: author, Comment: strings.TrimSpace(f.Comment)}, ""
+}
+
+// splitList reads "a, b c" as [a b c].
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' })
+}
+
+func (s *Server) handleSilenceExpire(c *fiber.Ctx) error {
+	sid := s.session(c)
+	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "silence id: a whole number")
+	}
+	if err := s.expireSilence(c.UserContext(), id, s.displayName(c, sid)); err != nil {
+		return err
+	}
+	v, err := s.deps.Alerts.Page(s.now())
+	if err != nil {
+		return internal(err)
+	}
+	return hub.SSE(c).Send(hub.PatchComponent(c.UserContext(), ui.AlertsSilences(v.Silences)))
+}
+
+func (s *Server) expireSilence(ctx context.Context, id uint64, by string) error {
+	err := s.deps.Alerts.ExpireSilence(ctx, id, by)
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("no silence #%d", id))
+	case err != nil:
+		return internal(err)
+	}
+	return nil
+}
+
+func (s *Server) handleChannelTest(c *fiber.Ctx) error {
+	name, err := url.PathUnescape(c.Params("name"))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "bad channel name in URL")
+	}
+	if _, err := s.deps.Alerts.SendTest(c.UserContext(), name); err != nil {
+		if alert.IsNoChannel(err) {
+			return fiber.NewError(fiber.StatusNotFound, "no channel named "+name)
+		}
+		return internal(err)
+	}
+	v, err := s.deps.Alerts.Page(s.now())
+	if err != nil {
+		return internal(err)
+	}
+	return hub.SSE(c).Send(hub.PatchComponent(c.UserContext(), ui.AlertsChannels(v.Channels, v.Sending)))
+}
+
+func (s *Server) handleAPIAlerts(c *fiber.Ctx) error {
+	snap, err := s.deps.Alerts.State()
+	if err != nil {
+		return internal(err)
+	}
+	if snap.Firing == nil {
+		snap.Firing = []alert.Firing{}
+	}
+	return c.JSON(fiber.Map{"alerts": snap.Firing})
+}
+
+func (s *Server) handleAPISilences(c *fiber.Ctx) error {
+	snap, err := s.deps.Alerts.State()
+	if err != nil {
+		return internal(err)
+	}
+	if snap.Silences == nil {
+		snap.Silences = []model.Silence{}
+	}
+	return c.JSON(fiber.Map{"silences": snap.Silences})
+}
+
+// silenceJSON is the body of POST /api/v1/silences: checks, groups and
+// rules are glob lists (all empty: everything); the end is end (a time as
+// from=/to= take it) or duration.
+type silenceJSON struct {
+	Checks   []string `json:"checks"`
+	Groups   []string `json:"groups"`
+	Rules    []string `json:"rules"`
+	Start    string   `json:"start"`
+	End      string   `json:"end"`
+	Duration string   `json:"duration"`
+	Author   string   `json:"author"`
+	Comment  string   `json:"comment"`
+}
+
+func (s *Server) handleAPISilenceCreate(c *fiber.Ctx) error {
+	var in silenceJSON
+	if err := hub.ReadSignals(c, &in); err != nil {
+		return err
+	}
+	now := s.now()
+	sil := model.Silence{Checks: in.Checks, Groups: in.Groups, Rules: in.Rules, Author: strings.TrimSpace(in.Author), Comment: strings.TrimSpace(in.Comment)}
+	var err error
+	if in.Start != "" {
+		if sil.Start, err = parseTime(in.Start, now); err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, "start: "+err.Error())
+		}
+	}
+	switch {
+	case in.End != "" && in.Duration != "":
+		return fiber.NewError(fiber.StatusBadRequest, "give end or duration, not both")
+	case in.End != "":
+		if sil.End, err = parseTime(in.End, now); err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, "end: "+err.Error())
+		}
+	case in.Duration != "":
+		d, err := config.ParseDuration(in.Duration)
+		if err != nil || d <= 0 {
+			return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("duration: %q is not a duration such as 2h", in.Duration))
+		}
+		start := sil.Start
+		if start.IsZero() {
+			start = now
+		}
+		sil.End = start.Add(d)
+	default:
+		return fiber.NewError(fiber.StatusBadRequest, "end or duration is required")
+	}
+	if sil.Comment == "" {
+		return fiber.NewError(fiber.StatusBadRequest, "comment is required: say why")
+	}
+	out, err := s.deps.Alerts.AddSilence(c.UserContext(), sil)
+	if errors.Is(err, alert.ErrBadSilence) {
+		return fiber.NewError(fiber.StatusBadRequest, strings.TrimPrefix(err.Error(), "alert: "))
+	} else if err != nil {
+		return internal(err)
+	}
+	return c.Status(fiber.StatusCreated).JSON(out)
+}
+
+func (s *Server) handleAPISilenceExpire(c *fiber.Ctx) error {
+	id, err := strconv.ParseUint(c.Params("id"), 10, 64)
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "id: a whole number")
+	}
+	by := strings.TrimSpace(c.Query("by"))
+	if by == "" {
+		by = "api"
+	}
+	if err := s.expireSilence(c.UserContext(), id, by); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) handleAPIChannels(c *fiber.Ctx) error {
+	snap, err := s.deps.Alerts.State()
+	if err != nil {
+		return internal(err)
+	}
+	if snap.Channels == nil {
+		snap.Channels = []alert.ChannelHealth{}
+	}
+	return c.JSON(fiber.Map{"channels": snap.Channels})
+}
+
+func (s *Server) handleAPIDeliveries(c *fiber.Ctx) error {
+	limit, err := parseUintParam("limit", c.Query("limit"), 50, 1, 1000)
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	ds, err := s.deps.Store.Deliveries(int(limit))
+	if err != nil {
+		return internal(err)
+	}
+	if ds == nil {
+		ds = []model.OutboxItem{}
+	}
+	return c.JSON(fiber.Map{"deliveries": ds})
+}
