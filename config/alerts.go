@@ -335,8 +335,8 @@ func (r *Rule) validate(sc Scope) {
 		sc.Errorf("for", "must be between 0s and 24h, got %s", r.For)
 	}
 	if r.Metric == "fs_full_in" {
-		if r.Above != nil || r.Below != nil {
-			sc.Errorf("metric", "fs_full_in takes within: (how soon a filesystem must be predicted to fill), not above/below")
+		if r.Above != nil || r.Below != nil || r.Clear != nil {
+			sc.Errorf("metric", "fs_full_in takes within: (how soon a filesystem must be predicted to fill), not above/below/clear")
 		}
 		if r.Within == 0 {
 			r.Within = Duration(24 * time.Hour)
@@ -375,8 +375,24 @@ func (r *Rule) validate(sc Scope) {
 		} else if _, err := path.Match(o.Match, ""); err != nil {
 			os.Errorf("match", "bad glob pattern %q: %v", o.Match, err)
 		}
+		if r.Metric == "fs_full_in" && (o.Above != nil || o.Below != nil || o.Clear != nil) {
+			os.Errorf("", "fs_full_in overrides may set for and disabled only")
+			continue
+		}
 		if r.Above != nil && o.Below != nil || r.Below != nil && o.Above != nil {
 			os.Errorf("", "an override keeps the rule's direction (above or below)")
+		}
+		if o.Clear != nil {
+			above, below := r.Above, r.Below
+			if o.Above != nil {
+				above = o.Above
+			}
+			if o.Below != nil {
+				below = o.Below
+			}
+			if above != nil && *o.Clear > *above || below != nil && *o.Clear < *below {
+				os.Errorf("clear", "must not be past the override's threshold")
+			}
 		}
 	}
 }

@@ -46,6 +46,7 @@ type Config struct {
 	Log       Log       `yaml:"log"`
 	Chat      Chat      `yaml:"chat"`
 	Alerts    Alerts    `yaml:"alerts"`
+	Auth      Auth      `yaml:"auth"`
 	Checks    []Check   `yaml:"checks"`
 
 	// File is the path the configuration was read from (or a label such as
@@ -191,6 +192,7 @@ func Default() *Config {
 		Log:       Log{Format: "text", Level: "info"},
 		Chat:      DefaultChat(),
 		Alerts:    DefaultAlerts(),
+		Auth:      DefaultAuth(),
 	}
 }
 
@@ -202,6 +204,7 @@ func (c *Config) validate(s Scope) {
 	c.Log.validate(s.Child("log"))
 	c.Chat.validate(s.Child("chat"))
 	c.Alerts.validate(s.Child("alerts"))
+	c.Auth.validate(s.Child("auth"))
 }
 
 // Check finds a check by name.

@@ -19,6 +19,8 @@ func restartOnly() []struct {
 		{"server", func(c *Config) any { return c.Server }, func(d, s *Config) { d.Server = s.Server }},
 		{"storage", func(c *Config) any { return c.Storage }, func(d, s *Config) { d.Storage = s.Storage }},
 		{"log", func(c *Config) any { return c.Log }, func(d, s *Config) { d.Log = s.Log }},
+		{"auth.mode", func(c *Config) any { return c.Auth.Mode }, func(d, s *Config) { d.Auth.Mode = s.Auth.Mode }},
+		{"auth.oidc", func(c *Config) any { return c.Auth.OIDC }, func(d, s *Config) { d.Auth.OIDC = s.Auth.OIDC }},
 		{"dashboard.title", func(c *Config) any { return c.Dashboard.Title }, func(d, s *Config) { d.Dashboard.Title = s.Dashboard.Title }},
 		{"collect.max_concurrent_checks", func(c *Config) any { return c.Collect.MaxConcurrentChecks },
 			func(d, s *Config) { d.Collect.MaxConcurrentChecks = s.Collect.MaxConcurrentChecks }},

@@ -154,6 +154,13 @@ func (r *Recorder) Subscribe(name string, size int) *Subscription {
 	return s
 }
 
+// Maintainer says whether a check is in a maintenance window at a time.
+// An Attacher that also implements it (the alerter) marks the results
+// taken in maintenance, which storage then leaves out of uptime.
+type Maintainer interface {
+	InMaintenance(check string, t time.Time) bool
+}
+
 // Attach makes a the one Attacher of every event from now on (the
 // alerter): a subscriber that must write with the event, not after it.
 func (r *Recorder) Attach(a Attacher) {
@@ -190,6 +197,12 @@ func (r *Recorder) fanOut(m Message) {
 // Result stores a check result and fans it out. Its latency point rides
 // along with the next host sample.
 func (r *Recorder) Result(res model.Result) {
+	r.mu.Lock()
+	m, _ := r.attacher.(Maintainer)
+	r.mu.Unlock()
+	if m != nil && m.InMaintenance(res.Check, res.Time) {
+		res.Maintenance = true
+	}
 	if err := r.o.Store.WriteResult(res); err != nil {
 		r.log.Warn("dropping check result", "check", res.Check, "err", err)
 	}

@@ -113,6 +113,9 @@ type Result struct {
 	Reason string `json:"reason,omitempty"`
 	// Values holds type-specific figures (http status, cert days left, process RSS...).
 	Values map[string]float64 `json:"values,omitempty"`
+	// Maintenance marks a result taken during a maintenance window: it is
+	// kept, but does not count for or against uptime.
+	Maintenance bool `json:"maintenance,omitempty"`
 }
 
 // EventKind says what produced an Event.

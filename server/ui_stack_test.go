@@ -16,6 +16,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dashd/dashd/alert/channel"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
@@ -86,7 +87,7 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	if strings.TrimSpace(o.checks) == "" {
 		src = "checks: []\n"
 	}
-	cfg, err := config.Parse("test.yaml", []byte(o.head+src), config.Options{CheckTypes: collectors.Types(),
+	cfg, err := config.Parse("test.yaml", []byte(o.head+src), config.Options{CheckTypes: collectors.Types(), ChannelTypes: channel.Types(),
 		LookupEnv: func(string) (string, bool) { return "", false }})
 	if err != nil {
 		t.Fatalf("config: %v", err)
@@ -110,7 +111,7 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	alerter := newAlerter(t, st.db, rec, st.latest, st.runner)
 	st.sched, err = scheduler.New(scheduler.Options{
 		Alerts: alerter,
-		Hub: st.hub, Latest: st.latest, Checks: st.runner, Store: st.db, Sparks: sparks,
+		Hub:    st.hub, Latest: st.latest, Checks: st.runner, Store: st.db, Sparks: sparks,
 		Updates:  rec.Subscribe("scheduler", 256),
 		Interval: o.broadcast, Version: "test", Logger: log,
 	})

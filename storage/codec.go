@@ -276,6 +276,23 @@ func decodeRollups(slotMs, chunkStart int64, buf []byte) ([]rollup, error) {
 // (0 empty, 1 same as previous, n+2 followed by n bytes), the number of
 // values and per value its dictionary index and the XOR of its float64 bits
 // with the previous value of the same key.
+// The state byte of a result: the state in the low bits, and the
+// maintenance flag (see model.Result.Maintenance) in the top bit, which
+// files written before it never set.
+const (
+	stateMask      = 0x7f
+	maintenanceBit = 0x80
+)
+
+// uptimeState is how a result counts in the uptime counters: a result
+// taken in maintenance counts as unknown, which availability leaves out.
+func uptimeState(r model.Result) model.State {
+	if r.Maintenance {
+		return model.StateUnknown
+	}
+	return r.State
+}
+
 func encodeResults(chunkStart int64, rs []model.Result) []byte {
 	var dict []string
 	idx := map[string]int{}
@@ -307,7 +324,11 @@ func encodeResults(chunkStart int64, rs []model.Result) []byte {
 		delta := t - prevT
 		buf = binary.AppendVarint(buf, delta-prevDelta)
 		prevT, prevDelta = t, delta
-		buf = append(buf, byte(r.State))
+		st := byte(r.State) & stateMask
+		if r.Maintenance {
+			st |= maintenanceBit
+		}
+		buf = append(buf, st)
 		lat := r.Latency
 		if lat < 0 {
 			lat = 0
@@ -360,7 +381,8 @@ func decodeResults(chunkStart int64, buf []byte, check string) ([]model.Result, 
 		prevT += delta
 		prevDelta = delta
 		res.Time = msTime(prevT)
-		res.State = model.State(r.byte())
+		st := r.byte()
+		res.State, res.Maintenance = model.State(st&stateMask), st&maintenanceBit != 0
 		res.Latency = time.Duration(r.uvarint())
 		switch c := r.uvarint(); c {
 		case 0:

@@ -83,8 +83,9 @@
 // hour is written to its chunk when a later sample (of any series) arrives;
 // until then it lives in the writer's memory, and Range rebuilds it from the
 // stored head and the series' points in the log. Result
-// chunks hold time (ms), state, latency (ns), reason and values (float64,
-// keys from a per-chunk dictionary). Events, notifications and chat messages
+// chunks hold time (ms), state (its top bit marks a result taken in a
+// maintenance window, which the uptime counters count as unknown), latency
+// (ns), reason and values (float64, keys from a per-chunk dictionary). Events, notifications and chat messages
 // start with their time in ns, then length-prefixed strings. A log record is
 // a kind byte and its time (ms, as in keys), then for a sample per applied
 // point uvarint(id<<1|wide) and the value as float32 bits (4 bytes, when the

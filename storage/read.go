@@ -456,7 +456,7 @@ func countUnfolded(tx *bolt.Tx, check string, fn func(t int64, st model.State)) 
 		return fmt.Errorf("%w: log: %v", ErrCorrupt, err)
 	}
 	for _, r := range rs {
-		fn(r.Time.UnixMilli(), r.State)
+		fn(r.Time.UnixMilli(), uptimeState(r))
 	}
 	return nil
 }

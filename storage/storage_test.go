@@ -515,3 +515,50 @@ func TestRun_TwiceAndAfterClose(t *testing.T) {
 		t.Errorf("second Run = %v, want ErrRunning", err)
 	}
 }
+
+// TestResults_MaintenanceLeftOutOfUptime: a result taken in maintenance is
+// kept with its mark, before and after the fold, and does not count for
+// uptime.
+func TestResults_MaintenanceLeftOutOfUptime(t *testing.T) {
+	now := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
+	db, _ := openTest(t, testOptions(newClock(now)))
+	runWriter(t, db)
+	ctx := ctxT(t)
+	for i, r := range []model.Result{
+		{State: model.StateUp},
+		{State: model.StateDown, Maintenance: true},
+		{State: model.StateDown, Maintenance: true},
+		{State: model.StateUp},
+	} {
+		r.Check, r.Time = "web", now.Add(time.Duration(i-4)*time.Minute)
+		if err := db.WriteResult(r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check := func(when string) {
+		t.Helper()
+		u, err := db.Uptime("web", time.Hour)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if u.Known() != 2 || u.Availability() != 1 {
+			t.Fatalf("%s: uptime %+v: want the 2 results outside maintenance, both up", when, u)
+		}
+		rs, err := db.Results("web", now.Add(-time.Hour), now, 10)
+		if err != nil || len(rs) != 4 || !rs[1].Maintenance || rs[0].Maintenance || rs[1].State != model.StateDown {
+			t.Fatalf("%s: results %+v, %v", when, rs, err)
+		}
+	}
+	check("in the log")
+	// A sample 3 minutes later opens a new raw window: the log folds.
+	if err := db.WriteSample(model.Sample{Time: now.Add(3 * time.Minute), Points: []model.Point{{Series: "cpu.total", Value: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.Flush(ctx); err != nil {
+		t.Fatal(err)
+	}
+	check("folded")
+}

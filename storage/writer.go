@@ -890,7 +890,7 @@ func (w *writer) foldResults(tx *bolt.Tx, rs []model.Result) error {
 			if !ok {
 				corder = append(corder, ref)
 			}
-			c.add(r.State)
+			c.add(uptimeState(r))
 			counts[ref] = c
 		}
 	}

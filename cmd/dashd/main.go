@@ -12,6 +12,7 @@
 //
 //	dashd [--config PATH] [--listen ADDR] [--data PATH]   serve
 //	dashd validate [--config PATH]                        check a configuration
+//	dashd alert test CHANNEL [--config PATH]              send a test alert message
 //	dashd version                                         print the version
 package main
 
@@ -36,7 +37,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 {
 		switch args[0] {
-		case "serve", "validate", "version":
+		case "serve", "validate", "version", "alert":
 			cmd, args = args[0], args[1:]
 		case "help":
 			usage(stdout)
@@ -46,6 +47,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch cmd {
 	case "validate":
 		return runValidate(args, stdout, stderr)
+	case "alert":
+		return runAlert(args, stdout, stderr)
 	case "version":
 		fs := flag.NewFlagSet("dashd version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -68,6 +71,7 @@ func usage(w io.Writer) {
 Usage:
   dashd [serve] [--config PATH] [--listen ADDR] [--data PATH]
   dashd validate [--config PATH]
+  dashd alert test CHANNEL [--config PATH]
   dashd version
 
 Run "dashd COMMAND --help" for a command's flags.
