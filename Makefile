@@ -8,7 +8,7 @@ BIN      := bin/dashd
 DATASTAR := node_modules/@starfederation/datastar/dist/datastar.js
 VENDORED := ui/static/vendor/datastar.js
 
-.PHONY: all run build assets templ templ-check vet lint test fuzz bench bench-fanout bench-footprint install uninstall clean
+.PHONY: all run build assets templ templ-check vet lint test fuzz bench bench-fanout bench-fanout-daemon bench-footprint bench-alerts install uninstall clean
 
 all: build
 
@@ -63,9 +63,24 @@ bench: assets
 bench-fanout: assets
 	$(GO) run ./cmd/dashd-bench fanout -n 10000 -duration 30s
 
+# The real broadcast path: N dashboard streams on a real dashd (its scheduler's
+# own ticks) against a bare-socket loop replaying the same bytes, at 2,000 and
+# 10,000 clients. Loader, daemon and floor share the machine: run it twice.
+bench-fanout-daemon: build
+	$(GO) run ./cmd/dashd-bench fanout -mode daemon -bin $(BIN) -n 2000 -duration 30s
+	$(GO) run ./cmd/dashd-bench fanout -mode daemon -bin $(BIN) -n 10000 -duration 30s
+
 # Whole-daemon CPU, RSS and dashboard bytes/s with 20 checks (README "Performance").
 bench-footprint: build
 	$(GO) run ./cmd/dashd-bench footprint -bin $(BIN) -checks 20 -interval 10s -duration 60s
+
+# Alert delivery figures (issue #14): latency, a storm, kill -9 during a
+# storm, a receiver down then back, the footprint alerting adds. A short run
+# by default (about 8 minutes); BENCH_ALERTS= (empty) runs the full one
+# (the receiver down for 10 minutes, 20 kills: about 25 minutes).
+BENCH_ALERTS ?= -down 1m -kills 5 -footprint 30s
+bench-alerts: build
+	$(GO) run ./cmd/dashd-bench alerts -bin $(BIN) $(BENCH_ALERTS)
 
 # Installs the binary built by `make build` (built now if missing).
 install:

@@ -52,6 +52,15 @@ type Checks interface {
 	Statuses() []collectors.Status
 }
 
+// Acknowledgements says which alerts someone has taken on (the incident
+// Manager: the alerts of an acknowledged, open incident). Reminders of
+// those stop; first messages and resolutions still go out. AckedBy is
+// called with the Alerter's lock held: it must answer from memory,
+// without blocking or calling the Alerter.
+type Acknowledgements interface {
+	AckedBy(alertKey string) (user string, ok bool)
+}
+
 // Sender delivers one message to one channel (alert/channel's senders).
 type Sender interface {
 	Send(ctx context.Context, m model.AlertMessage) error
@@ -74,6 +83,8 @@ type Options struct {
 	RetryAfter func(error) (time.Duration, bool)
 	// Describe says what a channel is without its secrets, for pages.
 	Describe func(config.Channel) string
+	// Acks, when set, stops the reminders of acknowledged alerts.
+	Acks Acknowledgements
 	// Host names this dashd in every alert (the host label).
 	Host   string
 	Logger *slog.Logger
@@ -86,6 +97,10 @@ type Alerter struct {
 	o   Options
 	log *slog.Logger
 
+	// mu guards what follows. It is held while a reminder round is
+	// stored (queueReminders) and while Attach reads Checks.Status (the
+	// Runner calls nobody while it holds its own lock), never while
+	// calling a Sender or the Recorder.
 	mu       sync.Mutex
 	active   map[string]*active // firing alerts by key
 	silences []model.Silence
@@ -95,8 +110,17 @@ type Alerter struct {
 	handoff *model.Alert
 	wakes   map[string]chan struct{} // deliverer wake-ups by channel
 	stats   map[string]*channelStats
-	loaded  bool
+
+	// remindNow asks the loop for a reminder round at once (a silence
+	// was expired by hand); buffered, never blocks the caller.
+	remindNow chan struct{}
+	// tick is how often the loop evaluates dashd's own alerts and
+	// reminders (defaultTick; tests shorten it).
+	tick time.Duration
 }
+
+// defaultTick is the pace of dashd's own alerts and the reminder rounds.
+const defaultTick = 5 * time.Second
 
 // active is a firing alert and what the channels heard of it.
 type active struct {
@@ -115,7 +139,10 @@ type channelStats struct {
 }
 
 // New returns an Alerter attached to the flow, or an error naming a
-// missing part.
+// missing part. It reads the alerts that fired when the previous run
+// ended (and the silences) before it attaches, so the first event after a
+// restart already continues them: a check that comes back up resolves its
+// alert, one still down keeps its StartsAt.
 func New(o Options) (*Alerter, error) {
 	if o.Store == nil || o.Recorder == nil || o.Events == nil || o.Latest == nil || o.Checks == nil ||
 		o.NewSender == nil || o.Permanent == nil || o.RetryAfter == nil || o.Describe == nil {
@@ -127,7 +154,11 @@ func New(o Options) (*Alerter, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	a := &Alerter{o: o, log: o.Logger, active: map[string]*active{}, wakes: map[string]chan struct{}{}, stats: map[string]*channelStats{}}
+	a := &Alerter{o: o, log: o.Logger, active: map[string]*active{}, wakes: map[string]chan struct{}{},
+		stats: map[string]*channelStats{}, remindNow: make(chan struct{}, 1), tick: defaultTick}
+	if err := a.load(); err != nil {
+		return nil, err
+	}
 	o.Recorder.Attach(a)
 	return a, nil
 }
@@ -137,6 +168,8 @@ var _ flow.Attacher = (*Alerter)(nil)
 // load reads the alert state and silences a previous run left. Channels
 // are taken to have heard of every active alert just now: a restart must
 // not set off a round of reminders (what was queued is in the outbox).
+// An alert a silence or maintenance window holds back now is taken as
+// unheard, so that it goes out when the silence ends.
 func (a *Alerter) load() error {
 	alerts, err := a.o.Store.ActiveAlerts()
 	if err != nil {
@@ -152,13 +185,14 @@ func (a *Alerter) load() error {
 	defer a.mu.Unlock()
 	a.silences = sil
 	for _, al := range alerts {
-		st := &active{alert: al, queued: map[string]time.Time{}}
-		for _, t := range routeAlert(cfg.Alerts, al) {
-			st.queued[t.channel] = now
+		st := &active{alert: al, queued: map[string]time.Time{}, silenced: a.silenced(cfg, al, now)}
+		if !st.silenced {
+			for _, t := range routeAlert(cfg.Alerts, al) {
+				st.queued[t.channel] = now
+			}
 		}
 		a.active[al.Key] = st
 	}
-	a.loaded = true
 	return nil
 }
 
@@ -181,6 +215,8 @@ func (a *Alerter) alertFor(e model.Event) (model.Alert, bool) {
 	switch e.Kind {
 	case model.EventCheck:
 		return a.checkAlert(e)
+	case model.EventFlapping:
+		return a.flapAlert(e), true
 	case model.EventAlert:
 		if a.handoff == nil {
 			return model.Alert{}, false
@@ -216,14 +252,55 @@ func (a *Alerter) checkAlert(e model.Event) (model.Alert, bool) {
 	case model.StateDegraded:
 		al.State, al.Severity, al.Summary = model.AlertFiring, config.SeverityWarning, e.Check+" is degraded"
 	case model.StateUp:
-		if e.From == model.StateUnknown {
-			return al, false // a check starting up
-		}
+		// Also from unknown: a check starting up (change drops the
+		// resolution when nothing fires) or, after a restart, coming
+		// back up while its alert from before still fires.
 		al.State, al.Summary = model.AlertResolved, e.Check+" recovered"
 	default:
 		return al, false
 	}
 	return al, true
+}
+
+// flapAlert is the alert of a check that started or stopped flapping: a
+// warning of its own, next to the check's state alert.
+func (a *Alerter) flapAlert(e model.Event) model.Alert {
+	al := model.Alert{Key: checkKey(e.Check) + ":flapping", Source: model.AlertSourceCheck, Name: e.Check, Reason: e.Reason,
+		Severity: config.SeverityWarning, Labels: map[string]string{"host": a.o.Host, "check": e.Check, "flapping": "true"}}
+	if st, ok := a.o.Checks.Status(e.Check); ok {
+		al.Labels["type"] = st.Type
+		if st.Group != "" {
+			al.Labels["group"] = st.Group
+		}
+	}
+	if e.To == model.StateUp {
+		al.State, al.Summary = model.AlertResolved, e.Check+" stopped flapping"
+	} else {
+		al.State, al.Summary = model.AlertFiring, e.Check+" is flapping"
+	}
+	return al
+}
+
+// resolveRemoved resolves the alerts of checks a reload removed: nothing
+// will ever report them up again.
+func (a *Alerter) resolveRemoved() {
+	cfg := a.o.Latest.Config()
+	a.mu.Lock()
+	var gone []model.Alert
+	for _, st := range a.active {
+		if st.alert.Source != model.AlertSourceCheck {
+			continue
+		}
+		if _, ok := cfg.Check(st.alert.Name); !ok {
+			al := st.alert
+			al.State, al.Summary, al.Reason = model.AlertResolved, al.Name+" removed from the configuration", "the check no longer exists"
+			gone = append(gone, al)
+		}
+	}
+	a.mu.Unlock()
+	for _, al := range gone {
+		a.emit(al, a.o.Now())
+	}
 }
 
 func checkKey(name string) string { return model.AlertSourceCheck + ":" + name }
@@ -268,10 +345,9 @@ func (a *Alerter) change(cfg *config.Config, al model.Alert, t time.Time) model.
 
 	change := model.AlertChange{Alerts: []model.Alert{al}}
 	silenced := a.silenced(cfg, al, t)
-	targets := routeAlert(ac, al)
 	if al.State == model.AlertResolved {
 		delete(a.active, al.Key)
-		for _, tg := range targets {
+		for _, tg := range resolveTargets(ac, al) {
 			// Only channels that heard of the problem hear it ended.
 			if _, heard := old.queued[tg.channel]; heard && tg.sendResolved && !silenced {
 				change.Outbox = append(change.Outbox, item(tg.channel, al, t))
@@ -279,6 +355,7 @@ func (a *Alerter) change(cfg *config.Config, al model.Alert, t time.Time) model.
 		}
 		return change
 	}
+	targets := routeAlert(ac, al)
 	st := &active{alert: al, silenced: silenced, queued: map[string]time.Time{}}
 	if old != nil {
 		st.queued = old.queued
@@ -311,7 +388,9 @@ func (a *Alerter) emit(al model.Alert, t time.Time) {
 	if al.Reason != "" {
 		text += ": " + al.Reason
 	}
-	a.o.Recorder.Event(model.Event{Time: t, Kind: model.EventAlert, To: to, Reason: text})
+	// The key goes in Check: it names the rule and what it watches, so
+	// that subscribers (incidents) can tell one alert from another.
+	a.o.Recorder.Event(model.Event{Time: t, Kind: model.EventAlert, Check: al.Key, To: to, Reason: text})
 	a.mu.Lock()
 	a.handoff = nil // taken by Attach; cleared should the recorder not have called it
 	a.mu.Unlock()
@@ -325,21 +404,19 @@ func (a *Alerter) firing(key string) bool {
 	return ok
 }
 
-// Run delivers and evaluates until ctx ends; it returns nil then. It runs
-// one deliverer per configured channel (restarted when the channel's
-// configuration changes), the host rules on every sample, dashd's own
-// alerts, reminders and the silences' ends.
+// Run delivers and evaluates until ctx ends; it returns nil then, once
+// every goroutine it started has ended. It runs one deliverer per
+// configured channel (restarted when the channel's configuration changes),
+// the host rules on every sample, dashd's own alerts, reminders and the
+// silences' ends. Run it once per Alerter.
 func (a *Alerter) Run(ctx context.Context) error {
-	if err := a.load(); err != nil {
-		return err
-	}
 	d := newDelivery(a)
 	defer d.stop()
-	d.sync(ctx, a.o.Latest.Config().Alerts.Channels)
-	self := &selfAlerts{a: a}
+	d.sync(ctx, a.o.Latest.Config().Alerts)
+	self := &selfAlerts{a: a, ctx: ctx}
 	defer self.wait()
 	h := newHostRules(a)
-	tick := time.NewTicker(5 * time.Second)
+	tick := time.NewTicker(a.tick)
 	defer tick.Stop()
 	for {
 		select {
@@ -348,8 +425,9 @@ func (a *Alerter) Run(ctx context.Context) error {
 		case m := <-a.o.Events.C():
 			if m.Kind == flow.KindEvent {
 				if m.Event.Kind == model.EventReload {
-					d.sync(ctx, a.o.Latest.Config().Alerts.Channels)
+					d.sync(ctx, a.o.Latest.Config().Alerts)
 					h.reload()
+					a.resolveRemoved()
 				}
 				a.wakeAll()
 			}
@@ -357,6 +435,8 @@ func (a *Alerter) Run(ctx context.Context) error {
 			h.sample()
 		case <-tick.C:
 			self.check()
+			a.remind()
+		case <-a.remindNow:
 			a.remind()
 		}
 	}
@@ -374,51 +454,6 @@ func (a *Alerter) wakeAll() {
 	}
 }
 
-// remind queues reminders of firing alerts a channel last heard of
-// repeat_interval ago, and the alerts a silence held back that fire on
-// after it ended.
-func (a *Alerter) remind() {
-	cfg := a.o.Latest.Config()
-	ac := cfg.Alerts
-	now := a.o.Now()
-	a.mu.Lock()
-	a.dropEndedSilences(now)
-	var change model.AlertChange
-	for _, st := range a.active {
-		silenced := a.silenced(cfg, st.alert, now)
-		st.silenced = silenced
-		if silenced {
-			continue
-		}
-		for _, tg := range routeAlert(ac, st.alert) {
-			last, heard := st.queued[tg.channel]
-			switch {
-			case !heard:
-				// Held back by a silence that has ended: tell now.
-				change.Outbox = append(change.Outbox, item(tg.channel, st.alert, now))
-			case ac.RepeatInterval > 0 && now.Sub(last) >= ac.RepeatInterval.D():
-				it := item(tg.channel, st.alert, now)
-				it.Reminder = true
-				change.Outbox = append(change.Outbox, it)
-			default:
-				continue
-			}
-			st.queued[tg.channel] = now
-		}
-	}
-	a.mu.Unlock()
-	if len(change.Outbox) == 0 {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	if _, err := a.o.Store.AddAlertChange(ctx, change); err != nil {
-		a.log.Warn("reminders not queued", "err", err)
-		return
-	}
-	a.wakeAll()
-}
-
-// sameChannels reports whether two channel lists configure the same
-// deliveries.
+// sameChannels reports whether two configurations of a channel deliver
+// alike (its deliverer restarts otherwise).
 func sameChannels(x, y config.Channel) bool { return reflect.DeepEqual(x, y) }

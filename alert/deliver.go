@@ -36,14 +36,16 @@ func newDelivery(a *Alerter) *delivery { return &delivery{a: a, runs: map[string
 
 // sync makes the deliverers match the configured channels: new ones start,
 // removed ones stop, changed ones restart (their queue is in storage, so
-// nothing is lost).
-func (d *delivery) sync(ctx context.Context, channels []config.Channel) {
+// nothing is lost). A changed repeat_interval restarts them all: a
+// sender is built with it (an alertmanager channel's endsAt window).
+func (d *delivery) sync(ctx context.Context, ac config.Alerts) {
 	want := map[string]config.Channel{}
-	for _, c := range channels {
+	for _, c := range ac.Channels {
 		want[c.Name] = c
 	}
+	repeat := ac.RepeatInterval.D()
 	for name, r := range d.runs {
-		if c, ok := want[name]; !ok || !sameChannels(c, r.cfg) {
+		if c, ok := want[name]; !ok || !sameChannels(c, r.cfg) || r.repeat != repeat {
 			r.cancel()
 			<-r.done
 			delete(d.runs, name)
@@ -61,7 +63,7 @@ func (d *delivery) sync(ctx context.Context, channels []config.Channel) {
 			d.a.log.Error("alert channel cannot send", "channel", name, "err", err)
 			continue
 		}
-		r := &deliverer{a: d.a, cfg: c, sender: sender, wake: make(chan struct{}, 1), done: make(chan struct{})}
+		r := &deliverer{a: d.a, cfg: c, repeat: repeat, sender: sender, wake: make(chan struct{}, 1), done: make(chan struct{})}
 		var rctx context.Context
 		rctx, r.cancel = context.WithCancel(ctx)
 		d.runs[name] = r
@@ -90,13 +92,44 @@ func (d *delivery) stop() {
 
 // deliverer sends one channel's queue, in order.
 type deliverer struct {
-	a      *Alerter
-	cfg    config.Channel
+	a   *Alerter
+	cfg config.Channel
+	// repeat is alerts.repeat_interval when the sender was built.
+	repeat time.Duration
 	sender Sender
 	wake   chan struct{}
 	cancel context.CancelFunc
 	done   chan struct{}
 	sent   []time.Time // send times within the last hour (max_per_hour)
+	// unrecorded is an outcome storage did not record (MarkOutbox
+	// failed): it is recorded before anything else is sent, so that a
+	// delivered (or refused) message is not sent again, in a tight loop,
+	// while the disk is full.
+	unrecorded *outcome
+}
+
+// outcome is a delivery result to record for some items.
+type outcome struct {
+	ids []uint64
+	u   model.OutboxUpdate
+}
+
+// channelTimeout bounds one attempt: the channel's timeout, the default
+// when none is set.
+func channelTimeout(c config.Channel) time.Duration {
+	if c.Timeout > 0 {
+		return c.Timeout.D()
+	}
+	return config.DefaultChannelTimeout
+}
+
+// maxAge is alerts.max_age, its default when none is set (0 would fail
+// every item at once).
+func maxAge(ac config.Alerts) time.Duration {
+	if ac.MaxAge > 0 {
+		return ac.MaxAge.D()
+	}
+	return config.DefaultAlerts().MaxAge.D()
 }
 
 func (r *deliverer) run(ctx context.Context) {
@@ -121,6 +154,13 @@ func (r *deliverer) run(ctx context.Context) {
 func (r *deliverer) step(ctx context.Context) time.Duration {
 	a, name := r.a, r.cfg.Name
 	ac := a.o.Latest.Config().Alerts
+	if r.unrecorded != nil {
+		if err := r.record(ctx, *r.unrecorded); err != nil {
+			a.log.Warn("alert delivery still not recorded; nothing sent until it is", "channel", name, "err", err)
+			return storeRetry
+		}
+		r.unrecorded = nil
+	}
 	items, err := a.o.Store.Outbox(name, maxBatch)
 	if err != nil {
 		a.log.Warn("alert outbox unreadable", "channel", name, "err", err)
@@ -132,13 +172,15 @@ func (r *deliverer) step(ctx context.Context) time.Duration {
 	now := a.o.Now()
 	// Past max_age: given up, shown as failed.
 	var stale []uint64
-	for len(items) > 0 && now.Sub(items[0].Created) > ac.MaxAge.D() {
+	for len(items) > 0 && now.Sub(items[0].Created) > maxAge(ac) {
 		stale = append(stale, items[0].ID)
 		items = items[1:]
 	}
 	if len(stale) > 0 {
-		r.mark(ctx, stale, model.OutboxUpdate{State: model.OutboxFailed, Done: now,
-			LastError: fmt.Sprintf("not delivered within alerts.max_age (%s)", ac.MaxAge)}, "failed")
+		if !r.mark(ctx, stale, model.OutboxUpdate{State: model.OutboxFailed, Done: now,
+			LastError: fmt.Sprintf("not delivered within alerts.max_age (%s)", maxAge(ac))}, "failed") {
+			return storeRetry
+		}
 		if len(items) == 0 {
 			return 0
 		}
@@ -156,8 +198,15 @@ func (r *deliverer) step(ctx context.Context) time.Duration {
 	}
 	batch := items[:0:0]
 	attempts := 0
+	// A backlog (the channel was down, or rate-limited, well past the
+	// grouping window) goes out as one message, not one per window: a
+	// receiver back after an hour gets the news at once, and max_per_hour
+	// does not stretch the catch-up over hours.
+	backlog := ac.GroupWait > 0 && now.Sub(first.Created) > 2*ac.GroupWait.D()+time.Second
 	for _, it := range items {
-		if it.Created.After(first.Created.Add(ac.GroupWait.D())) {
+		// group_wait 0 means each change on its own, even two made in
+		// the same instant.
+		if !backlog && it.Created.After(first.Created.Add(ac.GroupWait.D())) || ac.GroupWait == 0 && len(batch) == 1 {
 			break
 		}
 		batch = append(batch, it)
@@ -168,22 +217,28 @@ func (r *deliverer) step(ctx context.Context) time.Duration {
 	for i, it := range batch {
 		ids[i] = it.ID
 	}
-	sctx, cancel := context.WithTimeout(ctx, r.cfg.Timeout.D())
+	sctx, cancel := context.WithTimeout(ctx, channelTimeout(r.cfg))
 	err = r.sender.Send(sctx, msg)
 	cancel()
 	if ctx.Err() != nil {
 		return 0 // stopping: the items stay pending and go out after a restart
 	}
-	r.sent = append(r.sent, now)
 	attempts++
 	switch {
 	case err == nil:
-		r.mark(ctx, ids, model.OutboxUpdate{State: model.OutboxDelivered, Attempts: attempts, Done: a.o.Now(), MessageID: msg.ID}, "delivered")
+		// Only messages that arrived count towards max_per_hour: failed
+		// attempts are already spaced by the backoff.
+		r.sent = append(r.sent, now)
+		if !r.mark(ctx, ids, model.OutboxUpdate{State: model.OutboxDelivered, Attempts: attempts, Done: a.o.Now(), MessageID: msg.ID}, "delivered") {
+			return storeRetry
+		}
 		return 0
 	case a.o.Permanent(err):
 		a.log.Error("alert message refused; not retried", "channel", name, "err", err, "items", len(ids))
-		r.mark(ctx, ids, model.OutboxUpdate{State: model.OutboxFailed, Attempts: attempts, Done: a.o.Now(),
-			LastError: err.Error(), MessageID: msg.ID}, "failed")
+		if !r.mark(ctx, ids, model.OutboxUpdate{State: model.OutboxFailed, Attempts: attempts, Done: a.o.Now(),
+			LastError: err.Error(), MessageID: msg.ID}, "failed") {
+			return storeRetry
+		}
 		return 0
 	default:
 		wait := backoff(attempts)
@@ -192,20 +247,23 @@ func (r *deliverer) step(ctx context.Context) time.Duration {
 		}
 		a.log.Warn("alert message not delivered; retrying", "channel", name, "err", err, "attempt", attempts, "retry_in", wait.Round(time.Millisecond))
 		r.mark(ctx, ids, model.OutboxUpdate{State: model.OutboxPending, Attempts: attempts, NextAttempt: now.Add(wait),
-			LastError: err.Error()}, "retried")
+			LastError: err.Error(), MessageID: msg.ID}, "retried")
 		return wait
 	}
 }
 
-// mark records a delivery outcome and counts it.
-func (r *deliverer) mark(ctx context.Context, ids []uint64, u model.OutboxUpdate, result string) {
+// mark records a delivery outcome and counts it. It reports false when
+// storage did not record it: the outcome is then kept (unrecorded) and
+// recorded before the channel sends anything else. Should dashd stop
+// before that, the items go out again after the restart, with the same
+// message id; receivers can drop the duplicate.
+func (r *deliverer) mark(ctx context.Context, ids []uint64, u model.OutboxUpdate, result string) bool {
 	a := r.a
-	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
-	defer cancel()
-	if err := a.o.Store.MarkOutbox(mctx, r.cfg.Name, ids, u); err != nil {
-		// Not marked: the items go out again later, with the same
-		// message id; receivers can drop the duplicate.
-		a.log.Warn("alert delivery not recorded", "channel", r.cfg.Name, "err", err)
+	ok := true
+	if err := r.record(ctx, outcome{ids: ids, u: u}); err != nil {
+		a.log.Warn("alert delivery not recorded; retrying before anything else is sent", "channel", r.cfg.Name, "result", result, "err", err)
+		r.unrecorded = &outcome{ids: ids, u: u}
+		ok = false
 	}
 	a.mu.Lock()
 	st := a.stats[r.cfg.Name]
@@ -220,6 +278,14 @@ func (r *deliverer) mark(ctx context.Context, ids []uint64, u model.OutboxUpdate
 		}
 	}
 	a.mu.Unlock()
+	return ok
+}
+
+// record stores an outcome, bounded even while the deliverer stops.
+func (r *deliverer) record(ctx context.Context, o outcome) error {
+	mctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	return r.a.o.Store.MarkOutbox(mctx, r.cfg.Name, o.ids, o.u)
 }
 
 // rateWait is how long max_per_hour makes the channel wait now.

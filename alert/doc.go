@@ -15,7 +15,13 @@
 // are marked delivered after the channel accepted them; a crash between
 // the send and the mark sends the message again, with the same message id
 // (Idempotency-Key, email Message-ID, Alertmanager fingerprint), so a
-// receiver can drop the duplicate.
+// receiver can drop the duplicate. An outcome storage cannot record (a
+// full disk) is kept and recorded before the channel sends anything else,
+// so a delivered message is not sent again while dashd runs.
+//
+// New reads the alerts that fired when dashd last stopped, so a restart
+// continues them: a check that comes back up resolves its alert, and no
+// reminder goes out at once.
 //
 // Host metric rules and dashd's own alerts are evaluated by the Alerter's
 // loop; each transition is recorded as an event of kind "alert" through
@@ -38,5 +44,19 @@
 // item is queued. When the silence ends while the alert still fires, the
 // next reminder round queues it. repeat_interval reminders go out for
 // every firing, unsilenced alert that a channel last heard of that long
-// ago.
+// ago; an alertmanager channel hears again at least every quarter of
+// channel.AlertmanagerWindow even when repeat_interval is 0, or
+// Alertmanager would resolve the alert at its endsAt. A resolution goes
+// to the channels that heard of the problem (whatever severity it had
+// then) and whose route sends resolutions, never to others, and never
+// before a reminder of the same alert queued earlier.
+//
+// # Acknowledgements
+//
+// An alert someone acknowledged (through its incident: Options.Acks, the
+// incident Manager) gets no more reminders while the acknowledgement
+// lasts; its first message went out, and its resolution still does. The
+// acknowledgement is read at every reminder round from the incidents,
+// which are stored, so a restart keeps it. Alertmanager channels still
+// get their re-sends (see resendEvery).
 package alert

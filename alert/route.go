@@ -164,3 +164,47 @@ func validPattern(p string) bool {
 	_, err := path.Match(p, "")
 	return p != "" && err == nil
 }
+
+// InMaintenance reports whether a maintenance window covers check at t:
+// its results then do not count for uptime (flow.Maintainer).
+func (a *Alerter) InMaintenance(check string, t time.Time) bool {
+	al := model.Alert{Source: model.AlertSourceCheck, Name: check, Labels: map[string]string{}}
+	if st, ok := a.o.Checks.Status(check); ok {
+		al.Labels["group"] = st.Group
+	}
+	return maintenanceFor(a.o.Latest.Config(), al, t) != ""
+}
+
+// resolveTargets returns the channels that may hear that al (resolved)
+// ended: those its routes take now and, whatever severity the problem
+// had when they heard of it, those that take it but for the severity. A
+// channel told "web is down" (critical) hears "web recovered" even when
+// web was degraded (warning) in between. change keeps only the channels
+// that heard of the problem.
+func resolveTargets(ac config.Alerts, al model.Alert) []target {
+	out := routeAlert(ac, al)
+	seen := map[string]bool{}
+	for _, t := range out {
+		seen[t.channel] = true
+	}
+	for _, r := range ac.Routes {
+		if len(r.Severities) == 0 {
+			continue // routeAlert decided it already
+		}
+		r.Severities = nil
+		if !routeMatches(r, al) {
+			continue
+		}
+		resolved := ac.SendResolved
+		if r.SendResolved != nil {
+			resolved = *r.SendResolved
+		}
+		for _, ch := range r.Channels {
+			if !seen[ch] {
+				seen[ch] = true
+				out = append(out, target{channel: ch, sendResolved: resolved})
+			}
+		}
+	}
+	return out
+}

@@ -15,6 +15,8 @@ import (
 // "dashd.config" directly.)
 type selfAlerts struct {
 	a *Alerter
+	// ctx is Run's: the direct sends end with it.
+	ctx context.Context
 	// direct guards the best-effort sends of the storage alert.
 	direct sync.WaitGroup
 }
@@ -70,7 +72,7 @@ func (s *selfAlerts) sendNow(cfg *config.Config, al model.Alert, now time.Time) 
 			s.direct.Add(1)
 			go func() {
 				defer s.direct.Done()
-				ctx, cancel := context.WithTimeout(context.Background(), c.Timeout.D())
+				ctx, cancel := context.WithTimeout(s.ctx, channelTimeout(c))
 				defer cancel()
 				if err := sender.Send(ctx, msg); err != nil {
 					a.log.Warn("storage alert not sent directly", "channel", c.Name, "err", err)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/dashd/dashd/model"
+	"github.com/dashd/dashd/storage"
 )
 
 // Firing is an active alert as the alerts page and the API show it.
@@ -132,7 +133,9 @@ func (a *Alerter) Held() map[string]string {
 // Errors of the silence and test operations.
 var (
 	// ErrBadSilence is returned by AddSilence for a silence that cannot be
-	// (no end, end before start, a bad pattern, no author).
+	// (no end, end before start or in the past, longer than 90 days, a bad
+	// pattern, no author, a field storage refuses as too long): the
+	// caller's mistake, a 400.
 	ErrBadSilence = errors.New("alert: bad silence")
 )
 
@@ -146,6 +149,8 @@ func (a *Alerter) AddSilence(ctx context.Context, s model.Silence) (model.Silenc
 	switch {
 	case s.End.IsZero() || !s.End.After(s.Start):
 		return s, fmt.Errorf("%w: the end must be after the start", ErrBadSilence)
+	case !s.End.After(now):
+		return s, fmt.Errorf("%w: the end is in the past", ErrBadSilence)
 	case s.End.Sub(s.Start) > 90*24*time.Hour:
 		return s, fmt.Errorf("%w: at most 90 days", ErrBadSilence)
 	case strings.TrimSpace(s.Author) == "":
@@ -159,24 +164,30 @@ func (a *Alerter) AddSilence(ctx context.Context, s model.Silence) (model.Silenc
 		}
 	}
 	stored, err := a.o.Store.AddSilence(ctx, s)
+	if errors.Is(err, storage.ErrInvalid) {
+		// Too long a field, too many matchers: what storage refuses is
+		// the caller's to fix.
+		return s, fmt.Errorf("%w: %w", ErrBadSilence, err)
+	}
 	if err != nil {
-		return s, err
+		return s, fmt.Errorf("alert: add silence: %w", err)
 	}
 	a.mu.Lock()
 	a.silences = append(a.silences, stored)
 	a.mu.Unlock()
-	a.o.Recorder.Event(model.Event{Time: now, Kind: model.EventSilence,
+	a.o.Recorder.Event(model.Event{Time: now, Kind: model.EventSilence, User: stored.Author, Address: s.Address,
 		Reason: fmt.Sprintf("silence #%d by %s until %s: %s (%s)", stored.ID, stored.Author,
 			stored.End.UTC().Format(time.RFC3339), matchers(stored), stored.Comment)})
 	return stored, nil
 }
 
 // ExpireSilence ends a silence now; what it held back and still fires is
-// sent at the next reminder round.
-func (a *Alerter) ExpireSilence(ctx context.Context, id uint64, by string) error {
+// queued by a reminder round the running loop makes at once. An unknown
+// id gives an error wrapping storage.ErrNotFound.
+func (a *Alerter) ExpireSilence(ctx context.Context, id uint64, by, addr string) error {
 	now := a.o.Now()
 	if err := a.o.Store.ExpireSilence(ctx, id, now); err != nil {
-		return err
+		return fmt.Errorf("alert: expire silence %d: %w", id, err)
 	}
 	a.mu.Lock()
 	for i := range a.silences {
@@ -185,9 +196,9 @@ func (a *Alerter) ExpireSilence(ctx context.Context, id uint64, by string) error
 		}
 	}
 	a.mu.Unlock()
-	a.o.Recorder.Event(model.Event{Time: now, Kind: model.EventSilence,
+	a.o.Recorder.Event(model.Event{Time: now, Kind: model.EventSilence, User: by, Address: addr,
 		Reason: fmt.Sprintf("silence #%d expired by %s", id, by)})
-	go a.remind() // release what it held at once
+	a.askRemind() // release what it held at once
 	return nil
 }
 
@@ -227,7 +238,7 @@ func (a *Alerter) SendTest(ctx context.Context, channel string) (model.OutboxIte
 	it.Test = true
 	items, err := a.o.Store.AddAlertChange(ctx, model.AlertChange{Outbox: []model.OutboxItem{it}})
 	if err != nil {
-		return it, err
+		return it, fmt.Errorf("alert: queue test message to %q: %w", channel, err)
 	}
 	a.wakeAll()
 	if len(items) == 1 {

@@ -9,6 +9,7 @@ import (
 	"math/rand/v2"
 	"reflect"
 	"runtime/debug"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -69,6 +70,54 @@ type RunnerOptions struct {
 	// process starts in a process group of its own must be a command
 	// check's. The daemon sets it.
 	Subreaper bool
+	// Past is what the checks did before this process started (see
+	// PastFromEvents): a check's flap history survives a restart, so a
+	// check that was flapping is told to have stopped when it has, instead
+	// of the news being lost with the old process. Each check's entry is
+	// used once, when the check is first applied.
+	Past map[string]Past
+}
+
+// Past is a check's recent history from storage.
+type Past struct {
+	// Changes are its state changes within the flap window, oldest first.
+	Changes []time.Time
+	// Flapping is whether it was flapping when the last process stopped.
+	Flapping bool
+}
+
+// PastFromEvents reads, from stored events (any order), each check's
+// state changes within window before now and whether its last flapping
+// event said it was flapping.
+func PastFromEvents(events []model.Event, now time.Time, window time.Duration) map[string]Past {
+	out := map[string]Past{}
+	last := map[string]time.Time{} // time of the newest flapping event seen per check
+	for _, e := range events {
+		switch e.Kind {
+		case model.EventCheck:
+			// Leaving unknown is a check starting up, not instability
+			// (as the tracker counts).
+			if e.From == model.StateUnknown || now.Sub(e.Time) >= window || e.Time.After(now) {
+				continue
+			}
+			p := out[e.Check]
+			p.Changes = append(p.Changes, e.Time)
+			out[e.Check] = p
+		case model.EventFlapping:
+			if t, ok := last[e.Check]; ok && !e.Time.After(t) {
+				continue
+			}
+			last[e.Check] = e.Time
+			p := out[e.Check]
+			p.Flapping = e.To == model.StateDegraded
+			out[e.Check] = p
+		}
+	}
+	for name, p := range out {
+		slices.SortFunc(p.Changes, func(a, b time.Time) int { return a.Compare(b) })
+		out[name] = p
+	}
+	return out
 }
 
 // Sink is where checks report: the one typed path of results and state
@@ -133,6 +182,10 @@ type entry struct {
 	cfg    config.Check
 	check  Check
 	cancel context.CancelFunc // nil until started
+
+	// now asks the check's loop for a run at once (RunNow); one request
+	// waits at most, more are the same request.
+	now chan struct{}
 
 	st        tracker
 	last      Outcome
@@ -244,12 +297,15 @@ func (r *Runner) Apply(checks []config.Check) error {
 			r.log.Error("check cannot run", "check", c.Name, "err", err)
 			ch = brokenCheck{reason: shorten("config: "+err.Error(), maxReason)}
 		}
-		e := &entry{cfg: c, check: ch,
+		e := &entry{cfg: c, check: ch, now: make(chan struct{}, 1),
 			st: newTracker(c.FailAfter, c.RecoverAfter, r.opts.FlapWindow, r.opts.FlapChanges)}
 		if old != nil {
 			e.st = old.st.restart(c.FailAfter, c.RecoverAfter)
 			e.last, e.hasResult, e.lastCheck = old.last, old.hasResult, old.lastCheck
 			old.stop()
+		} else if p, ok := r.opts.Past[c.Name]; ok {
+			e.st.changes, e.st.flapping = slices.Clone(p.Changes), p.Flapping
+			delete(r.opts.Past, c.Name)
 		}
 		next[c.Name] = e
 		if r.ctx != nil {
@@ -263,6 +319,26 @@ func (r *Runner) Apply(checks []config.Check) error {
 	}
 	r.checks, r.order = next, order
 	return errors.Join(errs...)
+}
+
+// ErrUnknownCheck is returned by RunNow for a name no check has.
+var ErrUnknownCheck = errors.New("collectors: no such check")
+
+// RunNow asks a check to run at once instead of at its next interval (an
+// operator confirming a fix). Asking again before the run starts adds
+// nothing: runs are never queued up, and the concurrency bound holds.
+func (r *Runner) RunNow(name string) error {
+	r.mu.Lock()
+	e := r.checks[name]
+	r.mu.Unlock()
+	if e == nil {
+		return fmt.Errorf("%w: %q", ErrUnknownCheck, name)
+	}
+	select {
+	case e.now <- struct{}{}:
+	default: // a run is already asked for
+	}
+	return nil
 }
 
 func sameCheck(a, b config.Check) bool {
@@ -314,10 +390,15 @@ func (r *Runner) loop(ctx context.Context, e *entry) {
 	timer := time.NewTimer(time.Until(grid.AtOrAfter(due, align)))
 	defer timer.Stop()
 	for {
+		manual := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-timer.C:
+		case <-e.now:
+			// Asked for by someone watching (RunNow): an extra run; the
+			// one that was due still comes when due.
+			manual = true
 		}
 		select {
 		case r.sem <- struct{}{}:
@@ -333,7 +414,9 @@ func (r *Runner) loop(ctx context.Context, e *entry) {
 
 		// Skip runs missed while the check was slow or waiting for a slot.
 		now := time.Now()
-		due = due.Add(interval)
+		if !manual {
+			due = due.Add(interval)
+		}
 		if due.Before(now) {
 			due = now.Add(interval - now.Sub(due)%interval)
 		}
@@ -408,7 +491,10 @@ func (r *Runner) publish(e *entry, out Outcome) {
 		r.mu.Unlock()
 		return
 	}
+	wasFlapping := e.st.flapping
 	from, to, changed := e.st.observe(out.State, now)
+	flapping := e.st.flapping
+	changes := len(e.st.changes)
 	e.last, e.hasResult, e.lastCheck = out, true, now
 	r.mu.Unlock()
 
@@ -423,6 +509,26 @@ func (r *Runner) publish(e *entry, out Outcome) {
 			Time: now, Kind: model.EventCheck, Check: e.cfg.Name, From: from, To: to, Reason: out.Reason,
 		})
 	}
+	if flapping != wasFlapping && r.opts.Sink != nil {
+		// Flapping is news of its own: a check that keeps changing state
+		// is a problem even while each change is damped.
+		ev := model.Event{Time: now, Kind: model.EventFlapping, Check: e.cfg.Name, From: to, To: to,
+			Reason: fmt.Sprintf("changed state %d times in %s", changes, r.opts.FlapWindow)}
+		if !flapping {
+			ev.Reason = "stopped flapping"
+		}
+		ev.From, ev.To = flapStates(flapping)
+		r.opts.Sink.Event(ev)
+	}
+}
+
+// flapStates encodes a flapping change in an event's states: into
+// degraded when it starts, back to up when it stops.
+func flapStates(flapping bool) (from, to model.State) {
+	if flapping {
+		return model.StateUp, model.StateDegraded
+	}
+	return model.StateDegraded, model.StateUp
 }
 
 // Statuses returns the latest state of every check in configuration order.

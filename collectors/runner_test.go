@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"log/slog"
+	"reflect"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -170,8 +171,20 @@ func TestRunner_Flapping(t *testing.T) {
 	s := &script{steps: states("up", "down", "up", "down", "up", "down", "up")}
 	c := scriptCheckConfig("flappy", s)
 	c.FailAfter = 1
-	r := startRunner(t, RunnerOptions{FlapChanges: 4}, c)
+	rec := &recorder{}
+	r := startRunner(t, RunnerOptions{FlapChanges: 4, Sink: rec}, c)
 	eventually(t, 10*time.Second, "flapping", func() bool { st, _ := r.Status("flappy"); return st.Flapping })
+	// Flapping is an event of its own, once, when it starts.
+	eventually(t, 10*time.Second, "a flapping event", func() bool {
+		evs, _ := rec.snapshot()
+		n := 0
+		for _, e := range evs {
+			if e.Kind == model.EventFlapping && e.Check == "flappy" && e.To == model.StateDegraded && strings.Contains(e.Reason, "changed state 4 times") {
+				n++
+			}
+		}
+		return n == 1
+	})
 }
 
 func TestRunner_PanicRecovered(t *testing.T) {
@@ -424,5 +437,52 @@ func TestRunner_Align(t *testing.T) {
 	}
 	if late > 3 {
 		t.Errorf("%d of %d runs started more than %s after a %s grid point: %v", late, runs, align/4, align, offsets[:runs])
+	}
+}
+
+func TestPastFromEvents(t *testing.T) {
+	now := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
+	ago := func(m int) time.Time { return now.Add(-time.Duration(m) * time.Minute) }
+	ev := func(kind model.EventKind, check string, at time.Time, from, to model.State) model.Event {
+		return model.Event{Kind: kind, Check: check, Time: at, From: from, To: to}
+	}
+	events := []model.Event{
+		// Newest first, as storage returns them.
+		ev(model.EventCheck, "a", ago(1), model.StateDown, model.StateUp),
+		ev(model.EventFlapping, "a", ago(2), model.StateUp, model.StateDegraded),
+		ev(model.EventCheck, "a", ago(3), model.StateUp, model.StateDown),
+		ev(model.EventCheck, "a", ago(30), model.StateUp, model.StateDown),   // outside the window
+		ev(model.EventCheck, "b", ago(4), model.StateUnknown, model.StateUp), // start-up, not a change
+		ev(model.EventFlapping, "c", ago(5), model.StateDegraded, model.StateUp),
+		ev(model.EventFlapping, "c", ago(8), model.StateUp, model.StateDegraded),
+	}
+	got := PastFromEvents(events, now, 10*time.Minute)
+	want := map[string]Past{
+		"a": {Changes: []time.Time{ago(3), ago(1)}, Flapping: true},
+		"c": {Flapping: false},
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("PastFromEvents =\n%+v\nwant\n%+v", got, want)
+	}
+}
+
+// TestRunner_PastFlappingEnds: a check that was flapping when the last
+// process stopped, and no longer changes, is reported to have stopped
+// flapping (the alert raised for it would otherwise never resolve).
+func TestRunner_PastFlappingEnds(t *testing.T) {
+	s := &script{steps: states("up")}
+	rec := &recorder{}
+	r := startRunner(t, RunnerOptions{Sink: rec, Past: map[string]Past{"steady": {Flapping: true}}}, scriptCheckConfig("steady", s))
+	eventually(t, 10*time.Second, "a stopped-flapping event", func() bool {
+		evs, _ := rec.snapshot()
+		for _, e := range evs {
+			if e.Kind == model.EventFlapping && e.Check == "steady" && e.To == model.StateUp {
+				return true
+			}
+		}
+		return false
+	})
+	if st, _ := r.Status("steady"); st.Flapping {
+		t.Error("still flapping")
 	}
 }

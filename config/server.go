@@ -21,7 +21,19 @@ type Server struct {
 	// Limits caps connections and streams so that no client, however many
 	// connections it opens, can exhaust dashd's file descriptors.
 	Limits Limits `yaml:"limits"`
+	// TLS serves HTTPS with this certificate and key (PEM files), reloaded
+	// on SIGHUP and when the files change; empty serves plain HTTP.
+	TLS TLS `yaml:"tls"`
 }
+
+// TLS names the certificate and key files of HTTPS.
+type TLS struct {
+	CertFile string `yaml:"cert_file"`
+	KeyFile  string `yaml:"key_file"`
+}
+
+// Enabled reports whether HTTPS is configured.
+func (t TLS) Enabled() bool { return t.CertFile != "" }
 
 // Limits caps connections and live streams, in total and per client
 // address. Zero means "derive from RLIMIT_NOFILE at start", which the server
@@ -52,6 +64,13 @@ func (s *Server) validate(sc Scope) {
 		s.AllowedHosts[i] = norm
 	}
 	s.Limits.validate(sc.Child("limits"))
+	ts := sc.Child("tls")
+	// The pair itself is loaded by the daemon at start (and by dashd
+	// validate), not here: a reload caught in the middle of a renewal
+	// would otherwise be rejected for a key that does not apply anyway.
+	if (s.TLS.CertFile == "") != (s.TLS.KeyFile == "") {
+		ts.Errorf("", "set both cert_file and key_file, or neither")
+	}
 }
 
 func (l Limits) validate(sc Scope) {

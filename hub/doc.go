@@ -11,14 +11,23 @@
 //
 // # Slow and dead clients
 //
-// Every client has a queue bounded in bytes, drained by its own goroutine,
-// and a socket send buffer bounded too (the kernel would otherwise take
-// megabytes for a client that never reads before a write blocks). A client
-// whose queue is full, or whose socket accepts nothing for the write timeout,
-// is evicted: disconnected abruptly, counted and logged. The beta.11 client
-// retries an abrupt end (not a clean one) and its reconnect gets fresh full
-// state from OnConnect. A client that vanished is only noticed when a write
-// fails, so idle streams get a heartbeat comment (": ping").
+// A broadcast writes each recipient's socket itself when the socket takes
+// the bytes at once (a non-blocking write: no goroutine woken per client,
+// see direct.go). What a socket does not take goes to the client's queue,
+// bounded in bytes and drained by the client's own goroutine, which waits
+// for the socket under the write timeout. The socket send buffer is bounded
+// too (the kernel would otherwise take megabytes for a client that never
+// reads before a write blocks).
+//
+// A client is evicted (disconnected abruptly, counted and logged) when its
+// queue is full, when its socket accepts nothing for the write timeout, or
+// when its peer acknowledges nothing for the write timeout while bytes wait
+// for it ("not reading", see progress.go): at dashboard traffic that finds
+// a client that stopped reading within seconds, long before the buffers
+// fill. The beta.11 client retries an abrupt end (not a clean one) and its
+// reconnect gets fresh full state from OnConnect. A client that vanished is
+// only noticed when a write fails, so idle streams get a heartbeat comment
+// (": ping").
 //
 // # Limits
 //

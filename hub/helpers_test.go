@@ -38,7 +38,8 @@ type env struct {
 // newEnv starts a hub and a fiber app with GET /events and whatever routes
 // adds. Cleanup stops the hub, then the app.
 //
-// /events takes: room (repeated), session, state (OnConnect sends it), addr
+// /events takes: room (repeated), session, state (OnConnect sends it),
+// bigstate (OnConnect sends that many bytes), addr
 // (WithAddress: a label for the per-address cap; no traffic goes to it) and
 // panic (an OnConnect hook that panics; the recover middleware answers 500).
 func newEnv(t *testing.T, opts []Option, routes func(app *fiber.App, h *Hub)) *env {
@@ -67,6 +68,11 @@ func newEnvWrapped(t *testing.T, opts []Option, routes func(app *fiber.App, h *H
 		if st := c.Query("state"); st != "" {
 			copts = append(copts, OnConnect(func(send func(...Event)) {
 				send(PatchElements(`<div id="state">` + st + `</div>`))
+			}))
+		}
+		if n := c.QueryInt("bigstate"); n > 0 { // a full state of n bytes, as a page's is
+			copts = append(copts, OnConnect(func(send func(...Event)) {
+				send(PatchElements(`<div id="state">` + strings.Repeat("s", n) + `</div>`))
 			}))
 		}
 		if c.Query("panic") != "" {
@@ -312,6 +318,13 @@ func (e *env) stuckClient(t *testing.T, query string) net.Conn {
 // bytes (0: the kernel's default).
 func (e *env) rawClient(t *testing.T, query string, rcvbuf int) net.Conn {
 	t.Helper()
+	conn, _ := e.rawClientHead(t, query, rcvbuf)
+	return conn
+}
+
+// rawClientHead is rawClient that also returns the response head it read.
+func (e *env) rawClientHead(t *testing.T, query string, rcvbuf int) (net.Conn, []byte) {
+	t.Helper()
 	d := net.Dialer{Timeout: testTimeout}
 	if rcvbuf > 0 {
 		d.Control = func(_, _ string, rc syscall.RawConn) error {
@@ -349,5 +362,5 @@ func (e *env) rawClient(t *testing.T, query string, rcvbuf int) net.Conn {
 	if err := conn.SetDeadline(time.Time{}); err != nil {
 		t.Fatal(err)
 	}
-	return conn
+	return conn, head
 }

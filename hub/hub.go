@@ -26,9 +26,13 @@ import (
 // # Concurrency
 //
 // All methods are safe for concurrent use. Broadcasting never blocks on a
-// client: each client has a queue bounded in bytes, drained by its own
-// goroutine, and a client whose queue is full is evicted (disconnected
+// client: it writes a client's socket itself only when the socket takes the
+// bytes at once (see direct.go); anything else goes to the client's queue,
+// bounded in bytes and drained by the client's own goroutine. A client
+// whose queue is full, or whose peer acknowledges nothing for the write
+// timeout while bytes wait (see progress.go), is evicted (disconnected
 // without a clean end, so the browser reconnects and gets fresh full state).
+// A broadcast returns once every recipient's bytes are written or queued.
 //
 // # Limits
 //
@@ -62,9 +66,13 @@ type Hub struct {
 	// each change to one is added here too.
 	queuedBytes atomic.Int64
 
+	// lists recycles the recipient lists of broadcasts (*[]*client).
+	lists sync.Pool
+
 	connects     atomic.Uint64
 	disconnects  atomic.Uint64
 	evictions    atomic.Uint64
+	notReading   atomic.Uint64
 	broadcasts   atomic.Uint64
 	eventsSent   atomic.Uint64
 	bytesWritten atomic.Uint64
@@ -170,21 +178,28 @@ func (h *Hub) encode(events []Event) *frame {
 	return newFrame(b, n, false)
 }
 
-// deliver queues f for the clients that targets returns (called under the
-// read lock). It never blocks: a client whose queue is full is evicted after
-// the lock is released.
+// deliver sends f to the clients that targets returns (called under the
+// read lock, which is released before anything is written). It never waits
+// on a client: it writes a socket only when the socket takes the bytes at
+// once, and queues them otherwise; a client whose queue is full, or whose
+// peer takes nothing, is evicted.
 func (h *Hub) deliver(f *frame, targets func() map[*client]struct{}) {
-	var slow []*client
+	p, _ := h.lists.Get().(*[]*client)
+	if p == nil {
+		p = new([]*client)
+	}
+	cs := (*p)[:0]
 	h.mu.RLock()
 	for c := range targets() {
-		if !c.push(f) {
-			slow = append(slow, c)
-		}
+		cs = append(cs, c)
 	}
 	h.mu.RUnlock()
-	for _, c := range slow {
-		h.evict(c, "queue full")
+	if len(cs) > 0 {
+		h.fanOut(f, cs)
 	}
+	clear(cs) // do not keep gone clients reachable
+	*p = cs[:0]
+	h.lists.Put(p)
 }
 
 // evict drops a client that cannot keep up.
@@ -193,6 +208,9 @@ func (h *Hub) evict(c *client, reason string) {
 		return // already gone
 	}
 	h.evictions.Add(1)
+	if reason == reasonNotReading {
+		h.notReading.Add(1)
+	}
 	h.log.Warn("hub: slow client evicted", "client", c.id, "remote", c.remote, "address", c.addr,
 		"rooms", c.rooms, "session", c.session, "reason", reason, "queued_bytes", c.queuedNow())
 	c.close()

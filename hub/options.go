@@ -2,6 +2,7 @@ package hub
 
 import (
 	"log/slog"
+	"runtime"
 	"time"
 )
 
@@ -22,8 +23,9 @@ const (
 	// Left alone, Linux grows the buffer of a client that never reads to
 	// ~4 MB, and the hub only notices (a write that times out) once that is
 	// full: about 40 minutes of dashboard updates. With 64 KiB (the kernel
-	// doubles it for its bookkeeping) a stuck client blocks a write, and is
-	// evicted, within the write timeout.
+	// doubles it for its bookkeeping) a write to a stuck client blocks after
+	// ~128 KiB, and it is evicted within the write timeout; at dashboard
+	// traffic the progress check (see WithWriteTimeout) finds it sooner.
 	DefaultSendBuffer = 64 << 10
 	// DefaultRetryAfter is the Retry-After a refused stream is told.
 	DefaultRetryAfter = 5 * time.Second
@@ -45,6 +47,13 @@ type config struct {
 	// connection being handed over; it is normally microseconds. Not an
 	// option: tests shorten it.
 	attachTimeout time.Duration
+	// progressEvery is how often a socket holding unacknowledged bytes is
+	// checked (see progress.go). Not an option: tests shorten it.
+	progressEvery time.Duration
+	// writers is how many goroutines a broadcast to many clients is split
+	// across, each taking at least minPerWriter clients (see direct.go).
+	// Not options: tests lower them.
+	writers, minPerWriter int
 }
 
 func defaultConfig() config {
@@ -57,6 +66,9 @@ func defaultConfig() config {
 		retryAfter:   DefaultRetryAfter,
 
 		attachTimeout: 10 * time.Second,
+		progressEvery: defaultProgressEvery,
+		writers:       max(runtime.GOMAXPROCS(0), 1),
+		minPerWriter:  defaultMinPerWriter,
 	}
 }
 
@@ -94,7 +106,9 @@ func WithQueueBytes(n int) Option {
 }
 
 // WithWriteTimeout bounds each write to a client; a client whose socket
-// accepts nothing for that long is evicted. d <= 0 keeps DefaultWriteTimeout.
+// accepts nothing for that long is evicted, and so is one whose peer
+// acknowledges nothing for that long while bytes wait for it (checked at
+// most every second, see progress.go). d <= 0 keeps DefaultWriteTimeout.
 func WithWriteTimeout(d time.Duration) Option {
 	return func(c *config) {
 		if d > 0 {

@@ -6,11 +6,12 @@ type Stats struct {
 	Clients     int            // streams connected now
 	Rooms       map[string]int // streams per room, now
 	Sessions    int            // distinct sessions with a stream, now
-	QueuedBytes int64          // bytes of broadcasts waiting for clients or being written to them, now
+	QueuedBytes int64          // bytes of broadcasts queued for clients' goroutines or being written by them, now
 
 	Connects          uint64 // streams accepted
 	Disconnects       uint64 // streams that ended for any reason, evictions included
-	Evictions         uint64 // clients dropped for being too slow (queue full or write timeout)
+	Evictions         uint64 // clients dropped for being too slow (queue full, write timeout, not reading)
+	NotReading        uint64 // of Evictions: peers that acknowledged nothing for the write timeout while bytes waited
 	RefusedTotal      uint64 // streams refused (503) at the total cap, WithMaxStreams
 	RefusedPerAddress uint64 // streams refused (503) at the per-address cap, WithMaxStreamsPerAddress
 	Broadcasts        uint64 // Broadcast/BroadcastToRoom/SendToSession calls that had something to send
@@ -35,6 +36,7 @@ func (h *Hub) Stats() Stats {
 	s.Connects = h.connects.Load()
 	s.Disconnects = h.disconnects.Load()
 	s.Evictions = h.evictions.Load()
+	s.NotReading = h.notReading.Load()
 	s.RefusedTotal = h.refusedTotal.Load()
 	s.RefusedPerAddress = h.refusedAddr.Load()
 	s.Broadcasts = h.broadcasts.Load()

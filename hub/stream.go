@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -81,10 +82,17 @@ type client struct {
 	q             []*frame // see queue.go
 	queued        int64    // bytes queued or being written; see queue.go
 	closed        bool
-	conn          net.Conn // nil until the stream goroutine starts
-	initial       []byte   // HTTP header and on-connect state, written first
+	conn          net.Conn   // nil until the stream goroutine starts
+	direct        bool       // broadcasts may write the socket themselves (through raw); see direct.go
+	raw           *rawWriter // set with direct
+	busy          bool       // someone holds the socket: the stream goroutine or a direct writer
+	initial       []byte     // HTTP header and on-connect state, written first
 	initialEvents int
 	hookDone      bool
+
+	// Owned by whoever holds the socket (busy), not by mu.
+	prog      progress  // is the peer taking what it is sent? see progress.go
+	lastWrite time.Time // the last write that took bytes
 	// attachTimer evicts the client if fasthttp never hands over the
 	// connection (the hijack callback does not run when the response cannot
 	// be finished), so no ghost stays counted in rooms.
@@ -202,21 +210,30 @@ func (h *Hub) serve(c *client, conn net.Conn) {
 	// A small send buffer makes a client that stopped reading block a write
 	// (and be evicted at the write timeout) after ~128 KiB instead of the
 	// ~4 MB the kernel would grow the buffer to.
+	sc := streamConn(conn)
+	var rc syscall.RawConn
 	if tc := tcpConn(conn); tc != nil {
 		if err := tc.SetWriteBuffer(h.cfg.sendBuffer); err != nil {
 			h.log.Debug("hub: send buffer not bounded", "client", c.id, "remote", c.remote, "err", err)
 		}
+		var err error
+		if rc, err = tc.SyscallConn(); err != nil {
+			h.log.Debug("hub: socket not reachable; no direct writes or progress checks", "client", c.id, "err", err)
+			rc = nil
+		}
 	}
-	reason := h.stream(c, streamConn(conn))
+	reason := h.stream(c, sc, rc)
 	if h.remove(c) {
 		h.log.Debug("hub: client gone", "client", c.id, "remote", c.remote, "reason", reason)
 	}
 	c.close()
 }
 
-// stream writes until the client ends; it returns why it ended.
-func (h *Hub) stream(c *client, conn net.Conn) string {
-	if !c.attach(conn) {
+// stream writes the initial state, then whatever broadcasts could not
+// write straight to the socket, until the client ends; it returns why it
+// ended. rc is the TCP socket under conn (nil: none).
+func (h *Hub) stream(c *client, conn net.Conn, rc syscall.RawConn) string {
+	if !c.attach(conn, rc) { // the socket is ours from here
 		return "closed before start"
 	}
 	c.mu.Lock()
@@ -224,7 +241,7 @@ func (h *Hub) stream(c *client, conn net.Conn) string {
 	c.initial = nil
 	c.mu.Unlock()
 
-	var last, deadline time.Time
+	var deadline time.Time
 	// write evicts (by failing with a timeout) only a client whose socket
 	// takes nothing for the write timeout: a slow reader that keeps taking
 	// bytes gets a fresh timeout for the rest of a batch. With a small send
@@ -247,6 +264,10 @@ func (h *Hub) stream(c *client, conn net.Conn) string {
 			// nb: on a partial write it holds the rest).
 			n, err := nb.WriteTo(conn)
 			h.bytesWritten.Add(uint64(n))
+			c.prog.written += n
+			if n > 0 {
+				c.lastWrite = time.Now()
+			}
 			if err == nil {
 				break
 			}
@@ -258,7 +279,6 @@ func (h *Hub) stream(c *client, conn net.Conn) string {
 			deadline = time.Time{}
 		}
 		h.eventsSent.Add(uint64(events))
-		last = time.Now()
 		return nil
 	}
 	if err := write([][]byte{first}, firstEvents); err != nil {
@@ -267,20 +287,45 @@ func (h *Hub) stream(c *client, conn net.Conn) string {
 
 	var frames []*frame
 	var bufs [][]byte
+	owned := true
 	for {
-		select {
-		case <-c.done:
-			return "closed"
-		case <-h.stop:
-			return "hub stopped"
-		case <-c.wake:
+		if !owned {
+			select {
+			case <-c.done:
+				return "closed"
+			case <-h.stop:
+				return "hub stopped"
+			case <-c.wake:
+			}
+			if owned = c.claim(); !owned {
+				continue // nothing queued, or a direct writer holds the socket
+			}
 		}
-		// Take everything queued: one writev for a backlog.
-		frames = c.take(frames)
+		if c.direct && !deadline.IsZero() {
+			// Direct writers never wait, and a raw write on a socket whose
+			// deadline passed fails: no deadline while they may write.
+			if err := c.setWriteDeadline(time.Time{}); err != nil {
+				return h.writeFailed(c, err)
+			}
+			deadline = time.Time{}
+		}
+		// Take everything queued (one writev for a backlog), or give the
+		// socket up.
+		if frames = c.takeOrRelease(frames); frames == nil {
+			owned = false
+			continue
+		}
+		now := time.Now()
+		if c.prog.due(now) && h.stuck(c, now) {
+			c.release(sumBytes(frames))
+			clear(frames)
+			h.evict(c, reasonNotReading)
+			return reasonNotReading
+		}
 		bufs = bufs[:0]
 		var held int64
 		events := 0
-		idle := time.Since(last) >= h.cfg.heartbeat/2
+		idle := now.Sub(c.lastWrite) >= h.cfg.heartbeat/2
 		for _, f := range frames {
 			held += int64(len(f.b))
 			if !f.ping || idle { // a heartbeat only matters on an idle stream
@@ -305,6 +350,15 @@ func (h *Hub) stream(c *client, conn net.Conn) string {
 	}
 }
 
+// sumBytes is the bytes of the frames.
+func sumBytes(fs []*frame) int64 {
+	var n int64
+	for _, f := range fs {
+		n += int64(len(f.b))
+	}
+	return n
+}
+
 // writeFailed tells a client that stopped reading (timeout: evicted) from one
 // that went away.
 func (h *Hub) writeFailed(c *client, err error) string {
@@ -315,8 +369,10 @@ func (h *Hub) writeFailed(c *client, err error) string {
 	return "write: " + err.Error()
 }
 
-// attach records the connection so that close can interrupt a blocked write.
-func (c *client) attach(conn net.Conn) bool {
+// attach records the connection so that close can interrupt a blocked
+// write, and gives the socket to the stream goroutine for the initial
+// state. Direct writes need the socket itself under conn (not TLS).
+func (c *client) attach(conn net.Conn, rc syscall.RawConn) bool {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.attachTimer != nil {
@@ -326,6 +382,11 @@ func (c *client) attach(conn net.Conn) bool {
 		return false
 	}
 	c.conn = conn
+	c.busy = true
+	if _, plain := conn.(*net.TCPConn); plain && rc != nil {
+		c.direct, c.raw = true, newRawWriter(rc)
+	}
+	c.prog = progress{rc: rc, next: time.Now().Add(c.h.cfg.progressEvery)}
 	return true
 }
 

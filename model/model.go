@@ -123,25 +123,49 @@ type EventKind string
 
 // Event kinds.
 const (
-	EventCheck   EventKind = "check"   // a check changed state
-	EventStart   EventKind = "start"   // dashd started
-	EventStop    EventKind = "stop"    // dashd stopped
-	EventReload  EventKind = "reload"  // configuration reloaded
-	EventConfig  EventKind = "config"  // configuration rejected
-	EventAlert   EventKind = "alert"   // a host rule or dashd's own alert fired or resolved
-	EventSilence EventKind = "silence" // a silence was created or expired
+	EventCheck    EventKind = "check"    // a check changed state
+	EventStart    EventKind = "start"    // dashd started
+	EventStop     EventKind = "stop"     // dashd stopped
+	EventReload   EventKind = "reload"   // configuration reloaded
+	EventConfig   EventKind = "config"   // configuration rejected
+	EventAlert    EventKind = "alert"    // a host rule or dashd's own alert fired or resolved
+	EventSilence  EventKind = "silence"  // a silence was created or expired
+	EventAudit    EventKind = "audit"    // a sign-in, sign-out or failed sign-in
+	EventFlapping EventKind = "flapping" // a check started (To degraded) or stopped (To up) flapping
+	// EventIncident: an incident opened or reopened (To down), resolved
+	// (To up), or someone held it open, let go of it or wrote a note
+	// (User, Address). Check is the check that opened it, if one did;
+	// Reason starts with what happened and names it ("opened incident #3:
+	// web is down").
+	EventIncident EventKind = "incident"
+	// EventAck: someone acknowledged an incident (User, Address): the
+	// audit log shows it and every session hears who is on it. Reason is
+	// "acknowledged incident #3: web is down" (AckReasonPrefix, then the
+	// incident's Label).
+	EventAck EventKind = "ack"
 )
+
+// AckReasonPrefix starts the Reason of every EventAck; the rest is the
+// incident's Label.
+const AckReasonPrefix = "acknowledged "
 
 // Event is a state change of a check or something dashd itself did.
 type Event struct {
 	// ID is assigned by storage (monotonic; newest has the largest ID).
-	ID     uint64    `json:"id"`
-	Time   time.Time `json:"time"`
-	Kind   EventKind `json:"kind"`
-	Check  string    `json:"check,omitempty"`
-	From   State     `json:"from"`
-	To     State     `json:"to"`
-	Reason string    `json:"reason,omitempty"`
+	ID   uint64    `json:"id"`
+	Time time.Time `json:"time"`
+	Kind EventKind `json:"kind"`
+	// Check is the check the event is about; for an alert event (a host
+	// rule's or dashd's own) the alert's key ("rule:disk-full:/var"),
+	// which names the rule and what it watches.
+	Check  string `json:"check,omitempty"`
+	From   State  `json:"from"`
+	To     State  `json:"to"`
+	Reason string `json:"reason,omitempty"`
+	// User and Address say who did it and from where, for what people do
+	// (sign-ins, silences, acknowledgements): the audit log.
+	User    string `json:"user,omitempty"`
+	Address string `json:"address,omitempty"`
 }
 
 // Notification is a stored message for the header bell; read state is per session.

@@ -104,6 +104,9 @@ type Silence struct {
 	Created time.Time `json:"created"`
 	// Expired is when it was ended by hand before End; zero otherwise.
 	Expired time.Time `json:"expired,omitzero"`
+	// Address is where the author created it from, for the audit log
+	// (recorded with its event, not kept with the silence).
+	Address string `json:"-"`
 }
 
 // Active reports whether the silence is in force at t.

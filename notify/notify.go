@@ -1,6 +1,7 @@
-// Package notify turns check state changes into notifications: stored (the
-// header bell of every session shows them, read state per session) and
-// pushed at once to every session with a stream open. It is a subscriber
+// Package notify turns check state changes, and people taking on
+// incidents, into notifications: stored (the header bell of every session
+// shows them, read state per session) and pushed at once to every session
+// with a stream open. It is a subscriber
 // of the flow, like the scheduler; the alerter that sends messages out of
 // dashd is another.
 package notify
@@ -10,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/dashd/dashd/flow"
@@ -77,10 +79,15 @@ func (n *Notifier) Run(ctx context.Context) error {
 	}
 }
 
-// For is the notification of an event, and whether there is one: only a
-// check's state change is news, and a check's first result after a start
-// is news to nobody when it is up (every restart would notify each check).
+// For is the notification of an event, and whether there is one. A
+// check's state change is news, except a check's first result after a
+// start when it is up (every restart would notify each check); so is
+// someone taking on an incident ("alice is on incident #3: web is down"):
+// everyone else learns that it is handled.
 func For(e model.Event) (model.Notification, bool) {
+	if e.Kind == model.EventAck {
+		return ackNotification(e), true
+	}
 	if e.Kind != model.EventCheck || e.From == model.StateUnknown && e.To == model.StateUp {
 		return model.Notification{}, false
 	}
@@ -89,6 +96,20 @@ func For(e model.Event) (model.Notification, bool) {
 		title = fmt.Sprintf("%s recovered", e.Check)
 	}
 	return model.Notification{Time: e.Time, Title: title, Body: e.Reason, Level: e.To, Check: e.Check}, true
+}
+
+// ackNotification is the news of an acknowledgement: who is on which
+// incident. Its level is neutral (unknown): nothing changed state.
+func ackNotification(e model.Event) model.Notification {
+	who := e.User
+	if who == "" {
+		who = "someone"
+	}
+	what, ok := strings.CutPrefix(e.Reason, model.AckReasonPrefix)
+	if !ok || what == "" {
+		what = "an incident"
+	}
+	return model.Notification{Time: e.Time, Title: who + " is on " + what, Level: model.StateUnknown, Check: e.Check}
 }
 
 func (n *Notifier) handle(ctx context.Context, e model.Event) {

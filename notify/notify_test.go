@@ -34,6 +34,9 @@ func TestFor(t *testing.T) {
 		{model.Event{Kind: model.EventCheck, Check: "db", From: model.StateUnknown, To: model.StateUp}, false, ""},
 		{model.Event{Kind: model.EventCheck, Check: "db", From: model.StateUnknown, To: model.StateDown}, true, "db is down"},
 		{model.Event{Kind: model.EventReload}, false, ""},
+		{model.Event{Kind: model.EventAck, User: "alice", Reason: model.AckReasonPrefix + "incident #3: web is down"}, true, "alice is on incident #3: web is down"},
+		{model.Event{Kind: model.EventAck, Reason: "something else"}, true, "someone is on an incident"},
+		{model.Event{Kind: model.EventIncident, User: "alice", Reason: "noted incident #3: web is down"}, false, ""},
 	}
 	for _, tt := range tests {
 		n, ok := For(tt.e)
@@ -139,6 +142,20 @@ func TestNotifier_PushesToLiveSessions(t *testing.T) {
 	ns, err := db.Notifications("cccc", 10)
 	if err != nil || len(ns) != 1 || ns[0].Title != "db is down" {
 		t.Fatalf("stored notifications %+v, %v", ns, err)
+	}
+
+	// Someone takes the incident on: every session hears who.
+	rec.Event(model.Event{Time: t0, Kind: model.EventAck, Check: "db", User: "alice", Address: "127.0.0.1",
+		Reason: model.AckReasonPrefix + "incident #3: db is down"})
+	for _, s := range []*stream{a, b} {
+		deadline := time.Now().Add(10 * time.Second)
+		for !(s.has("alice is on incident #3: db is down") && s.has(`"unreadCount":2`)) {
+			if time.Now().After(deadline) {
+				s.mu.Lock()
+				t.Fatalf("no acknowledgement pushed; stream so far:\n%s", s.buf.String())
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
 	}
 }
 

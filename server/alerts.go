@@ -12,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dashd/dashd/alert"
+	"github.com/dashd/dashd/auth"
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/metrics"
@@ -27,7 +28,7 @@ type Alerting interface {
 	Page(now time.Time) (ui.AlertsView, error)
 	State() (alert.Snapshot, error)
 	AddSilence(ctx context.Context, s model.Silence) (model.Silence, error)
-	ExpireSilence(ctx context.Context, id uint64, by string) error
+	ExpireSilence(ctx context.Context, id uint64, by, addr string) error
 	SendTest(ctx context.Context, channel string) (model.OutboxItem, error)
 	// Held names what holds back each check's alerts now ("silenced",
 	// "maintenance"), for the dashboard tiles.
@@ -38,18 +39,19 @@ type Alerting interface {
 
 // alertRoutes registers the alerts page, its actions and the alerting API.
 func (s *Server) alertRoutes() {
-	s.app.Get("/alerts", s.handleAlertsPage)
-	s.post("/alerts/silences", s.handleSilenceForm)
-	s.post("/alerts/silences/:id/expire", s.handleSilenceExpire)
-	s.post("/alerts/channels/:name/test", s.handleChannelTest)
+	s.app.Get("/alerts", s.allow("", auth.View), s.handleAlertsPage)
+	s.post("/alerts/silences", auth.Silence, s.handleSilenceForm)
+	s.post("/alerts/silences/:id/expire", auth.Silence, s.handleSilenceExpire)
+	s.post("/alerts/channels/:name/test", auth.Silence, s.handleChannelTest)
 
+	read := s.allow("api", auth.ReadAPI)
 	v1 := s.app.Group("/api/v1")
-	v1.Get("/alerts", s.handleAPIAlerts)
-	v1.Get("/silences", s.handleAPISilences)
-	v1.Post("/silences", sameOriginWrites, s.handleAPISilenceCreate)
-	v1.Delete("/silences/:id", sameOriginWrites, s.handleAPISilenceExpire)
-	v1.Get("/channels", s.handleAPIChannels)
-	v1.Get("/deliveries", s.handleAPIDeliveries)
+	v1.Get("/alerts", read, s.handleAPIAlerts)
+	v1.Get("/silences", read, s.handleAPISilences)
+	v1.Post("/silences", sameOriginWrites, s.allow("", auth.Silence), s.handleAPISilenceCreate)
+	v1.Delete("/silences/:id", sameOriginWrites, s.allow("", auth.Silence), s.handleAPISilenceExpire)
+	v1.Get("/channels", read, s.handleAPIChannels)
+	v1.Get("/deliveries", read, s.handleAPIDeliveries)
 }
 
 func (s *Server) handleAlertsPage(c *fiber.Ctx) error {
@@ -95,6 +97,7 @@ func (s *Server) handleSilenceForm(c *fiber.Ctx) error {
 	}
 	w := hub.SSE(c)
 	sil, problem := s.silenceFrom(f, s.displayName(c, sid))
+	sil.Address = clientAddr(c).String()
 	if problem == "" {
 		var err error
 		sil, err = s.deps.Alerts.AddSilence(c.UserContext(), sil)
@@ -148,7 +151,7 @@ func (s *Server) handleSilenceExpire(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "silence id: a whole number")
 	}
-	if err := s.expireSilence(c.UserContext(), id, s.displayName(c, sid)); err != nil {
+	if err := s.expireSilence(c, id, s.displayName(c, sid)); err != nil {
 		return err
 	}
 	v, err := s.deps.Alerts.Page(s.now())
@@ -158,8 +161,8 @@ func (s *Server) handleSilenceExpire(c *fiber.Ctx) error {
 	return hub.SSE(c).Send(hub.PatchComponent(c.UserContext(), ui.AlertsSilences(v.Silences)))
 }
 
-func (s *Server) expireSilence(ctx context.Context, id uint64, by string) error {
-	err := s.deps.Alerts.ExpireSilence(ctx, id, by)
+func (s *Server) expireSilence(c *fiber.Ctx, id uint64, by string) error {
+	err := s.deps.Alerts.ExpireSilence(c.UserContext(), id, by, clientAddr(c).String())
 	switch {
 	case errors.Is(err, storage.ErrNotFound):
 		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("no silence #%d", id))
@@ -229,7 +232,17 @@ func (s *Server) handleAPISilenceCreate(c *fiber.Ctx) error {
 		return err
 	}
 	now := s.now()
-	sil := model.Silence{Checks: in.Checks, Groups: in.Groups, Rules: in.Rules, Author: strings.TrimSpace(in.Author), Comment: strings.TrimSpace(in.Comment)}
+	sil := model.Silence{Checks: in.Checks, Groups: in.Groups, Rules: in.Rules, Author: strings.TrimSpace(in.Author),
+		Comment: strings.TrimSpace(in.Comment), Address: clientAddr(c).String()}
+	// Signed in, the author is who you are; a name of your own only in
+	// auth mode none (and for tokens, which name nobody).
+	if p := principal(c); p.Via != auth.ViaNone && p.Via != auth.ViaToken {
+		sil.Author = p.Name
+	} else if p.Via == auth.ViaToken {
+		// A token names a machine, not a person: keep which token it was
+		// whatever author the client claims.
+		sil.Author = strings.TrimSpace(sil.Author + " (token " + p.Name + ")")
+	}
 	var err error
 	if in.Start != "" {
 		if sil.Start, err = parseTime(in.Start, now); err != nil {
@@ -273,11 +286,8 @@ func (s *Server) handleAPISilenceExpire(c *fiber.Ctx) error {
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "id: a whole number")
 	}
-	by := strings.TrimSpace(c.Query("by"))
-	if by == "" {
-		by = "api"
-	}
-	if err := s.expireSilence(c.UserContext(), id, by); err != nil {
+	by := s.displayName(c, s.session(c))
+	if err := s.expireSilence(c, id, by); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/dashd/dashd/auth"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/storage"
@@ -21,6 +22,8 @@ import (
 type checkSource interface {
 	Statuses() []collectors.Status
 	Status(name string) (collectors.Status, bool)
+	// RunNow runs a check at once (collectors.ErrUnknownCheck: no such check).
+	RunNow(name string) error
 }
 
 // Store is the storage the handlers read and write (a *storage.DB):
@@ -28,7 +31,7 @@ type checkSource interface {
 type Store interface {
 	view.CheckStore
 	view.NotificationStore
-	SeriesNames() ([]string, error)
+	view.HistoryStore // SeriesNames, Range, ChooseTier
 	Size() (int64, error)
 	WriteHealth() storage.WriteHealth
 	AddChat(ctx context.Context, m model.ChatMessage) (model.ChatMessage, error)
@@ -51,22 +54,24 @@ const maxHistoryResults = 100_000
 // apiRoutes registers the polling endpoints, badges, the JSON API, metrics
 // and health. Every route only reads.
 func (s *Server) apiRoutes() {
-	s.app.Get("/healthz", s.handleHealthz)
-	s.app.Get("/readyz", s.handleReadyz)
-	s.app.Get("/metrics", s.metrics)
+	health := s.allow("healthz", auth.View)
+	s.app.Get("/healthz", health, s.handleHealthz)
+	s.app.Get("/readyz", health, s.handleReadyz)
+	s.app.Get("/metrics", s.allow("metrics", auth.ReadMetrics), s.metrics)
 
 	// Badges. Fiber matches the literal ".svg" after the parameter, and
 	// check names with dots ("api.v2") still come out whole.
-	s.app.Get("/badge/:check.svg", s.handleStateBadge)
-	s.app.Get("/badge/:check/uptime/:window.svg", s.handleUptimeBadge)
-	s.app.Get("/badge/:check/latency.svg", s.handleLatencyBadge)
-	s.app.Get("/badge/:check/shields.json", s.handleShieldsJSON)
+	badges := s.allow("badges", auth.ReadAPI)
+	s.app.Get("/badge/:check.svg", badges, s.handleStateBadge)
+	s.app.Get("/badge/:check/uptime/:window.svg", badges, s.handleUptimeBadge)
+	s.app.Get("/badge/:check/latency.svg", badges, s.handleLatencyBadge)
+	s.app.Get("/badge/:check/shields.json", badges, s.handleShieldsJSON)
 
 	// Datastar polling.
-	s.app.Get("/api/status", s.handlePollStatus)
-	s.app.Get("/api/checks/:check/status", s.handlePollCheck)
+	s.app.Get("/api/status", s.allow("", auth.View), s.handlePollStatus)
+	s.app.Get("/api/checks/:check/status", s.allow("", auth.View), s.handlePollCheck)
 
-	v1 := s.app.Group("/api/v1")
+	v1 := s.app.Group("/api/v1", s.allow("api", auth.ReadAPI))
 	v1.Get("/system", s.handleAPISystem)
 	v1.Get("/checks", s.handleAPIChecks)
 	v1.Get("/checks/:check", s.handleAPICheck)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/dashd/dashd/alert"
 	"github.com/dashd/dashd/alert/channel"
+	"github.com/dashd/dashd/auth"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
@@ -165,6 +166,7 @@ checks:
 		Sparks:  view.NewSparks(0, 0),
 		Flow:    rec,
 		Alerts:  newAlerter(t, db, rec, e.latest, e.runner),
+		Auth:    newAuth(t, ctx, &wg, cfg.Auth, db, e.hub),
 		Logger:  log,
 		Assets:  assets,
 		Version: "test",
@@ -303,6 +305,20 @@ func readAll(t *testing.T, resp *http.Response) string {
 
 // newAlerter is a real alerter over the test's storage and flow, with the
 // real channel types.
+// newAuth is the auth of cfg over db, run until the test ends, with ended
+// sessions closing their streams as cmd/dashd wires it.
+func newAuth(t testing.TB, ctx context.Context, wg *sync.WaitGroup, cfg config.Auth, db *storage.DB, h *hub.Hub) *auth.Service {
+	t.Helper()
+	a, err := auth.NewService(cfg, db, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	a.Sessions().Watch(func(key string) { h.CloseSession(key) })
+	wg.Add(1)
+	go func() { defer wg.Done(); _ = a.Run(ctx) }()
+	return a
+}
+
 func newAlerter(t testing.TB, db *storage.DB, rec *flow.Recorder, latest *state.Latest, checks alert.Checks) *alert.Alerter {
 	t.Helper()
 	a, err := alert.New(alert.Options{Store: db, Recorder: rec, Events: rec.Subscribe("alerts", 256), Latest: latest, Checks: checks,

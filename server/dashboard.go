@@ -9,6 +9,8 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/valyala/fasthttp"
 
+	"github.com/dashd/dashd/auth"
+	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/ui"
@@ -23,20 +25,29 @@ import (
 // connections per origin: one stream per tab keeps eight tabs working
 // (polls and POSTs share the rest, and end quickly).
 func (s *Server) uiRoutes() {
-	s.app.Get("/", s.handleDashboard)
-	s.app.Get("/api/events", s.handleEvents)
-	s.app.Get("/checks/:name", s.handleCheckPage)
-	s.app.Get("/api/notifications/connect", s.handleNotificationsConnect)
-	s.post("/api/notifications/read", s.handleNotificationsRead)
-	s.post("/api/session/name", s.handleSetName)
-	s.app.Get("/chat/:room", s.handleChatPage)
-	s.app.Get("/chat/:room/connect", s.handleChatConnect)
-	s.post("/chat/:room/send", s.handleChatSend)
+	view := s.allow("", auth.View)
+	s.app.Get("/", view, s.handleDashboard)
+	s.app.Get("/api/events", view, s.handleEvents)
+	s.app.Get("/checks/:name", view, s.handleCheckPage)
+	s.app.Get("/api/notifications/connect", view, s.handleNotificationsConnect)
+	s.post("/api/notifications/read", auth.View, s.handleNotificationsRead)
+	s.post("/api/session/name", auth.View, s.handleSetName)
+	s.app.Get("/chat/:room", view, s.handleChatPage)
+	s.app.Get("/chat/:room/connect", view, s.handleChatConnect)
+	s.post("/chat/:room/send", auth.Chat, s.handleChatSend)
 }
 
 // chrome builds the per-request part of a page header.
 func (s *Server) chrome(c *fiber.Ctx, sid, nav, stream string) ui.ChromeView {
 	ch := ui.ChromeView{Nav: nav, Stream: stream, DisplayName: s.displayName(c, sid)}
+	p := principal(c)
+	if p.Via != auth.ViaNone {
+		ch.User, ch.Role = p.Name, p.Role
+	}
+	ch.CanChat, ch.CanSilence, ch.CanRun, ch.CanAdmin = p.Can(auth.Chat), p.Can(auth.Silence), p.Can(auth.RunCheck), p.Can(auth.Admin)
+	if cfg := s.deps.Latest.Config(); cfg != nil {
+		ch.Unprotected = cfg.Auth.Mode == config.AuthNone && !config.IsLoopbackListen(cfg.Server.Listen)
+	}
 	ch.Status = view.Overall(s.deps.Checks.Statuses())
 	rows, unread, err := view.Notifications(s.deps.Store, sid, s.now())
 	if err != nil {

@@ -120,8 +120,13 @@ const (
 
 // securityHeaders sets what every response carries: no MIME sniffing, no
 // framing by other sites, no full URLs leaked in Referer, a CSP.
-func securityHeaders(c *fiber.Ctx) error {
+func (s *Server) securityHeaders(c *fiber.Ctx) error {
 	h := &c.Response().Header
+	if s.deps.TLS != nil {
+		// Served over TLS: browsers keep to HTTPS for a year, so a
+		// later plain-HTTP link or a downgrade cannot expose the session.
+		h.Set(fiber.HeaderStrictTransportSecurity, "max-age=31536000")
+	}
 	h.Set(fiber.HeaderXContentTypeOptions, "nosniff")
 	h.Set(fiber.HeaderReferrerPolicy, "same-origin")
 	if strings.HasPrefix(c.Path(), "/badge/") {

@@ -6,6 +6,7 @@ package server
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -21,9 +22,12 @@ import (
 
 	dashd "github.com/dashd/dashd"
 
+	"github.com/dashd/dashd/auth"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/internal/connlimit"
+	"github.com/dashd/dashd/internal/ratelimit"
 	"github.com/dashd/dashd/metrics"
+	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/ui"
 	"github.com/dashd/dashd/view"
@@ -39,13 +43,14 @@ type Deps struct {
 
 	// The parts the handlers read, all required (New refuses a missing
 	// one): handlers never check for nil.
-	Latest *state.Latest      // host snapshot, config in force, rejected reloads
-	Checks checkSource        // live check state: a *collectors.Runner
-	Store  Store              // history, chat, notifications: a *storage.DB
-	Hub    *hub.Hub           // the live streams
-	Sparks *view.Sparks       // the stat cards' sparklines
-	Flow   metrics.FlowSource // the flow's subscribers, for /metrics
-	Alerts Alerting           // the alerter: alerts page and API
+	Latest *state.Latest // host snapshot, config in force, rejected reloads
+	Checks checkSource   // live check state: a *collectors.Runner
+	Store  Store         // history, chat, notifications: a *storage.DB
+	Hub    *hub.Hub      // the live streams
+	Sparks *view.Sparks  // the stat cards' sparklines
+	Flow   Flow          // the flow: its subscribers for /metrics, and the audit log
+	Alerts Alerting      // the alerter: alerts page and API
+	Auth   *auth.Service // who is who: sessions, users, tokens, the proxy, OIDC
 	// LatencyThresholds colour latency badges (ascending; nil: the badge
 	// package's defaults, 100ms/250ms/500ms/1s/2s).
 	LatencyThresholds []time.Duration
@@ -60,6 +65,21 @@ type Deps struct {
 	// Connections caps open connections (total and per client address);
 	// zero fields mean no cap. cmd/dashd derives them from RLIMIT_NOFILE.
 	Connections connlimit.Limits
+	// TLS, when set, serves HTTPS on the listener (its GetCertificate
+	// picks up renewed certificates) and sends HSTS; nil serves HTTP.
+	TLS *tls.Config
+	// TrustedProxies are reverse proxies besides loopback whose
+	// X-Forwarded-For and X-Forwarded-Proto are believed (the trusted
+	// proxy header mode's auth.proxy.trusted), fixed at start.
+	TrustedProxies []netip.Prefix
+}
+
+func proxyList(ps []netip.Prefix) []string {
+	out := make([]string, len(ps))
+	for i, p := range ps {
+		out[i] = p.String()
+	}
+	return out
 }
 
 // Server owns the fiber app.
@@ -71,20 +91,36 @@ type Server struct {
 	hosts   hostPolicy
 	metrics fiber.Handler
 	chat    chatLimits
+	// failedAudits bounds the audit events of failed OIDC callbacks per
+	// client address: anyone can start a flow, so anyone could otherwise
+	// fill the history with failures.
+	failedAudits *ratelimit.Limiter
 	// ln is the connection-limiting listener Serve wraps around its
 	// listener; set once, before serving (metrics read its counters).
-	lnMu sync.Mutex
-	ln   *connlimit.Listener
+	lnMu    sync.Mutex
+	ln      *connlimit.Listener
+	stopped bool // Shutdown was called
 
 	// latMu guards latCache, the averaged latencies behind latency badges.
 	latMu    sync.Mutex
 	latCache map[latencyKey]latencyEntry
 }
 
+// Flow is the flow of events (a *flow.Recorder): what people do is recorded
+// through it (sign-ins, silences), and /metrics reads its subscribers.
+type Flow interface {
+	metrics.FlowSource
+	Event(e model.Event)
+}
+
 // trustedProxies are the reverse proxies whose X-Forwarded-* headers are
-// believed: one on this machine. They are also exempt from the
-// per-address connection cap (they carry many users).
-func trustedProxies() []string { return []string{"127.0.0.1", "::1"} }
+// believed: one on this machine, and the configured ones of the trusted
+// proxy header mode. They are also exempt from the per-address connection
+// cap (they carry many users).
+func (d Deps) trustedProxies() []netip.Prefix {
+	out := []netip.Prefix{netip.MustParsePrefix("127.0.0.1/32"), netip.MustParsePrefix("::1/128")}
+	return append(out, d.TrustedProxies...)
+}
 
 // New builds the app and its routes, or says which required part is
 // missing.
@@ -94,7 +130,7 @@ func New(deps Deps) (*Server, error) {
 		name string
 		nil  bool
 	}{{"Assets", deps.Assets == nil}, {"Latest", deps.Latest == nil}, {"Checks", deps.Checks == nil},
-		{"Store", deps.Store == nil}, {"Hub", deps.Hub == nil}, {"Sparks", deps.Sparks == nil}, {"Flow", deps.Flow == nil}, {"Alerts", deps.Alerts == nil}} {
+		{"Store", deps.Store == nil}, {"Hub", deps.Hub == nil}, {"Sparks", deps.Sparks == nil}, {"Flow", deps.Flow == nil}, {"Alerts", deps.Alerts == nil}, {"Auth", deps.Auth == nil}} {
 		if p.nil {
 			missing = append(missing, p.name)
 		}
@@ -108,7 +144,7 @@ func New(deps Deps) (*Server, error) {
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)
 	}
-	s := &Server{deps: deps, log: deps.Logger}
+	s := &Server{deps: deps, log: deps.Logger, failedAudits: ratelimit.New(10, 10, 4096)}
 	s.hosts = newHostPolicy(deps.Listen, deps.Hostname, deps.AllowedHosts)
 	m, err := metrics.New(metrics.Sources{Host: deps.Latest, Checks: deps.Checks, Hub: deps.Hub, Storage: deps.Store, Flow: deps.Flow, Alerts: deps.Alerts,
 		Listener: s.listenerStats, Version: deps.Version, Logger: deps.Logger.With("part", "metrics")})
@@ -131,11 +167,11 @@ func New(deps Deps) (*Server, error) {
 		// forgotten copy harmless rather than a data race.
 		Immutable: true,
 		// X-Forwarded-Proto (Secure cookies behind TLS) is believed only
-		// from a reverse proxy on this machine.
+		// from a reverse proxy on this machine or a configured one.
 		// The client address (per-address stream caps, logs) is the
 		// X-Forwarded-For of a trusted proxy, validated.
 		EnableTrustedProxyCheck: true,
-		TrustedProxies:          trustedProxies(),
+		TrustedProxies:          proxyList(deps.trustedProxies()),
 		ProxyHeader:             fiber.HeaderXForwardedFor,
 		EnableIPValidation:      true,
 		// Signals are capped at 64 KiB by the hub; nothing else takes a
@@ -156,15 +192,24 @@ func (s *Server) App() *fiber.App { return s.app }
 // descriptors (see package connlimit): no client can make it return.
 func (s *Server) Serve(ln net.Listener) error {
 	lim := s.deps.Connections
-	for _, p := range trustedProxies() {
-		a := netip.MustParseAddr(p)
-		lim.Exempt = append(lim.Exempt, netip.PrefixFrom(a, a.BitLen()))
-	}
+	lim.Exempt = append(lim.Exempt, s.deps.trustedProxies()...)
 	cl := connlimit.New(ln, lim, s.log)
 	s.lnMu.Lock()
+	if s.stopped {
+		// Shutdown came first (a stop during start-up): serving now
+		// would never end.
+		s.lnMu.Unlock()
+		return cl.Close()
+	}
 	s.ln = cl
 	s.lnMu.Unlock()
-	if err := s.app.Listener(cl); err != nil && !errors.Is(err, net.ErrClosed) {
+	// The connection caps count TCP connections, before any handshake
+	// work is spent on them.
+	var serve net.Listener = cl
+	if s.deps.TLS != nil {
+		serve = tls.NewListener(cl, s.deps.TLS)
+	}
+	if err := s.app.Listener(serve); err != nil && !errors.Is(err, net.ErrClosed) {
 		return fmt.Errorf("server: %w", err)
 	}
 	return nil
@@ -178,7 +223,17 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	if ok {
 		timeout = time.Until(deadline)
 	}
-	if err := s.app.ShutdownWithTimeout(timeout); err != nil {
+	s.lnMu.Lock()
+	s.stopped = true
+	ln := s.ln
+	s.lnMu.Unlock()
+	err := s.app.ShutdownWithTimeout(timeout)
+	if ln != nil {
+		// fasthttp closes only listeners its Serve has registered; one
+		// handed over just before Shutdown would keep accepting.
+		_ = ln.Close() // usually closed already
+	}
+	if err != nil {
 		return fmt.Errorf("server: shutdown: %w", err)
 	}
 	return nil
@@ -199,15 +254,19 @@ func (s *Server) routes() {
 	// rebinding page), then no compressed bodies, then security headers.
 	// Writes are guarded per route (post), so a wrong method on any route
 	// is a 405 with Allow rather than a CSRF refusal.
-	s.app.Use(s.guardHost, refuseEncodedBodies, securityHeaders)
+	s.app.Use(s.guardHost, refuseEncodedBodies, s.securityHeaders, s.identify)
 	s.app.Get("/static/*", s.deps.Assets.Handler())
 	s.app.Get("/licenses", func(c *fiber.Ctx) error {
 		c.Set(fiber.HeaderContentType, fiber.MIMETextPlainCharsetUTF8)
 		return c.Send(dashd.Notices)
 	})
+	s.loginRoutes()
 	s.apiRoutes()
 	s.uiRoutes()
 	s.alertRoutes()
+	s.auditRoutes()
+	s.runCheckRoutes()
+	s.historyRoutes()
 }
 
 func (s *Server) page() ui.Page {
@@ -215,13 +274,9 @@ func (s *Server) page() ui.Page {
 }
 
 // post registers a state-changing route behind sameOriginWrites.
-func (s *Server) post(path string, h fiber.Handler) {
-	s.app.Post(path, sameOriginWrites, h)
-}
-
-// delete registers a DELETE route behind sameOriginWrites.
-func (s *Server) delete(path string, h fiber.Handler) {
-	s.app.Delete(path, sameOriginWrites, h)
+// The principal must be able to take action.
+func (s *Server) post(path string, action auth.Action, h fiber.Handler) {
+	s.app.Post(path, sameOriginWrites, s.allow("", action), h)
 }
 
 // sameOriginWrites refuses state-changing requests that did not come from a
@@ -233,10 +288,13 @@ func (s *Server) delete(path string, h fiber.Handler) {
 //
 // API clients (scripts) qualify too: a JSON body or a method other than
 // POST also needs a preflight cross-origin, so they are not forgeable by
-// a plain form either.
+// a plain form either; nor is a request carrying a Bearer token.
 func sameOriginWrites(c *fiber.Ctx) error {
 	json := strings.HasPrefix(c.Get(fiber.HeaderContentType), fiber.MIMEApplicationJSON)
-	if c.Get("Datastar-Request") != "true" && !json && c.Method() == fiber.MethodPost {
+	// A browser never adds an Authorization header of its own to a
+	// cross-site request: a Bearer token is proof enough.
+	bearer := strings.HasPrefix(c.Get(fiber.HeaderAuthorization), "Bearer ")
+	if c.Get("Datastar-Request") != "true" && !json && !bearer && c.Method() == fiber.MethodPost {
 		return fiber.NewError(fiber.StatusForbidden, "state-changing requests must come from a dashd page (Datastar-Request header) or send JSON (Content-Type: application/json)")
 	}
 	switch c.Get("Sec-Fetch-Site") {

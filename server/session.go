@@ -11,6 +11,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/dashd/dashd/auth"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/ui"
 )
@@ -30,6 +31,11 @@ const (
 // 128-bit value in an HttpOnly, SameSite=Lax cookie) when it has none or an
 // invalid one.
 func (s *Server) session(c *fiber.Ctx) string {
+	// Signed in: the auth session (its key), so that the streams of a
+	// session that ends can be closed by it.
+	if p := principal(c); p.Session != "" {
+		return p.Session
+	}
 	if id := c.Cookies(sessionCookie); validSessionID(id) {
 		return id
 	}
@@ -61,9 +67,13 @@ func validSessionID(id string) bool {
 	return err == nil
 }
 
-// displayName is the author name of the session: the one it chose, or
+// displayName is who the request is, in the chat and on silences: the
+// signed-in user's name; in mode none, the name the session chose, or
 // guest-xxxx from its id.
 func (s *Server) displayName(c *fiber.Ctx, sid string) string {
+	if p := principal(c); p.Via != auth.ViaNone && p.Name != "" {
+		return p.Name
+	}
 	if raw := c.Cookies(nameCookie); raw != "" {
 		n, err := url.QueryUnescape(raw)
 		if err != nil {
@@ -99,6 +109,9 @@ func cleanName(n string) (string, string) {
 // handleSetName answers POST /api/session/name: it reads the displayName
 // signal and keeps it in a cookie.
 func (s *Server) handleSetName(c *fiber.Ctx) error {
+	if principal(c).Via != auth.ViaNone {
+		return fiber.NewError(fiber.StatusForbidden, "your name is your user name: choosing one is for auth mode none only")
+	}
 	sid := s.session(c)
 	var sig struct {
 		DisplayName string `json:"displayName"`

@@ -423,7 +423,12 @@ func encodeEvent(e model.Event) []byte {
 	b = append(b, byte(e.From), byte(e.To))
 	b = appendString(b, string(e.Kind))
 	b = appendString(b, e.Check)
-	return appendString(b, e.Reason)
+	b = appendString(b, e.Reason)
+	if e.User == "" && e.Address == "" {
+		return b // as written before events had them
+	}
+	b = appendString(b, e.User)
+	return appendString(b, e.Address)
 }
 
 func decodeEvent(id uint64, v []byte) (model.Event, error) {
@@ -435,6 +440,10 @@ func decodeEvent(id uint64, v []byte) (model.Event, error) {
 	e.Kind = model.EventKind(r.string())
 	e.Check = r.string()
 	e.Reason = r.string()
+	if r.err == nil && len(r.b) > 0 { // who and from where, when recorded
+		e.User = r.string()
+		e.Address = r.string()
+	}
 	return e, r.err
 }
 

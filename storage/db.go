@@ -39,6 +39,7 @@ var (
 	bOutboxStats   = []byte("outbox_stats")
 	bAlerts        = []byte("alerts")
 	bSilences      = []byte("silences")
+	bSessions      = []byte("sessions")
 
 	bUptimeHourly = []byte("h")
 	bUptimeDaily  = []byte("d")
@@ -47,7 +48,8 @@ var (
 
 	rootBuckets = [][]byte{bMeta, bSeries, bHeads, bRaw, bMinute, bHour, bResults,
 		bUptime, bEvents, bNotifications, bReads, bChat, bLog,
-		bOutbox, bOutboxDone, bOutboxStats, bAlerts, bSilences}
+		bOutbox, bOutboxDone, bOutboxStats, bAlerts, bSilences, bSessions,
+		bIncidents, bIncidentsOpen, bIncidentEntries}
 )
 
 // DB is dashd's history store. Reads are safe from any goroutine at any
@@ -184,8 +186,9 @@ func (db *DB) initSchema() error {
 		// Version 1 -> 2 only adds the log bucket: a version 1 file has
 		// every head up to date and the open window's raw chunks in place,
 		// which is what version 2 has right after a fold with an empty log.
-		// The alerting buckets (outbox, alerts, silences) came later within
-		// version 2: a file without them simply has none of those records.
+		// The alerting buckets (outbox, alerts, silences), sessions and
+		// incidents came later within version 2: a file without them
+		// simply has none of those records.
 		for _, name := range rootBuckets {
 			if _, err := tx.CreateBucketIfNotExists(name); err != nil {
 				return err

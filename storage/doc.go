@@ -10,8 +10,10 @@
 // before it). WriteSample never blocks (it drops with ErrQueueFull);
 // WriteResult and AppendEvent block at most Options.EnqueueTimeout; AddEvent,
 // AddEventWith, AddAlertChange, AddNotification, AddChat,
-// MarkNotificationsRead, MarkOutbox, AddSilence, ExpireSilence and Flush
-// wait for their commit (fsynced) and return the assigned IDs. Close commits whatever is still queued.
+// MarkNotificationsRead, MarkOutbox, AddSilence, ExpireSilence, PutSession,
+// UpdateSessions, DeleteSessions, CreateIncident, UpdateIncident,
+// AddIncidentEntries and Flush wait for their commit (fsynced)
+// and return the assigned IDs. Close commits whatever is still queued.
 // Readers use short View transactions, copy what they need out and return.
 // When commits fail, see # Write failures.
 //
@@ -61,6 +63,18 @@
 //	               failed counters (in items)
 //	alerts         <alert key> -> firing alert (resolved ones are deleted)
 //	silences       <id> -> silence (ids from the bucket sequence)
+//	sessions       <key> -> signed-in session: user, role, sign-in method,
+//	               groups, created, last seen, expires, client address and
+//	               user agent (key: chosen by package auth, the hex SHA-256
+//	               of the session cookie; the cookie itself is never stored)
+//	incidents      <id> -> incident: title, state, times (started, updated,
+//	               acknowledged, resolved) and by whom, summary, held, the
+//	               checks and rules involved, what still fails, the entry
+//	               count (ids from the bucket sequence, newest = largest)
+//	incidents_open <id> -> empty: the index of the open incidents
+//	incident_entries <incident id><seq> -> timeline entry (seq from 1 per
+//	               incident: the last key of an incident's range numbers
+//	               the next)
 //
 // # Keys
 //
@@ -93,7 +107,8 @@
 // the aggregates exactly); for a result the check name and a one-result
 // result chunk. A sample whose points were all dropped still gets a record.
 //
-// Alerting records (outbox items, channel records, alerts, silences) are
+// Alerting records (outbox items, channel records, alerts, silences), and
+// sessions, incidents and their entries the same way, are
 // JSON objects with short field names of storage's own record types (not
 // the model's JSON, which is the API's and may change): they are few and
 // written at the rate of alerts, JSON lets fields be added without a
@@ -134,9 +149,9 @@
 //     promptly as without an outage: AddEvent, AddEventWith,
 //     AddAlertChange and AddNotification records with ID 0 and an error
 //     wrapping ErrHeld (do not write them again), AddChat,
-//     MarkNotificationsRead, MarkOutbox, AddSilence, ExpireSilence and
-//     Flush (and held kinds over the bound) an error wrapping
-//     ErrWriteFailed. Both wrap the cause too.
+//     MarkNotificationsRead, MarkOutbox, AddSilence, ExpireSilence, the
+//     session and incident writes and Flush (and held kinds over the bound) an error
+//     wrapping ErrWriteFailed. Both wrap the cause too.
 //   - If bbolt reports an error after the meta page reached the file (only
 //     the final fsync failed), the records count as stored: they are
 //     visible in the file and writing them again would duplicate them.
@@ -200,7 +215,12 @@
 // Retention.Events also covers finished outbox items (by Done), silences
 // that ended (by End, or Expired if earlier) and the record of a channel
 // with nothing pending and no activity since the cutoff; pending outbox
-// items and active alerts never go by age. Hourly
+// items and active alerts never go by age. Resolved incidents go with
+// their entries when they resolved before the Retention.Events cutoff;
+// open ones never go by age. Sessions go an hour after their
+// Expires (auth ends them on time itself; the hour covers its batched
+// last-seen writes), and so do session records that cannot be decoded;
+// Retention does not apply to them. Hourly
 // uptime counters follow Retention.Results, daily ones Retention.Hour.
 // Retention never touches the log (it holds only what arrived since the last
 // fold) nor forgets a series the log still refers to.
@@ -255,7 +275,7 @@
 // minutes of points and results, so it refuses the file (ErrNewerSchema).
 //
 // The alerting buckets (outbox, outbox_done, outbox_stats, alerts,
-// silences) were added within version 2, without a bump: Open creates
+// silences), sessions and incidents were added within version 2, without a bump: Open creates
 // them in a file that lacks them (nothing else changes), and a dashd that
 // predates them ignores them and loses nothing it knew about.
 package storage

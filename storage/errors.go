@@ -41,7 +41,7 @@ var (
 
 	// ErrWriteFailed is returned by the synchronous writes (AddChat,
 	// MarkNotificationsRead, Flush, MarkOutbox, AddSilence, ExpireSilence,
-	// and AddEvent, AddEventWith, AddAlertChange or AddNotification when
+	// PutSession, UpdateSessions, DeleteSessions, and AddEvent, AddEventWith, AddAlertChange or AddNotification when
 	// their record cannot be held) when the commit failed: the disk is
 	// full, read-only or failing. The record was not stored; the error
 	// also wraps the cause (e.g. syscall.ENOSPC). WriteHealth reports the

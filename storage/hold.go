@@ -47,6 +47,14 @@ func (k reqKind) String() string {
 		return "silence"
 	case reqExpireSilence:
 		return "silence expiry"
+	case reqSessionPut:
+		return "session"
+	case reqSessionUpdate:
+		return "session update"
+	case reqSessionDelete:
+		return "session deletion"
+	case reqIncident:
+		return "incident change"
 	}
 	return fmt.Sprintf("request kind %d", uint8(k))
 }

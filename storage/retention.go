@@ -70,6 +70,9 @@ func (db *DB) retentionStep(budget int) (more bool, err error) {
 			},
 			func() (bool, error) { return deleteOldSilences(tx.Bucket(bSilences), cut(ret.Events), &left) },
 			func() (bool, error) { return deleteIdleChannels(tx, cut(ret.Events), &left) },
+			func() (bool, error) { return deleteExpiredSessions(tx.Bucket(bSessions), now, &left) },
+			// Resolved incidents follow events; open ones never go.
+			func() (bool, error) { return deleteOldIncidents(tx, cut(ret.Events), &left) },
 			func() (bool, error) { return deleteOldChat(tx, cut(ret.Chat), &left) },
 			func() (bool, error) {
 				longest := max(ret.Raw, ret.Minute, ret.Hour)

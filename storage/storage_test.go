@@ -562,3 +562,28 @@ func TestResults_MaintenanceLeftOutOfUptime(t *testing.T) {
 	}
 	check("folded")
 }
+
+// TestEvents_WhoAndWhere: the audit fields round-trip, and events written
+// without them (as before they existed) read back as before.
+func TestEvents_WhoAndWhere(t *testing.T) {
+	now := time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
+	db, _ := openTest(t, testOptions(newClock(now)))
+	runWriter(t, db)
+	ctx := ctxT(t)
+	if _, err := db.AddEvent(ctx, model.Event{Time: now, Kind: model.EventAudit, Reason: "signed in", User: "ann", Address: "192.0.2.7"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := db.AddEvent(ctx, model.Event{Time: now, Kind: model.EventStart, Reason: "started"}); err != nil {
+		t.Fatal(err)
+	}
+	evs, err := db.Events(0, 10)
+	if err != nil || len(evs) != 2 {
+		t.Fatalf("events %v, %v", evs, err)
+	}
+	if evs[1].User != "ann" || evs[1].Address != "192.0.2.7" || evs[0].User != "" || evs[0].Reason != "started" {
+		t.Fatalf("events %+v", evs)
+	}
+	if got := encodeEvent(model.Event{Time: now, Kind: "start", Reason: "x"}); len(got) != 8+2+1+5+1+0+1+1 {
+		t.Fatalf("an event without who/where is %d bytes: the old layout must not grow", len(got))
+	}
+}

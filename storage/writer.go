@@ -32,6 +32,10 @@ const (
 	reqMarkOutbox    // one delivery attempt's outcome
 	reqSilence       // a new silence
 	reqExpireSilence // a silence ended by hand
+	reqSessionPut    // a session stored (sessions.go)
+	reqSessionUpdate // last-seen times or roles of sessions
+	reqSessionDelete // sessions deleted
+	reqIncident      // an incident created or changed, or entries added (incidents.go)
 )
 
 // request is one queued write. reply is nil for the asynchronous writes.
@@ -47,8 +51,11 @@ type request struct {
 	reply   chan reply
 
 	// alert carries what the alerting kinds need (nil for the others, so
-	// the requests of a plain tick stay small).
-	alert *alertReq
+	// the requests of a plain tick stay small); sess and incident the same
+	// for sessions and incidents.
+	alert    *alertReq
+	sess     *sessionReq
+	incident *incidentReq
 
 	id uint64 // set by apply for the record it stored
 	// refused is set by apply when it turned the request down without
@@ -193,7 +200,7 @@ func validResult(r model.Result) error {
 }
 
 func (db *DB) prepEvent(e model.Event) (model.Event, error) {
-	if e.Kind == "" || len(e.Check) > maxNameLen || len(e.Reason) > maxTextLen {
+	if e.Kind == "" || len(e.Check) > maxNameLen || len(e.Reason) > maxTextLen || len(e.User) > maxNameLen || len(e.Address) > maxNameLen {
 		return e, fmt.Errorf("storage: add event: %w: empty kind or field too long", ErrInvalid)
 	}
 	if e.Time.IsZero() {
@@ -526,6 +533,10 @@ func (w *writer) apply(tx *bolt.Tx, batch []*request) error {
 			r.id, err = putSeq(tx.Bucket(bSilences), encodeSilence(r.alert.silence))
 		case reqExpireSilence:
 			r.refused, err = w.applyExpireSilence(tx, r.alert.silence.ID, r.alert.silence.Expired)
+		case reqSessionPut, reqSessionUpdate, reqSessionDelete:
+			r.id, err = applySession(tx, r.kind, r.sess)
+		case reqIncident:
+			r.id, r.refused, err = applyIncident(tx, r.incident)
 		}
 		if err != nil {
 			return err

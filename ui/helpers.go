@@ -2,6 +2,7 @@ package ui
 
 import (
 	"encoding/json"
+	"net/url"
 	"strconv"
 	"time"
 )
@@ -83,3 +84,6 @@ func docTitle(p Page, ch ChromeView) string {
 	}
 	return ch.Heading + " · " + p.Title
 }
+
+// urlQuery escapes s for a query string value.
+func urlQuery(s string) string { return url.QueryEscape(s) }

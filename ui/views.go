@@ -195,6 +195,15 @@ type ChromeView struct {
 	// Heading names the page in the document title ("web" gives
 	// "web · dashd"); empty on the dashboard.
 	Heading string
+	// User is who is signed in ("" in auth mode none) and Role their role.
+	User string
+	Role string
+	// What the role may do: the page hides what it may not (the server
+	// refuses it anyway).
+	CanChat, CanSilence, CanRun, CanAdmin bool
+	// Unprotected warns that dashd listens beyond loopback without auth
+	// (auth.allow_unauthenticated).
+	Unprotected bool
 }
 
 // CheckDetailView is the /checks/{name} page.
@@ -412,4 +421,13 @@ func lvlClass(l string) string {
 		return "card"
 	}
 	return "card " + l
+}
+
+// AuditRow is one line of the audit log.
+type AuditRow struct {
+	At      time.Time
+	When    string
+	User    string
+	Address string
+	What    string
 }

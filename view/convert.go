@@ -295,6 +295,30 @@ func EventRow(e model.Event, now time.Time) ui.EventRow {
 		r.Text, r.State = "configuration reloaded", model.StateUp
 	case model.EventConfig:
 		r.Text, r.State = "configuration rejected", model.StateDegraded
+	case model.EventFlapping:
+		r.Check = e.Check
+		r.Text = "flapping"
+		if e.To == model.StateUp {
+			r.Text = "no longer flapping"
+		}
+	case model.EventAlert:
+		r.Text = "alert"
+	case model.EventSilence:
+		r.Text, r.State = "silence", model.StateUnknown
+	case model.EventAudit, model.EventAck:
+		// "alice signed in", "bob acknowledged incident #3: web is down"
+		who := e.User
+		if who == "" {
+			who = "someone"
+		}
+		r.Text, r.State = who+" "+e.Reason, model.StateUnknown
+		return r
+	case model.EventIncident:
+		r.Text = e.Reason // "opened incident #1: web is down"
+		if r.Text == "" {
+			r.Text = "incident"
+		}
+		return r
 	default:
 		r.Text = string(e.Kind)
 	}

@@ -1,11 +1,14 @@
 package view
 
+import "strconv"
+
 // Hub rooms of the live pages: the page handlers put streams in them, the
 // scheduler broadcasts to them.
 const (
 	RoomDashboard   = "dashboard"
 	checkRoomPrefix = "check:"
 	chatRoomPrefix  = "chat:"
+	incidentPrefix  = "incident:"
 )
 
 // CheckRoom is the room of one check's detail page.
@@ -21,3 +24,17 @@ func CheckOfRoom(room string) (string, bool) {
 
 // ChatRoom is the room of a chat room (kept apart from check rooms).
 func ChatRoom(name string) string { return chatRoomPrefix + name }
+
+// IncidentRoom is the room of one incident's page ("incident:3"): its
+// timeline and its chat, so responders talk where the evidence is.
+func IncidentRoom(id uint64) string { return incidentPrefix + strconv.FormatUint(id, 10) }
+
+// IncidentOfRoom is the incident a room belongs to, and whether it is an
+// incident's.
+func IncidentOfRoom(room string) (uint64, bool) {
+	if len(room) <= len(incidentPrefix) || room[:len(incidentPrefix)] != incidentPrefix {
+		return 0, false
+	}
+	id, err := strconv.ParseUint(room[len(incidentPrefix):], 10, 64)
+	return id, err == nil && id > 0
+}

@@ -19,6 +19,10 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dashd/dashd/alert"
+	"github.com/dashd/dashd/alert/channel"
+	"github.com/dashd/dashd/auth"
+
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/flow"
@@ -179,7 +183,7 @@ func startBadgeServer(ctx context.Context) (addr string, stop func(), err error)
 	cleanup = append(cleanup, func() { _ = target.Close() }) // nothing left to lose: the run is over
 
 	yaml := fmt.Sprintf("checks:\n  - name: web\n    type: http\n    url: http://%s/\n    interval: 5s\n", tln.Addr())
-	cfg, err := config.Parse("bench.yaml", []byte(yaml), config.Options{CheckTypes: collectors.Types()})
+	cfg, err := config.Parse("bench.yaml", []byte(yaml), config.Options{CheckTypes: collectors.Types(), ChannelTypes: channel.Types()})
 	if err != nil {
 		return fail(err)
 	}
@@ -223,9 +227,22 @@ func startBadgeServer(ctx context.Context) (addr string, stop func(), err error)
 	}
 	h := hub.New()
 	part("hub", h.Run)
+	alerter, err := alert.New(alert.Options{Store: db, Recorder: rec, Events: rec.Subscribe("alerts", 256), Latest: latest, Checks: runner,
+		NewSender: func(c config.Channel) (alert.Sender, error) { return channel.New(c, channel.Options{}) },
+		Permanent: channel.IsPermanent, RetryAfter: channel.RetryAfter, Describe: channel.Describe, Host: "bench", Logger: log})
+	if err != nil {
+		return fail(err)
+	}
+	part("alerts", alerter.Run)
+	authn, err := auth.NewService(cfg.Auth, db, log)
+	if err != nil {
+		return fail(err)
+	}
+	part("auth", authn.Run)
 	srv, err := dashdserver.New(dashdserver.Deps{
 		Logger: log, Assets: assets, Version: "bench", Title: "bench",
 		Latest: latest, Checks: runner, Store: db, Hub: h, Sparks: view.NewSparks(0, 0), Flow: rec,
+		Alerts: alerter, Auth: authn,
 	})
 	if err != nil {
 		return fail(err)

@@ -27,6 +27,9 @@ type fanoutConfig struct {
 	dialers  int
 	settle   time.Duration
 	verbose  bool
+	mode     string // "hub": the hub in-process; "daemon": a real dashd binary
+	bin      string // daemon mode: the dashd binary
+	checks   int    // daemon mode: checks in its config
 }
 
 // fanoutPhase is what one phase (hub or floor) measured.
@@ -56,8 +59,21 @@ func runFanout(args []string) error {
 	fs.IntVar(&cfg.dialers, "dialers", 200, "concurrent dials while connecting")
 	fs.DurationVar(&cfg.settle, "settle", 5*time.Second, "how long to wait for the last deliveries")
 	fs.BoolVar(&cfg.verbose, "v", false, "print the spread of every broadcast")
+	fs.StringVar(&cfg.mode, "mode", "hub", "hub: a hub.Hub in a child process with a synthetic fragment; "+
+		"daemon: the real dashd binary (-bin), its /api/events and its real ticks")
+	fs.StringVar(&cfg.bin, "bin", "bin/dashd", "daemon mode: dashd binary to measure (build with make build)")
+	fs.IntVar(&cfg.checks, "checks", 6, "daemon mode: checks (HTTP and TCP, every 10s, against a local target)")
+	replay := fs.String("replay-floor", "", "") // hidden: the daemon mode's floor child
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	switch {
+	case *replay != "":
+		return runReplayFloor(*replay)
+	case cfg.mode == "daemon":
+		return runFanoutDaemon(cfg)
+	case cfg.mode != "hub":
+		return fmt.Errorf("fanout: -mode is hub or daemon, not %q", cfg.mode)
 	}
 	limit, err := raiseFileLimit(uint64(cfg.n) + 1024)
 	if err != nil {
@@ -91,7 +107,13 @@ type fanoutChild struct {
 }
 
 func startFanoutChild(mode string, frag int) (*fanoutChild, error) {
-	cmd := exec.Command("/proc/self/exe", "serve", "-mode", mode, "-frag", strconv.Itoa(frag))
+	return startChild("serve", "-mode", mode, "-frag", strconv.Itoa(frag))
+}
+
+// startChild re-executes this binary with args as a server child and reads
+// its "addr HOST:PORT" line.
+func startChild(args ...string) (*fanoutChild, error) {
+	cmd := exec.Command("/proc/self/exe", args...)
 	cmd.Stderr = os.Stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {

@@ -6,6 +6,7 @@
 //	dashd-bench badges [-duration 5s] [-c 32]
 //	dashd-bench footprint [-bin bin/dashd] [-checks 20] [-interval 10s] [-duration 60s]
 //	dashd-bench attack [-bin bin/dashd] [-duration 10s] [-nofile 4096]
+//	dashd-bench alerts [-bin bin/dashd] [-only latency,storm,kill,down,footprint] [-down 10m] [-kills 20]
 //
 // fanout re-executes itself as a child server (the hidden "serve"
 // subcommand) so that the server's memory and CPU can be read from /proc
@@ -33,6 +34,8 @@ func main() {
 		err = runFootprint(os.Args[2:])
 	case "attack":
 		err = runAttack(os.Args[2:])
+	case "alerts":
+		err = runAlerts(os.Args[2:])
 	case "serve": // hidden: the child of fanout
 		err = runServe(os.Args[2:])
 	default:
@@ -51,6 +54,8 @@ func usage() {
   dashd-bench footprint [-bin bin/dashd] [-checks 20] [-interval 10s] [-duration 60s]
                                                                  whole-daemon CPU, RSS and stream bytes/s
   dashd-bench attack [-bin bin/dashd] [-duration 10s] [-nofile 4096] [-only a,b]
-                                                                 issue #12's attacks: answers, RSS, /healthz latency`)
+                                                                 issue #12's attacks: answers, RSS, /healthz latency
+  dashd-bench alerts [-bin bin/dashd] [-only latency,storm,kill,down,footprint] [-down 10m] [-kills 20]
+                                                                 issue #14's alert delivery: latency, storm, kill -9, receiver down, footprint`)
 	os.Exit(2)
 }

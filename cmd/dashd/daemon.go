@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -10,13 +11,17 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dashd/dashd/internal/tlscert"
+
 	"github.com/dashd/dashd/alert"
 	"github.com/dashd/dashd/alert/channel"
+	"github.com/dashd/dashd/auth"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/incident"
 	"github.com/dashd/dashd/internal/connlimit"
 	"github.com/dashd/dashd/internal/lifecycle"
 	"github.com/dashd/dashd/model"
@@ -48,6 +53,8 @@ type daemon struct {
 	host   *system.Runner
 	sched  *scheduler.Scheduler
 	hub    *hub.Hub
+	auth   *auth.Service
+	cert   *tlscert.Cert // nil: plain HTTP
 	sd     *notifier
 
 	reloads chan struct{} // from the config file watch
@@ -95,7 +102,14 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	if err != nil {
 		return fail(err)
 	}
+	// The checks' recent history, so flapping survives a restart: a
+	// bounded read of the newest events (a flap window's worth at most).
+	past, err := store.Events(0, 5000)
+	if err != nil {
+		log.Warn("recent check history not read; flap detection starts afresh", "err", err)
+	}
 	d.runner = collectors.NewRunner(collectors.RunnerOptions{
+		Past:          collectors.PastFromEvents(past, time.Now(), collectors.DefaultFlapWindow),
 		MaxConcurrent: cfg.Collect.MaxConcurrentChecks,
 		// Host sampling ticks on whole seconds too: one wake-up for both.
 		Align:  time.Second,
@@ -107,7 +121,14 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	})
 	d.host = system.NewRunner(samplerOptions(cfg, log), d.rec.Sample)
 	hostname, _ := os.Hostname()
+	incidents, err := incident.New(incident.Options{Store: store, Recorder: d.rec,
+		Events: d.rec.Subscribe("incidents", 1024), Checks: d.runner, Hub: d.hub,
+		Logger: log.With("part", "incidents")})
+	if err != nil {
+		return fail(err)
+	}
 	alerter, err := alert.New(alert.Options{
+		Acks:  incidents,
 		Store: store, Recorder: d.rec, Events: d.rec.Subscribe("alerts", 1024),
 		Latest: d.latest, Checks: d.runner,
 		NewSender: func(c config.Channel) (alert.Sender, error) {
@@ -120,6 +141,13 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	if err != nil {
 		return fail(err)
 	}
+	d.auth, err = auth.NewService(cfg.Auth, store, log.With("part", "auth"))
+	if err != nil {
+		return fail(err)
+	}
+	// A session that ends (sign-out, revocation, expiry, its user gone
+	// from the configuration) loses its open streams at once.
+	d.auth.Sessions().Watch(func(key string) { d.hub.CloseSession(key) })
 	sparks := view.NewSparks(0, 0)
 	d.sched, err = scheduler.New(scheduler.Options{
 		Hub: d.hub, Latest: d.latest, Checks: d.runner, Store: store, Sparks: sparks, Alerts: alerter,
@@ -138,6 +166,13 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	if err != nil {
 		return fail(err)
 	}
+	var tlsConfig *tls.Config
+	if t := cfg.Server.TLS; t.Enabled() {
+		if d.cert, err = tlscert.Load(t.CertFile, t.KeyFile, log.With("part", "tls")); err != nil {
+			return fail(err)
+		}
+		tlsConfig = d.cert.Config()
+	}
 	title := cfg.Dashboard.Title
 	if title == "" {
 		title = hostname
@@ -145,7 +180,7 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	srv, err := server.New(server.Deps{
 		Logger: log.With("part", "http"), Assets: assets, Version: version, Hostname: hostname, Title: title,
 		Latest: d.latest, Checks: d.runner, Store: store, Hub: d.hub, Sparks: sparks, Flow: d.rec, Alerts: alerter,
-		Listen: ln.Addr().String(),
+		Auth: d.auth, TLS: tlsConfig, TrustedProxies: cfg.Auth.Proxy.TrustedPrefixes, Listen: ln.Addr().String(),
 		// The configured name too: ln.Addr is numeric.
 		AllowedHosts: append(listenHosts(cfg.Server.Listen), cfg.Server.AllowedHosts...),
 		Connections:  connlimit.Limits{Total: lim.Connections, PerAddress: lim.ConnectionsPerAddr},
@@ -172,8 +207,10 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 			d.rec.Event(model.Event{Time: time.Now(), Kind: model.EventStop, Reason: "dashd stopped"})
 			return d.rec.Close(context.Background())
 		}},
+		{"auth", d.auth.Run},
 		{"notify", notes.Run},
 		{"alerts", alerter.Run},
+		{"incidents", incidents.Run},
 		{"scheduler", d.sched.Run},
 		{"host", d.host.Run},
 		{"checks", d.runner.Run},
@@ -181,22 +218,31 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 		{"http", func(ctx context.Context) error { return srv.Run(ctx, ln) }},
 		{"systemd", d.sd.run(d.latest, d.runner, d.hub)},
 	}
-	if !cfg.Embedded {
-		if cw, err := newConfigWatch(path, log); err != nil {
-			log.Warn("not watching the config file; reload with SIGHUP", "err", err)
-		} else {
-			parts = append(parts, struct {
-				name string
-				run  func(context.Context) error
-			}{"config-watch", func(ctx context.Context) error {
-				return cw.Run(ctx, 500*time.Millisecond, func() {
-					select {
-					case d.reloads <- struct{}{}:
-					default: // a reload is already pending
-					}
-				})
-			}})
+	watch := func(name, file, what string, changed func()) {
+		fw, err := newFileWatch(file, log)
+		if err != nil {
+			log.Warn("not watching the "+what+"; reload with SIGHUP", "file", file, "err", err)
+			return
 		}
+		parts = append(parts, struct {
+			name string
+			run  func(context.Context) error
+		}{name, func(ctx context.Context) error { return fw.Run(ctx, 500*time.Millisecond, changed) }})
+	}
+	if !cfg.Embedded {
+		watch("config-watch", path, "config file", func() {
+			select {
+			case d.reloads <- struct{}{}:
+			default: // a reload is already pending
+			}
+		})
+	}
+	if d.cert != nil {
+		// A renewed certificate is served from the next handshake; open
+		// connections and streams keep theirs.
+		renewed := func() { _ = d.cert.Reload() } // Reload logs its own failure
+		watch("cert-watch", cfg.Server.TLS.CertFile, "TLS certificate", renewed)
+		watch("key-watch", cfg.Server.TLS.KeyFile, "TLS key", renewed)
 	}
 	for _, p := range parts {
 		if err := d.group.Go(p.name, p.run); err != nil {
@@ -250,6 +296,11 @@ func (d *daemon) wait(sigs <-chan os.Signal) int {
 func (d *daemon) reload() {
 	done := d.sd.reloading()
 	defer done()
+	// The certificate first: a renewal is taken even when the
+	// configuration beside it is rejected.
+	if d.cert != nil {
+		_ = d.cert.Reload() // logs its own failure; the old pair keeps serving
+	}
 	cfg, err := d.load()
 	if err != nil {
 		var ce *config.Error
@@ -270,6 +321,25 @@ func (d *daemon) reload() {
 	if keys := config.RestartRequired(old, cfg); len(keys) > 0 {
 		d.log.Warn("changes take effect on restart", "keys", keys)
 		cfg = config.KeepRunning(old, cfg)
+	}
+	reject := func(msg string) {
+		d.log.Error("config problem", "problem", msg)
+		d.latest.Reject([]config.Problem{{File: cfg.File, Message: msg}}, time.Now())
+		d.log.Warn("configuration rejected; still running on the last good one")
+		d.rec.Event(model.Event{Time: time.Now(), Kind: model.EventConfig, Reason: "configuration rejected: " + msg})
+	}
+	if msg := cfg.ExposedWithoutAuth(); msg != "" {
+		reject(msg)
+		return
+	}
+	// Auth first: users and tokens that cannot be used reject the whole
+	// reload before anything else changed.
+	actx, acancel := context.WithTimeout(context.Background(), 5*time.Second)
+	err = d.auth.Apply(actx, cfg.Auth)
+	acancel()
+	if err != nil {
+		reject(err.Error())
+		return
 	}
 	if err := d.runner.Apply(cfg.Checks); err != nil {
 		d.log.Error("applying checks", "err", err)

@@ -13,6 +13,7 @@
 //	dashd [--config PATH] [--listen ADDR] [--data PATH]   serve
 //	dashd validate [--config PATH]                        check a configuration
 //	dashd alert test CHANNEL [--config PATH]              send a test alert message
+//	dashd passwd                                          hash a password or API token
 //	dashd version                                         print the version
 package main
 
@@ -37,7 +38,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 {
 		switch args[0] {
-		case "serve", "validate", "version", "alert":
+		case "serve", "validate", "version", "alert", "passwd":
 			cmd, args = args[0], args[1:]
 		case "help":
 			usage(stdout)
@@ -49,6 +50,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runValidate(args, stdout, stderr)
 	case "alert":
 		return runAlert(args, stdout, stderr)
+	case "passwd":
+		return runPasswd(args, os.Stdin, stdout, stderr)
 	case "version":
 		fs := flag.NewFlagSet("dashd version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -72,6 +75,7 @@ Usage:
   dashd [serve] [--config PATH] [--listen ADDR] [--data PATH]
   dashd validate [--config PATH]
   dashd alert test CHANNEL [--config PATH]
+  dashd passwd              (echo -n 'secret' | dashd passwd)
   dashd version
 
 Run "dashd COMMAND --help" for a command's flags.

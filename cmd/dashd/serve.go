@@ -58,6 +58,10 @@ func runServe(args []string, stdout, stderr io.Writer) int {
 		return 1
 	}
 	ov.apply(cfg)
+	if msg := cfg.ExposedWithoutAuth(); msg != "" {
+		fmt.Fprintln(stderr, "dashd: refusing to start:", msg)
+		return 1
+	}
 	log := newLogger(cfg.Log, stderr)
 
 	d, err := start(cfg, log, *path, func() (*config.Config, error) {

@@ -7,6 +7,7 @@ import (
 	"io"
 
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/internal/tlscert"
 )
 
 func runValidate(args []string, stdout, stderr io.Writer) int {
@@ -31,6 +32,18 @@ func runValidate(args []string, stdout, stderr io.Writer) int {
 			return 1
 		}
 		fmt.Fprintln(stderr, "dashd:", err)
+		return 1
+	}
+	// What validation alone cannot say: whether the TLS files make a pair,
+	// and whether the listen address would be refused without sign-in.
+	if t := cfg.Server.TLS; t.Enabled() {
+		if _, err := tlscert.Load(t.CertFile, t.KeyFile, nil); err != nil {
+			fmt.Fprintf(stdout, "%s: server.tls: %v\n", cfg.File, err)
+			return 1
+		}
+	}
+	if msg := cfg.ExposedWithoutAuth(); msg != "" {
+		fmt.Fprintf(stdout, "%s: auth.mode: %s\n", cfg.File, msg)
 		return 1
 	}
 	n := len(cfg.Checks)

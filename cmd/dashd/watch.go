@@ -15,9 +15,10 @@ import (
 	"github.com/fsnotify/fsnotify"
 )
 
-// newConfigWatch prepares a watch of the configuration at path; its Run
-// calls changed (debounced) whenever the configuration changes: the file
-// is written, created or replaced, or what the path resolves to changes.
+// newFileWatch prepares a watch of the file at path (the configuration, a
+// TLS certificate or key); its Run calls changed (debounced) whenever the
+// file changes: it is written, created or replaced, or what the path
+// resolves to changes.
 //
 // It watches directories, not the file: editors and config management replace
 // files by rename, which ends a watch on the old inode. Events naming the file
@@ -29,27 +30,27 @@ import (
 // ..data_tmp over it. The watched directories are the file's own, the one of
 // every symlink met on the way to the target, and the target's; they follow
 // the target when it moves.
-func newConfigWatch(path string, log *slog.Logger) (*configWatch, error) {
+func newFileWatch(path string, log *slog.Logger) (*fileWatch, error) {
 	abs, err := filepath.Abs(path)
 	if err != nil {
-		return nil, fmt.Errorf("config watch: %w", err)
+		return nil, fmt.Errorf("file watch: %w", err)
 	}
 	w, err := fsnotify.NewWatcher()
 	if err != nil {
-		return nil, fmt.Errorf("config watch: %w", err)
+		return nil, fmt.Errorf("file watch: %w", err)
 	}
 	if err := w.Add(filepath.Dir(abs)); err != nil {
-		return nil, errors.Join(fmt.Errorf("config watch: %s: %w", filepath.Dir(abs), err), w.Close())
+		return nil, errors.Join(fmt.Errorf("file watch: %s: %w", filepath.Dir(abs), err), w.Close())
 	}
-	cw := &configWatch{w: w, abs: abs, log: log, dirs: map[string]bool{filepath.Dir(abs): true}}
+	cw := &fileWatch{w: w, abs: abs, log: log, dirs: map[string]bool{filepath.Dir(abs): true}}
 	cw.last = identify(abs)
 	cw.follow()
 	return cw, nil
 }
 
-// configWatch is the state of one watch; only the goroutine of Run touches
+// fileWatch is the state of one watch; only the goroutine of Run touches
 // it.
-type configWatch struct {
+type fileWatch struct {
 	w    *fsnotify.Watcher
 	abs  string
 	log  *slog.Logger
@@ -59,10 +60,10 @@ type configWatch struct {
 
 // Run watches until ctx ends (it returns nil then) or the watcher fails.
 // It owns the watcher and closes it.
-func (cw *configWatch) Run(ctx context.Context, debounce time.Duration, changed func()) (err error) {
+func (cw *fileWatch) Run(ctx context.Context, debounce time.Duration, changed func()) (err error) {
 	defer func() {
 		if cerr := cw.w.Close(); cerr != nil {
-			err = errors.Join(err, fmt.Errorf("config watch: close: %w", cerr))
+			err = errors.Join(err, fmt.Errorf("file watch: close: %w", cerr))
 		}
 	}()
 	timer := time.NewTimer(debounce)
@@ -74,16 +75,16 @@ func (cw *configWatch) Run(ctx context.Context, debounce time.Duration, changed 
 			return nil
 		case ev, ok := <-cw.w.Events:
 			if !ok {
-				return errors.New("config watch: watcher closed")
+				return errors.New("file watch: watcher closed")
 			}
 			if cw.relevant(ev) {
 				timer.Reset(debounce)
 			}
 		case err, ok := <-cw.w.Errors:
 			if !ok {
-				return errors.New("config watch: watcher closed")
+				return errors.New("file watch: watcher closed")
 			}
-			cw.log.Warn("config watch", "err", err)
+			cw.log.Warn("file watch", "file", cw.abs, "err", err)
 			if errors.Is(err, fsnotify.ErrEventOverflow) && cw.moved() {
 				timer.Reset(debounce) // events were lost: judge by identity
 			}
@@ -94,7 +95,7 @@ func (cw *configWatch) Run(ctx context.Context, debounce time.Duration, changed 
 }
 
 // relevant reports whether ev may have changed the configuration.
-func (cw *configWatch) relevant(ev fsnotify.Event) bool {
+func (cw *fileWatch) relevant(ev fsnotify.Event) bool {
 	name := filepath.Clean(ev.Name)
 	naming := (name == cw.abs || name == cw.last.resolved) &&
 		ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0
@@ -103,7 +104,7 @@ func (cw *configWatch) relevant(ev fsnotify.Event) bool {
 
 // moved reports whether the target's identity changed since last seen, and
 // if so records it and re-aims the directory watches.
-func (cw *configWatch) moved() bool {
+func (cw *fileWatch) moved() bool {
 	id := identify(cw.abs)
 	if id == cw.last {
 		return false
@@ -116,14 +117,14 @@ func (cw *configWatch) moved() bool {
 // follow watches the directories the path now goes through and stops
 // watching those it no longer does (a deleted directory's watch is gone
 // already; the error is expected).
-func (cw *configWatch) follow() {
+func (cw *fileWatch) follow() {
 	want := linkDirs(cw.abs)
 	for _, d := range want {
 		if cw.dirs[d] {
 			continue
 		}
 		if err := cw.w.Add(d); err != nil {
-			cw.log.Debug("config watch: directory not watched", "dir", d, "err", err)
+			cw.log.Debug("file watch: directory not watched", "dir", d, "err", err)
 			continue
 		}
 		cw.dirs[d] = true

@@ -28,9 +28,9 @@ func startWatch(t *testing.T, path string) <-chan struct{} {
 	ctx, cancel := context.WithCancel(context.Background())
 	fired := make(chan struct{}, 16)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cw, err := newConfigWatch(path, log)
+	cw, err := newFileWatch(path, log)
 	if err != nil {
-		t.Fatalf("newConfigWatch: %v", err)
+		t.Fatalf("newFileWatch: %v", err)
 	}
 	done := make(chan error, 1)
 	go func() { done <- cw.Run(ctx, watchDebounce, func() { fired <- struct{}{} }) }()
