@@ -8,7 +8,7 @@ BIN      := bin/dashd
 DATASTAR := node_modules/@starfederation/datastar/dist/datastar.js
 VENDORED := ui/static/vendor/datastar.js
 
-.PHONY: all run build assets templ templ-check vet lint test fuzz bench bench-fanout bench-fanout-daemon bench-footprint bench-alerts install uninstall clean
+.PHONY: all run build assets templ templ-check vet lint test fuzz bench bench-fanout bench-fanout-daemon bench-footprint bench-alerts bench-fleet install uninstall clean
 
 all: build
 
@@ -82,12 +82,23 @@ BENCH_ALERTS ?= -down 1m -kills 5 -footprint 30s
 bench-alerts: build
 	$(GO) run ./cmd/dashd-bench alerts -bin $(BIN) $(BENCH_ALERTS)
 
+# Fleet figures (issue #18): a real hub and N simulated agents on real NATS
+# connections (they share the machine's cores), at 100 and 1,000 agents,
+# plus a real `dashd agent`'s footprint against `dashd serve`.
+bench-fleet: build
+	$(GO) run ./cmd/dashd-bench fleet -bin $(BIN) -n 100
+	$(GO) run ./cmd/dashd-bench fleet -bin $(BIN) -n 1000
+
 # Installs the binary built by `make build` (built now if missing).
 install:
 	@test -x $(BIN) || $(MAKE) build
 	install -D -m 0755 $(BIN) $(DESTDIR)$(PREFIX)/bin/dashd
 	install -d $(DESTDIR)/etc/systemd/system
-	sed 's#/usr/local/bin/dashd#$(PREFIX)/bin/dashd#g' systemd/dashd.service > $(DESTDIR)/etc/systemd/system/dashd.service
+	install -D -m 0644 README.md $(DESTDIR)$(PREFIX)/share/doc/dashd/README.md
+	install -D -m 0644 docs/ARCHITECTURE.md $(DESTDIR)$(PREFIX)/share/doc/dashd/ARCHITECTURE.md
+	install -D -m 0644 config.yaml $(DESTDIR)$(PREFIX)/share/doc/dashd/config.yaml.example
+	sed -e 's#/usr/local/bin/dashd#$(PREFIX)/bin/dashd#g' -e 's#/usr/local/share/doc/dashd#$(PREFIX)/share/doc/dashd#g' \
+		systemd/dashd.service > $(DESTDIR)/etc/systemd/system/dashd.service
 	chmod 0644 $(DESTDIR)/etc/systemd/system/dashd.service
 	@if [ -e $(DESTDIR)/etc/dashd/config.yaml ]; then \
 		echo "keeping existing $(DESTDIR)/etc/dashd/config.yaml"; \
@@ -97,6 +108,7 @@ install:
 
 uninstall:
 	rm -f $(DESTDIR)$(PREFIX)/bin/dashd $(DESTDIR)/etc/systemd/system/dashd.service
+	rm -rf $(DESTDIR)$(PREFIX)/share/doc/dashd
 	@echo "left $(DESTDIR)/etc/dashd and /var/lib/dashd in place (your configuration and history)"
 
 clean:

@@ -13,6 +13,7 @@ import (
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/flow"
+	"github.com/dashd/dashd/internal/grid"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/storage"
 )
@@ -86,7 +87,10 @@ type Options struct {
 	// Acks, when set, stops the reminders of acknowledged alerts.
 	Acks Acknowledgements
 	// Host names this dashd in every alert (the host label).
-	Host   string
+	Host string
+	// Hosts, on a fleet hub, gives each fleet host's hello labels, added
+	// to its alerts (see fleet.go); nil elsewhere.
+	Hosts  HostLabels
 	Logger *slog.Logger
 	Now    func() time.Time
 }
@@ -217,6 +221,8 @@ func (a *Alerter) alertFor(e model.Event) (model.Alert, bool) {
 		return a.checkAlert(e)
 	case model.EventFlapping:
 		return a.flapAlert(e), true
+	case model.EventHost:
+		return a.hostAlert(e)
 	case model.EventAlert:
 		if a.handoff == nil {
 			return model.Alert{}, false
@@ -288,8 +294,8 @@ func (a *Alerter) resolveRemoved() {
 	a.mu.Lock()
 	var gone []model.Alert
 	for _, st := range a.active {
-		if st.alert.Source != model.AlertSourceCheck {
-			continue
+		if st.alert.Source != model.AlertSourceCheck || !a.local(st.alert) {
+			continue // a fleet host's check is not in this configuration
 		}
 		if _, ok := cfg.Check(st.alert.Name); !ok {
 			al := st.alert
@@ -416,7 +422,10 @@ func (a *Alerter) Run(ctx context.Context) error {
 	self := &selfAlerts{a: a, ctx: ctx}
 	defer self.wait()
 	h := newHostRules(a)
-	tick := time.NewTicker(a.tick)
+	// The periodic checks wake on the whole-second grid, with the sampler
+	// and the scheduler, not at a moment of their own.
+	next := func() time.Duration { now := time.Now(); return grid.Next(now, a.tick).Sub(now) }
+	tick := time.NewTimer(next())
 	defer tick.Stop()
 	for {
 		select {
@@ -436,6 +445,7 @@ func (a *Alerter) Run(ctx context.Context) error {
 		case <-tick.C:
 			self.check()
 			a.remind()
+			tick.Reset(next())
 		case <-a.remindNow:
 			a.remind()
 		}

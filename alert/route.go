@@ -138,6 +138,12 @@ func alertURL(base string, al model.Alert) string {
 		return ""
 	}
 	base = strings.TrimSuffix(base, "/")
+	if al.Source == model.AlertSourceHost {
+		return base + "/hosts/" + url.PathEscape(al.Labels["host"])
+	}
+	if al.Source == model.AlertSourceCheck && strings.Contains(al.Key, "@") {
+		return base + "/hosts/" + url.PathEscape(al.Labels["host"]) + "/checks/" + url.PathEscape(al.Name)
+	}
 	if al.Source == model.AlertSourceCheck {
 		return base + "/checks/" + url.PathEscape(al.Name)
 	}

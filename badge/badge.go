@@ -6,62 +6,6 @@ import (
 	"strings"
 )
 
-// Style is the visual style of a badge. The zero value is StyleFlat.
-type Style uint8
-
-// The styles, named as in shields.io's style= parameter.
-const (
-	StyleFlat        Style = iota // rounded corners, subtle gradient and text shadow
-	StyleFlatSquare               // square corners, no gradient, no shadow
-	StyleForTheBadge              // 28 px high, upper-case spaced text
-)
-
-// String returns the shields.io name of the style.
-func (s Style) String() string {
-	switch s {
-	case StyleFlat:
-		return "flat"
-	case StyleFlatSquare:
-		return "flat-square"
-	case StyleForTheBadge:
-		return "for-the-badge"
-	}
-	return "Style(" + strconv.Itoa(int(s)) + ")"
-}
-
-// ParseStyle parses a shields.io style name. The empty string is StyleFlat, so
-// an absent style= query parameter needs no special case; anything else
-// unknown fails with ErrUnknownStyle.
-func ParseStyle(s string) (Style, error) {
-	switch s {
-	case "", "flat":
-		return StyleFlat, nil
-	case "flat-square":
-		return StyleFlatSquare, nil
-	case "for-the-badge":
-		return StyleForTheBadge, nil
-	}
-	return StyleFlat, fmt.Errorf("badge: style %q (want flat, flat-square or for-the-badge): %w", s, ErrUnknownStyle)
-}
-
-// MarshalText encodes the style as its name.
-func (s Style) MarshalText() ([]byte, error) {
-	if s > StyleForTheBadge {
-		return nil, fmt.Errorf("badge: marshal %v: %w", s, ErrUnknownStyle)
-	}
-	return []byte(s.String()), nil
-}
-
-// UnmarshalText parses a style name with ParseStyle.
-func (s *Style) UnmarshalText(b []byte) error {
-	v, err := ParseStyle(string(b))
-	if err != nil {
-		return err
-	}
-	*s = v
-	return nil
-}
-
 // Badge is what a badge says and how it looks.
 type Badge struct {
 	// Label is the left text; empty renders the message alone.
@@ -95,10 +39,12 @@ func AppendSVG(dst []byte, b Badge) ([]byte, error) {
 		return dst, err
 	}
 	switch b.Style {
-	case StyleFlat, StyleFlatSquare:
-		return appendFlat(dst, p, b.Style == StyleFlat), nil
+	case StyleFlat, StyleFlatSquare, StylePlastic:
+		return appendFlat(dst, p, flatLookOf(b.Style)), nil
 	case StyleForTheBadge:
 		return appendForTheBadge(dst, p), nil
+	case StyleSocial:
+		return appendSocial(dst, p), nil
 	}
 	return dst, fmt.Errorf("badge: render %v: %w", b.Style, ErrUnknownStyle)
 }
@@ -106,7 +52,7 @@ func AppendSVG(dst []byte, b Badge) ([]byte, error) {
 // prepared is a validated badge: clean text and resolved fills.
 type prepared struct {
 	label, message     string
-	labelFill, msgFill string
+	labelFill, msgFill paint
 }
 
 func prepare(b Badge) (prepared, error) {
@@ -115,11 +61,14 @@ func prepare(b Badge) (prepared, error) {
 		return p, fmt.Errorf("badge: label %q: %w", b.Label, ErrEmptyMessage)
 	}
 	var err error
-	if p.msgFill, err = ResolveColor(orDefault(b.Color, defaultColor)); err != nil {
+	if p.msgFill, err = resolveColor(orDefault(b.Color, defaultColor)); err != nil {
 		return p, err
 	}
-	if p.labelFill, err = ResolveColor(orDefault(b.LabelColor, defaultLabelColor)); err != nil {
+	if p.labelFill, err = resolveColor(orDefault(b.LabelColor, defaultLabelColor)); err != nil {
 		return p, err
+	}
+	if !b.Style.valid() {
+		return p, fmt.Errorf("badge: render %v: %w", b.Style, ErrUnknownStyle)
 	}
 	return p, nil
 }
@@ -141,7 +90,51 @@ const (
 	ftbTextMargin = 12
 )
 
-func appendFlat(dst []byte, p prepared, gradient bool) []byte {
+// flatLook is what tells apart the styles badge-maker draws on one skeleton
+// (two boxes, 5 px padding, 11 px text measured regular): flat, flat-square
+// and plastic.
+type flatLook struct {
+	height int
+	// radius rounds the corners through a clip path; 0 draws square corners
+	// with crispEdges.
+	radius int
+	// gradient is the <linearGradient> laid over both boxes, with id gradID;
+	// empty for none.
+	gradient, gradID string
+	// clipID prefixes the clip path's id, which ends in the width: badges
+	// inlined into one page share an id only when their clip shapes are
+	// identical anyway, and each style has its own prefix.
+	clipID string
+	// textY is the text baseline at ten times the size; the shadow, when
+	// drawn, sits 1 px lower.
+	textY  int
+	shadow bool
+}
+
+// flatLookOf returns the look of badge-maker's flat, flat-square or
+// plastic template (a function, not package variables, so there is no
+// state to mutate).
+func flatLookOf(s Style) flatLook {
+	switch s {
+	case StyleFlatSquare:
+		return flatLook{height: flatHeight, textY: 140}
+	case StylePlastic:
+		// 18 px high with 4 px corners and a glossy four-stop gradient; the
+		// text sits 1 px higher than flat's (badge-maker's vertical margin
+		// of -10 at ten times the size). Its own ids keep a flat badge on
+		// the same page from lending it the flat gradient.
+		return flatLook{
+			height: 18, radius: 4, gradID: "sp", clipID: "rp", textY: 130, shadow: true,
+			gradient: `<linearGradient id="sp" x2="0" y2="100%"><stop offset="0" stop-color="#fff" stop-opacity=".7"/><stop offset=".1" stop-color="#aaa" stop-opacity=".1"/><stop offset=".9" stop-color="#000" stop-opacity=".3"/><stop offset="1" stop-color="#000" stop-opacity=".5"/></linearGradient>`,
+		}
+	}
+	return flatLook{
+		height: flatHeight, radius: 3, gradID: "s", clipID: "r", textY: 140, shadow: true,
+		gradient: `<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>`,
+	}
+}
+
+func appendFlat(dst []byte, p prepared, look flatLook) []byte {
 	var labelW, leftW int
 	if p.label != "" {
 		labelW = preferredWidth(p.label)
@@ -157,48 +150,58 @@ func appendFlat(dst []byte, p prepared, gradient bool) []byte {
 		msgMargin = leftW - 1
 	}
 
-	dst = appendOpen(dst, float64(width), flatHeight, p)
-	if gradient {
-		dst = append(dst, `<linearGradient id="s" x2="0" y2="100%"><stop offset="0" stop-color="#bbb" stop-opacity=".1"/><stop offset="1" stop-opacity=".1"/></linearGradient>`...)
-		// The clip id carries the width: badges inlined into one page share the
-		// id only when their clip shapes are identical anyway.
-		dst = append(dst, `<clipPath id="r`...)
+	dst = appendOpen(dst, float64(width), look.height, p)
+	dst = append(dst, look.gradient...)
+	if look.radius > 0 {
+		dst = append(dst, `<clipPath id="`...)
+		dst = append(dst, look.clipID...)
 		dst = strconv.AppendInt(dst, int64(width), 10)
 		dst = append(dst, `"><rect width="`...)
 		dst = strconv.AppendInt(dst, int64(width), 10)
-		dst = append(dst, `" height="20" rx="3" fill="#fff"/></clipPath><g clip-path="url(#r`...)
+		dst = append(dst, `" height="`...)
+		dst = strconv.AppendInt(dst, int64(look.height), 10)
+		dst = append(dst, `" rx="`...)
+		dst = strconv.AppendInt(dst, int64(look.radius), 10)
+		dst = append(dst, `" fill="#fff"/></clipPath><g clip-path="url(#`...)
+		dst = append(dst, look.clipID...)
 		dst = strconv.AppendInt(dst, int64(width), 10)
 		dst = append(dst, `)">`...)
 	} else {
 		dst = append(dst, `<g shape-rendering="crispEdges">`...)
 	}
 	if leftW > 0 {
-		dst = appendRect(dst, 0, float64(leftW), flatHeight, p.labelFill)
+		dst = appendRect(dst, 0, float64(leftW), look.height, p.labelFill)
 	}
-	dst = appendRect(dst, float64(leftW), float64(rightW), flatHeight, p.msgFill)
-	if gradient {
+	dst = appendRect(dst, float64(leftW), float64(rightW), look.height, p.msgFill)
+	if look.gradient != "" {
 		dst = append(dst, `<rect width="`...)
 		dst = strconv.AppendInt(dst, int64(width), 10)
-		dst = append(dst, `" height="20" fill="url(#s)"/>`...)
+		dst = append(dst, `" height="`...)
+		dst = strconv.AppendInt(dst, int64(look.height), 10)
+		dst = append(dst, `" fill="url(#`...)
+		dst = append(dst, look.gradID...)
+		dst = append(dst, `)"/>`...)
 	}
 	dst = append(dst, `</g><g fill="#fff" text-anchor="middle" font-family="`+FontFamily+`" text-rendering="geometricPrecision" font-size="110">`...)
 	if p.label != "" {
-		dst = appendFlatText(dst, p.label, 1, labelW, p.labelFill, gradient)
+		dst = appendFlatText(dst, look, p.label, 1, labelW, p.labelFill)
 	}
-	dst = appendFlatText(dst, p.message, msgMargin, msgW, p.msgFill, gradient)
+	dst = appendFlatText(dst, look, p.message, msgMargin, msgW, p.msgFill)
 	return append(dst, `</g></svg>`...)
 }
 
 // appendFlatText writes one run of flat text (and its shadow) centred in a box
 // starting at margin.
-func appendFlatText(dst []byte, text string, margin, textW int, bg string, shadow bool) []byte {
+func appendFlatText(dst []byte, look flatLook, text string, margin, textW int, bg paint) []byte {
 	fill, shadowFill := textColors(bg)
 	x := float64(scale*margin) + float64(scale*textW)/2 + scale*flatPadding
 	length := float64(scale * textW)
-	if shadow {
+	if look.shadow {
 		dst = append(dst, `<text aria-hidden="true" x="`...)
 		dst = appendNum(dst, x)
-		dst = append(dst, `" y="150" fill="`...)
+		dst = append(dst, `" y="`...)
+		dst = strconv.AppendInt(dst, int64(look.textY+scale), 10)
+		dst = append(dst, `" fill="`...)
 		dst = append(dst, shadowFill...)
 		dst = append(dst, `" fill-opacity=".3" transform="scale(.1)" textLength="`...)
 		dst = appendNum(dst, length)
@@ -208,7 +211,9 @@ func appendFlatText(dst []byte, text string, margin, textW int, bg string, shado
 	}
 	dst = append(dst, `<text x="`...)
 	dst = appendNum(dst, x)
-	dst = append(dst, `" y="140" transform="scale(.1)" fill="`...)
+	dst = append(dst, `" y="`...)
+	dst = strconv.AppendInt(dst, int64(look.textY), 10)
+	dst = append(dst, `" transform="scale(.1)" fill="`...)
 	dst = append(dst, fill...)
 	dst = append(dst, `" textLength="`...)
 	dst = appendNum(dst, length)
@@ -244,7 +249,7 @@ func appendForTheBadge(dst []byte, p prepared) []byte {
 	return append(dst, `</g></svg>`...)
 }
 
-func appendFTBText(dst []byte, text string, minX, textW float64, bg string, bold bool) []byte {
+func appendFTBText(dst []byte, text string, minX, textW float64, bg paint, bold bool) []byte {
 	fill, _ := textColors(bg)
 	dst = append(dst, `<text transform="scale(.1)" x="`...)
 	dst = appendNum(dst, scale*(minX+textW/2))
@@ -284,7 +289,7 @@ func appendAccessible(dst []byte, p prepared) []byte {
 	return appendEscaped(dst, p.message)
 }
 
-func appendRect(dst []byte, x, width float64, height int, fill string) []byte {
+func appendRect(dst []byte, x, width float64, height int, fill paint) []byte {
 	dst = append(dst, `<rect `...)
 	if x != 0 {
 		dst = append(dst, `x="`...)
@@ -296,7 +301,7 @@ func appendRect(dst []byte, x, width float64, height int, fill string) []byte {
 	dst = append(dst, `" height="`...)
 	dst = strconv.AppendInt(dst, int64(height), 10)
 	dst = append(dst, `" fill="`...)
-	dst = append(dst, fill...)
+	dst = append(dst, fill.fill...)
 	return append(dst, `"/>`...)
 }
 

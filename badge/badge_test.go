@@ -33,7 +33,7 @@ var goldenKinds = []struct {
 	{"unicode", Badge{Label: "Zürich → café", Message: "✓ ΟΚ 東京", Color: "green"}},
 }
 
-var styles = []Style{StyleFlat, StyleFlatSquare, StyleForTheBadge}
+var styles = []Style{StyleFlat, StyleFlatSquare, StyleForTheBadge, StylePlastic, StyleSocial}
 
 func TestRender_Golden(t *testing.T) {
 	for _, k := range goldenKinds {
@@ -136,7 +136,7 @@ func TestGolden_WellFormed(t *testing.T) {
 				t.Fatal(err)
 			}
 			doc := parseSVG(t, data)
-			if doc.width <= 0 || (doc.height != 20 && doc.height != 28) {
+			if doc.width <= 0 || (doc.height != 18 && doc.height != 20 && doc.height != 28) {
 				t.Errorf("size %vx%v", doc.width, doc.height)
 			}
 			if doc.title == "" || doc.title != doc.ariaLabel {
@@ -229,16 +229,17 @@ func TestParseStyle(t *testing.T) {
 		{"flat", StyleFlat, false},
 		{"flat-square", StyleFlatSquare, false},
 		{"for-the-badge", StyleForTheBadge, false},
-		{"plastic", 0, true},
+		{"plastic", StylePlastic, false},
+		{"social", StyleSocial, false},
 		{"FLAT", 0, true},
-		{"social", 0, true},
+		{"popout", 0, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
 			got, err := ParseStyle(tt.in)
 			if tt.wantErr {
 				if !errors.Is(err, ErrUnknownStyle) || !strings.Contains(err.Error(), strconv.Quote(tt.in)) ||
-					!strings.Contains(err.Error(), "flat, flat-square or for-the-badge") {
+					!strings.Contains(err.Error(), "flat, flat-square, for-the-badge, plastic or social") {
 					t.Fatalf("error %v: want ErrUnknownStyle naming the value and the choices", err)
 				}
 				return
@@ -274,9 +275,12 @@ func TestRender_WidthFollowsLabel(t *testing.T) {
 			ws := renderWidth(t, Badge{Label: short, Message: "up", Style: st})
 			wl := renderWidth(t, Badge{Label: long, Message: "up", Style: st})
 			var want float64
-			if st == StyleForTheBadge {
+			switch st {
+			case StyleForTheBadge:
 				want = spacedWidth(strings.ToUpper(long), regular) - spacedWidth(strings.ToUpper(short), regular)
-			} else {
+			case StyleSocial:
+				want = float64(bold.preferredWidth(capitalize(long)) - bold.preferredWidth(capitalize(short)))
+			default:
 				want = float64(preferredWidth(long) - preferredWidth(short))
 			}
 			if wl-ws != want {
@@ -316,11 +320,91 @@ func TestRender_KnownWidths(t *testing.T) {
 		// bold PASSING = 10193 -> 49.77 -> 49 + 7*1.25 = 57.75;
 		// 12+36.25+12 + 12+57.75+12 = 142.
 		{"for-the-badge build passing", Badge{Label: "build", Message: "passing", Style: StyleForTheBadge}, 142},
+		// Plastic has flat's horizontal layout.
+		{"plastic build passing", Badge{Label: "build", Message: "passing", Style: StylePlastic}, 90},
+		// Social measures bold: Build = B1561+u1458+i702+l702+d1466 = 5889
+		// -> 31.6 px -> 31; passing = p1466+a1382+s1219*2+i702+n1458+g1466 =
+		// 8912 -> 47.9 -> 47; label box 31+2*5 = 41, bubble 47+2*4 = 55;
+		// 41 + 1 + 6 (gutter) + 55 = 103.
+		{"social build passing", Badge{Label: "build", Message: "passing", Style: StyleSocial}, 103},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			if got := renderWidth(t, tt.badge); got != tt.want {
 				t.Errorf("width %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+// TestRender_StyleDetails checks what each new style must draw beyond its
+// size: plastic's height and gradient, social's capital, bubble and
+// disregard of colours (as on shields.io).
+func TestRender_StyleDetails(t *testing.T) {
+	tests := []struct {
+		name      string
+		badge     Badge
+		height    float64
+		texts     []string // the visible runs and their shadows, in order
+		title     string
+		contains  []string
+		forbidden []string
+	}{
+		{
+			name:   "plastic",
+			badge:  Badge{Label: "web", Message: "up", Color: "red", Style: StylePlastic},
+			height: 18,
+			texts:  []string{"web", "web", "up", "up"},
+			title:  "web: up",
+			contains: []string{`<stop offset=".9" stop-color="#000" stop-opacity=".3"/>`, `rx="4"`, `fill="#e05d44"`,
+				`y="130" transform="scale(.1)" fill="#fff"`, `aria-hidden="true" x="175" y="140"`, `fill="url(#sp)"`},
+			forbidden: []string{`id="s"`, `rx="3"`},
+		},
+		{
+			name:     "social capitalises the label but not the accessible name",
+			badge:    Badge{Label: "stars", Message: "1.2k", Color: "red", LabelColor: "blue", Style: StyleSocial},
+			height:   20,
+			texts:    []string{"Stars", "Stars", "1.2k", "1.2k"},
+			title:    "stars: 1.2k",
+			contains: []string{`font-weight="700"`, `l-3 3v1 l3 3`, `fill="#fafafa"`, `stroke="#d5d5d5"`, `fill="url(#so)"`},
+			// Colours are ignored, as shields.io ignores them for social.
+			forbidden: []string{"#e05d44", "#007ec6"},
+		},
+		{
+			name:   "social without label keeps an empty label box",
+			badge:  Badge{Message: "ok", Style: StyleSocial},
+			height: 20,
+			texts:  []string{"ok", "ok"},
+			title:  "ok",
+			// 1 (odd empty width) + 2*5 = 11.
+			contains: []string{`<rect stroke="none" fill="#fcfcfc" x=".5" y=".5" width="11" height="19" rx="2"/>`},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			svg, err := Render(tt.badge)
+			if err != nil {
+				t.Fatal(err)
+			}
+			doc := parseSVG(t, svg)
+			if doc.height != tt.height {
+				t.Errorf("height %v, want %v", doc.height, tt.height)
+			}
+			if strings.Join(doc.texts, "|") != strings.Join(tt.texts, "|") {
+				t.Errorf("texts %q, want %q", doc.texts, tt.texts)
+			}
+			if doc.title != tt.title || doc.ariaLabel != tt.title {
+				t.Errorf("title %q aria-label %q, want %q", doc.title, doc.ariaLabel, tt.title)
+			}
+			for _, s := range tt.contains {
+				if !strings.Contains(string(svg), s) {
+					t.Errorf("lacks %s:\n%s", s, svg)
+				}
+			}
+			for _, s := range tt.forbidden {
+				if strings.Contains(string(svg), s) {
+					t.Errorf("has %s:\n%s", s, svg)
+				}
 			}
 		})
 	}

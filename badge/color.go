@@ -58,19 +58,44 @@ func namedHex(name string) (string, bool) {
 	return "", false
 }
 
-// ResolveColor returns the SVG fill for a colour: the hex of a shields.io
-// name, or 3- or 6-digit hex (with or without "#") normalised to lower case
-// with "#". It fails with ErrInvalidColor for anything else, so a caller can
+// ResolveColor returns the SVG fill for a colour, accepting what shields.io
+// accepts: its names and aliases (case-insensitive), 3- or 6-digit hex with
+// or without "#", 4- or 8-digit hex with "#", CSS colour names, and rgb(),
+// rgba(), hsl() and hsla(). Hex is normalised to lower case with "#"; other
+// forms become "#rrggbb", or "rgba(...)" when translucent, written by this
+// package. It fails with ErrInvalidColor for anything else, so a caller can
 // validate a user-supplied colour before building a Badge.
 func ResolveColor(c string) (string, error) {
-	if hex, ok := namedHex(strings.ToLower(c)); ok {
-		return hex, nil
+	p, err := resolveColor(c)
+	return p.fill, err
+}
+
+// resolveColor is ResolveColor with the colour's RGB and endpoint-JSON name.
+func resolveColor(c string) (paint, error) {
+	if len(c) <= maxColorLen {
+		lc := strings.ToLower(strings.TrimSpace(c))
+		if hex, ok := namedHex(lc); ok {
+			p, _ := hexPaint(hex[1:])
+			p.json = lc // shields resolves its names itself
+			return p, nil
+		}
+		h, hash := strings.CutPrefix(c, "#")
+		if len(h) == 3 || len(h) == 6 || (hash && (len(h) == 4 || len(h) == 8)) {
+			if p, ok := hexPaint(h); ok {
+				return p, nil
+			}
+		}
+		if p, ok := cssNamed(lc); ok {
+			return p, nil
+		}
+		if p, ok := cssFunction(lc); ok {
+			return p, nil
+		}
 	}
-	h := strings.TrimPrefix(c, "#")
-	if (len(h) == 3 || len(h) == 6) && isHex(h) {
-		return "#" + strings.ToLower(h), nil
+	if len(c) > maxColorLen {
+		c = c[:maxColorLen] + "..."
 	}
-	return "", fmt.Errorf("badge: colour %q (want a shields.io name such as brightgreen or 3/6-digit hex): %w", c, ErrInvalidColor)
+	return paint{}, fmt.Errorf("badge: colour %q (want a shields.io name such as brightgreen, hex such as 4c1 or #44cc11, a CSS colour name, rgb() or hsl()): %w", c, ErrInvalidColor)
 }
 
 func isHex(s string) bool {
@@ -83,32 +108,10 @@ func isHex(s string) bool {
 	return true
 }
 
-// shieldsColor is a colour as the endpoint JSON carries it: names stay names
-// (shields resolves them itself), hex gets its "#".
-func shieldsColor(c string) (string, error) {
-	fill, err := ResolveColor(c)
-	if err != nil {
-		return "", err
-	}
-	if lc := strings.ToLower(c); lc != "" && !isHex(strings.TrimPrefix(lc, "#")) {
-		return lc, nil
-	}
-	return fill, nil
-}
-
-// brightness is badge-maker's perceived brightness of a resolved "#rgb" or
-// "#rrggbb" fill, in [0, 1] rounded to two decimals.
-func brightness(fill string) float64 {
-	h := fill[1:]
-	var r, g, b int
-	if len(h) == 3 {
-		r, g, b = 17*hexDigit(h[0]), 17*hexDigit(h[1]), 17*hexDigit(h[2])
-	} else {
-		r = 16*hexDigit(h[0]) + hexDigit(h[1])
-		g = 16*hexDigit(h[2]) + hexDigit(h[3])
-		b = 16*hexDigit(h[4]) + hexDigit(h[5])
-	}
-	v := float64(r*299+g*587+b*114) / 255000
+// brightness is badge-maker's perceived brightness of a colour, in [0, 1]
+// rounded to two decimals.
+func brightness(p paint) float64 {
+	v := float64(int(p.r)*299+int(p.g)*587+int(p.b)*114) / 255000
 	return math.Round(v*100) / 100
 }
 
@@ -123,7 +126,7 @@ func hexDigit(c byte) int {
 }
 
 // textColors returns the text and shadow fills that read well on bg.
-func textColors(bg string) (text, shadow string) {
+func textColors(bg paint) (text, shadow string) {
 	if brightness(bg) <= 0.69 {
 		return "#fff", "#010101"
 	}

@@ -3,6 +3,7 @@ package badge
 import (
 	"errors"
 	"math"
+	"strings"
 	"testing"
 	"time"
 
@@ -34,10 +35,45 @@ func TestResolveColor(t *testing.T) {
 		{"12abcd", "#12abcd", false},
 		{"", "", true},
 		{"#", "", true},
-		{"#1234", "", true},
+		{"#1234", "rgba(17,34,51,0.267)", false},
+		{"#12345", "", true},
 		{"#12345g", "", true},
-		{"purple", "", true},
-		{"rgb(1,2,3)", "", true},
+		// CSS colour names, which shields.io accepts too, drawn as hex.
+		{"purple", "#800080", false},
+		{"RebeccaPurple", "#663399", false},
+		{"darkslategray", "#2f4f4f", false},
+		// 4- and 8-digit hex carry alpha; shields takes them with "#" only.
+		{"#f008", "rgba(255,0,0,0.533)", false},
+		{"#11223344", "rgba(17,34,51,0.267)", false},
+		{"#112233ff", "#112233", false},
+		{"f008", "", true},
+		{"11223344", "", true},
+		// rgb()/rgba(), comma and space syntax, numbers and percentages,
+		// clamped like CSS.
+		{"rgb(1,2,3)", "#010203", false},
+		{"RGB( 255 , 0 , 0 )", "#ff0000", false},
+		{"rgb(100% 50% 0%)", "#ff8000", false},
+		{"rgb(300, -5, 12.6)", "#ff000d", false},
+		{"rgba(0, 0, 0, 0.5)", "rgba(0,0,0,0.5)", false},
+		{"rgb(0 0 0 / 25%)", "rgba(0,0,0,0.25)", false},
+		{"rgba(0,0,0,1)", "#000000", false},
+		// hsl()/hsla() with hue units.
+		{"hsl(0, 100%, 50%)", "#ff0000", false},
+		{"hsl(120deg 100% 25%)", "#008000", false},
+		{"hsl(0.5turn, 100%, 50%)", "#00ffff", false},
+		{"hsl(-120, 100%, 50%)", "#0000ff", false},
+		{"hsla(240, 100%, 50%, .5)", "rgba(0,0,255,0.5)", false},
+		// Not colours.
+		{"chartreuse-ish", "", true},
+		{"rgb(1,2)", "", true},
+		{"rgb(1,2,3,4,5)", "", true},
+		{"rgb(a,b,c)", "", true},
+		{"rgb(1 2 3 / )", "", true},
+		{"rgb(1e999, 0, 0)", "", true},
+		{"cmyk(1,2,3,4)", "", true},
+		{"rgb(1,2,3", "", true},
+		{`red" onload="x`, "", true},
+		{"rgb(" + strings.Repeat("1,", 40) + "1)", "", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.in, func(t *testing.T) {
@@ -69,11 +105,21 @@ func TestTextColors(t *testing.T) {
 		{"#b0b0b0", "#fff"}, // 0.69: the threshold is inclusive
 		{"#b1b1b1", "#fff"}, // 0.694 rounds to 0.69 first, as badge-maker does
 		{"#b3b3b3", "#333"}, // 0.70
+		{"white", "#333"},
+		{"navy", "#fff"},
+		{"rgb(255,255,255)", "#333"},
+		{"rgba(255,255,255,0.1)", "#333"}, // alpha is ignored, as badge-maker does
+		{"hsl(0, 0%, 100%)", "#333"},
+		{"hsl(120 100% 25%)", "#fff"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.bg, func(t *testing.T) {
-			if got, _ := textColors(tt.bg); got != tt.wantText {
-				t.Errorf("text on %s (brightness %v) = %s, want %s", tt.bg, brightness(tt.bg), got, tt.wantText)
+			bg, err := resolveColor(tt.bg)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got, _ := textColors(bg); got != tt.wantText {
+				t.Errorf("text on %s (brightness %v) = %s, want %s", tt.bg, brightness(bg), got, tt.wantText)
 			}
 		})
 	}

@@ -4,10 +4,14 @@
 //
 // # Layout
 //
-// The geometry follows shields.io's badge-maker (flat, flat-square and
-// for-the-badge): 20 px high flat badges with 5 px padding around 11 px text,
+// The geometry follows shields.io's badge-maker for all five of its styles:
+// 20 px high flat and flat-square badges with 5 px padding around 11 px text;
+// plastic, the same boxes 18 px high with 4 px corners and a glossy gradient;
 // 28 px high for-the-badge badges with 12 px margins around 10 px upper-case
-// text spaced by 1.25 px per character (label regular, message bold). Text is
+// text spaced by 1.25 px per character (label regular, message bold); and
+// social, a capitalised bold label in an outlined 19 px box with the bold
+// message in a speech bubble 6 px to its right (colours are ignored, as
+// shields.io ignores them for this style). Text is
 // drawn at ten times the size and scaled down, and every run carries
 // textLength, so whatever font the viewer has is stretched to the measured
 // width and the text always fits its box.
@@ -26,9 +30,12 @@
 //
 // # Colours
 //
-// Colours are shields.io names (brightgreen, green, yellowgreen, yellow,
-// orange, red, blue, grey, lightgrey and the shields aliases) or 3- or 6-digit
-// hex with or without "#". UptimeColor, StateColor and LatencyColor pick a
+// Colours are what shields.io accepts: its names (brightgreen, green,
+// yellowgreen, yellow, orange, red, blue, grey, lightgrey and the shields
+// aliases), 3- or 6-digit hex with or without "#", 4- or 8-digit hex with
+// "#", CSS colour names, and rgb(), rgba(), hsl() and hsla(). Everything but
+// shields names and plain hex is drawn as hex (or rgba() when translucent)
+// written by this package. UptimeColor, StateColor and LatencyColor pick a
 // colour from thresholds. Text is white on dark backgrounds and dark grey on
 // light ones, by the same brightness rule as shields.io.
 package badge

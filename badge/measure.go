@@ -50,8 +50,12 @@ func (f face) width(s string, px float64) float64 {
 // preferredWidth is badge-maker's text box width for flat styles: the
 // truncated measurement rounded up to odd, which keeps the centred text on the
 // pixel grid.
-func preferredWidth(s string) int {
-	w := int(regular.width(s, 11))
+func preferredWidth(s string) int { return regular.preferredWidth(s) }
+
+// preferredWidth is preferredWidth measured in face f at 11 px: the social
+// style measures both of its texts bold.
+func (f face) preferredWidth(s string) int {
+	w := int(f.width(s, 11))
 	if w%2 == 0 {
 		w++
 	}

@@ -13,20 +13,24 @@ func TestShieldsJSON_Golden(t *testing.T) {
 	tests := []struct {
 		name  string
 		badge Badge
+		opts  ShieldsOptions
 	}{
-		{"state-up", StateBadge("web", model.StateUp)},
-		{"uptime-for-the-badge", func() Badge { b := UptimeBadge("uptime 7d", 98.5); b.Style = StyleForTheBadge; return b }()},
+		{"state-up", StateBadge("web", model.StateUp), ShieldsOptions{}},
+		{"uptime-for-the-badge", func() Badge { b := UptimeBadge("uptime 7d", 98.5); b.Style = StyleForTheBadge; return b }(), ShieldsOptions{}},
 		{"latency-flat-square", func() Badge {
 			b := LatencyBadge("latency", 1500*time.Millisecond, nil)
 			b.Style = StyleFlatSquare
 			return b
-		}()},
-		{"no-label", Badge{Message: "not found"}},
-		{"hex-colors", Badge{Label: "a<b & \"c\"", Message: "ok", Color: "ABC", LabelColor: "#123456"}},
+		}(), ShieldsOptions{}},
+		{"no-label", Badge{Message: "not found"}, ShieldsOptions{}},
+		{"hex-colors", Badge{Label: "a<b & \"c\"", Message: "ok", Color: "ABC", LabelColor: "#123456"}, ShieldsOptions{}},
+		{"css-colors-plastic", Badge{Label: "env", Message: "prod", Color: "RebeccaPurple", LabelColor: "hsl(0 100% 50% / 50%)", Style: StylePlastic}, ShieldsOptions{}},
+		{"social-cached", Badge{Label: "web", Message: "up", Color: "success", Style: StyleSocial}, ShieldsOptions{CacheSeconds: 600}},
+		{"error", Badge{Label: "nope", Message: "not found", Color: ColorLightGrey}, ShieldsOptions{IsError: true}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got, err := ShieldsJSON(tt.badge)
+			got, err := ShieldsJSONWith(tt.badge, tt.opts)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -53,6 +57,24 @@ func TestShieldsJSON_Golden(t *testing.T) {
 			for k := range m {
 				if !allowed[k] {
 					t.Errorf("key %q is not in the shields endpoint schema", k)
+				}
+			}
+			if e, ok := m["isError"]; ok && e != true {
+				t.Errorf("isError = %v: sent only when true", e)
+			}
+			if (m["isError"] == true) != tt.opts.IsError {
+				t.Errorf("isError = %v, want %v", m["isError"], tt.opts.IsError)
+			}
+			if c, ok := m["cacheSeconds"]; ok || tt.opts.CacheSeconds > 0 {
+				if c != float64(tt.opts.CacheSeconds) {
+					t.Errorf("cacheSeconds = %v, want %d", c, tt.opts.CacheSeconds)
+				}
+			}
+			for _, k := range []string{"color", "labelColor"} {
+				if s, ok := m[k].(string); ok {
+					if _, err := ResolveColor(s); err != nil {
+						t.Errorf("%s %q does not read back: %v", k, s, err)
+					}
 				}
 			}
 			if s, ok := m["style"].(string); ok {

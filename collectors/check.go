@@ -65,8 +65,16 @@ func Types() config.CheckTypes {
 }
 
 // New builds the runnable check for a validated config.Check (one produced by
-// config.Parse with Types).
-func New(c config.Check) (Check, error) {
+// config.Parse with Types). A check that targets dashd itself (self) needs
+// the Runner, which knows where dashd listens: New refuses it.
+func New(c config.Check) (Check, error) { return newCheck(c, Self{}) }
+
+// newCheck is New with self targets resolved to self.
+func newCheck(c config.Check, self Self) (Check, error) {
+	c, err := resolveSelf(c, self)
+	if err != nil {
+		return nil, err
+	}
 	s, ok := c.Spec.(spec)
 	if !ok {
 		return nil, fmt.Errorf("collectors: check %q: type %q has no runnable spec (got %T)", c.Name, c.Type, c.Spec)

@@ -69,6 +69,8 @@ var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPT
 func (h *HTTPSpec) Validate(s config.Scope) {
 	if h.URL == "" {
 		s.Required("url", true)
+	} else if isSelfURL(h.URL) {
+		validateSelfURL(s, h.URL)
 	} else if u, err := url.Parse(h.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 		s.Errorf("url", "must be an http:// or https:// URL with a host, got %q", config.RedactURL(h.URL))
 	}

@@ -70,6 +70,10 @@ type RunnerOptions struct {
 	// process starts in a process group of its own must be a command
 	// check's. The daemon sets it.
 	Subreaper bool
+	// Self is where dashd itself listens, for checks that target it
+	// (url: self:/healthz, address: self; see SelfAt). Zero: such checks
+	// show as down, saying the address is not known.
+	Self Self
 	// Past is what the checks did before this process started (see
 	// PastFromEvents): a check's flap history survives a restart, so a
 	// check that was flapping is told to have stopped when it has, instead
@@ -291,7 +295,7 @@ func (r *Runner) Apply(checks []config.Check) error {
 			next[c.Name] = old
 			continue
 		}
-		ch, err := New(c)
+		ch, err := newCheck(c, r.opts.Self)
 		if err != nil {
 			errs = append(errs, err)
 			r.log.Error("check cannot run", "check", c.Name, "err", err)

@@ -1,6 +1,7 @@
 package collectors
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -9,7 +10,17 @@ import (
 )
 
 func TestRunner_RunNow(t *testing.T) {
-	s := &script{steps: states("up")}
+	// The second run (the one asked for) holds until gate closes, so the
+	// requests below are all made while a run is in progress.
+	gate := make(chan struct{})
+	up := states("up")[0]
+	s := &script{steps: []func(context.Context) Outcome{up, func(ctx context.Context) Outcome {
+		select {
+		case <-gate:
+		case <-ctx.Done():
+		}
+		return up(ctx)
+	}, up}}
 	c := scriptCheckConfig("slow-cadence", s)
 	c.Interval = config.Duration(time.Hour)
 	r := startRunner(t, RunnerOptions{}, c)
@@ -21,17 +32,18 @@ func TestRunner_RunNow(t *testing.T) {
 	}
 	eventually(t, 10*time.Second, "the run asked for", func() bool { return runs() == 2 })
 
-	// Requests made while none can start yet coalesce into one run: the
-	// check is never queued up by a button held down.
+	// Requests made while a run is in progress coalesce into one more
+	// run: the check is never queued up by a button held down.
 	for range 50 {
 		if err := r.RunNow("slow-cadence"); err != nil {
 			t.Fatal(err)
 		}
 	}
+	close(gate)
 	eventually(t, 10*time.Second, "a third run", func() bool { return runs() >= 3 })
-	time.Sleep(200 * time.Millisecond)
-	if n := runs(); n > 4 {
-		t.Errorf("50 RunNow calls made %d runs; want them coalesced (at most 2)", n-2)
+	time.Sleep(300 * time.Millisecond)
+	if n := runs(); n != 3 {
+		t.Errorf("50 RunNow calls during a run made %d more runs; want them coalesced into 1", n-2)
 	}
 
 	if err := r.RunNow("nope"); !errors.Is(err, ErrUnknownCheck) {

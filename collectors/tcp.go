@@ -28,7 +28,9 @@ func newTCPSpec() *TCPSpec { return &TCPSpec{} }
 
 // Validate reports problems with positions.
 func (t *TCPSpec) Validate(s config.Scope) {
-	validateHostPort(s, "address", t.Address)
+	if t.Address != SelfAddress { // self: dashd's own listener (self.go)
+		validateHostPort(s, "address", t.Address)
+	}
 	if len(t.Expect) > maxBanner {
 		s.Errorf("expect", "must be at most %d bytes", maxBanner)
 	}

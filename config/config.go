@@ -48,6 +48,13 @@ type Config struct {
 	Alerts    Alerts    `yaml:"alerts"`
 	Auth      Auth      `yaml:"auth"`
 	Checks    []Check   `yaml:"checks"`
+	// Metrics configures /metrics (metrics.go).
+	Metrics Metrics `yaml:"metrics"`
+	// StatusPage is the public status page (statuspage.go).
+	StatusPage StatusPage `yaml:"status_page"`
+	// Fleet, when present, makes `dashd serve` a hub and configures
+	// `dashd agent` (nil: this host only).
+	Fleet *Fleet `yaml:"fleet"`
 
 	// File is the path the configuration was read from (or a label such as
 	// "config.yaml (embedded default)").
@@ -119,7 +126,7 @@ func Parse(file string, data []byte, opts Options) (*Config, error) {
 		d.problems = append(d.problems, Problem{File: file, Line: 1, Column: 1, Message: emptyFile})
 		return nil, d.err()
 	}
-	sources := checkSources(root)
+	sources := checkSources(root, data)
 	tagged := d.checkTags(root)
 	d.expandNode(root, "", opts.LookupEnv)
 	// Known before any value is quoted in a problem, so every message can
@@ -188,11 +195,12 @@ func Default() *Config {
 			MaxConcurrentChecks: 8,
 			Network:             Filter{Exclude: []string{"lo"}},
 		},
-		Dashboard: Dashboard{BroadcastInterval: Duration(time.Second)},
-		Log:       Log{Format: "text", Level: "info"},
-		Chat:      DefaultChat(),
-		Alerts:    DefaultAlerts(),
-		Auth:      DefaultAuth(),
+		Dashboard:  Dashboard{BroadcastInterval: Duration(time.Second)},
+		Log:        Log{Format: "text", Level: "info"},
+		Chat:       DefaultChat(),
+		Alerts:     DefaultAlerts(),
+		Auth:       DefaultAuth(),
+		StatusPage: DefaultStatusPage(),
 	}
 }
 
@@ -205,6 +213,9 @@ func (c *Config) validate(s Scope) {
 	c.Chat.validate(s.Child("chat"))
 	c.Alerts.validate(s.Child("alerts"))
 	c.Auth.validate(s.Child("auth"))
+	c.StatusPage.validate(s.Child("status_page"), c.Checks)
+	c.Fleet.validate(s.Child("fleet"))
+	c.Metrics.validate(s.Child("metrics"))
 }
 
 // Check finds a check by name.

@@ -120,21 +120,66 @@ func (r *treeRedactor) set(n *yaml.Node, v string) {
 }
 
 // checkSources renders each item of the checks list back to YAML as written
-// (before ${VAR} expansion), with credentials redacted.
-func checkSources(root *yaml.Node) []string {
+// (before ${VAR} expansion), with credentials redacted. data is the file:
+// only comments written between the check's first and last lines are its
+// own (the parser hands the documentation block above a check, and the
+// commented-out examples after it, to the check's nodes).
+func checkSources(root *yaml.Node, data []byte) []string {
 	list := Scope{node: root}.value("checks")
 	if list == nil || list.Kind != yaml.SequenceNode {
 		return nil
 	}
+	lines := strings.Split(string(data), "\n")
 	out := make([]string, len(list.Content))
 	for i, item := range list.Content {
 		cp := copyNode(item)
+		keepOwnComments(cp, lines, item.Line, lastLine(item))
 		(&treeRedactor{apply: true}).walk(cp, redactCtx{})
 		if b, err := yaml.Marshal(cp); err == nil {
 			out[i] = string(b)
 		}
 	}
 	return out
+}
+
+// lastLine is the last line a node's content starts on.
+func lastLine(n *yaml.Node) int {
+	l := n.Line
+	for _, c := range n.Content {
+		l = max(l, lastLine(c))
+	}
+	return l
+}
+
+// keepOwnComments drops, in the tree n, every comment not written within
+// lines first..last (1-based) of the file.
+func keepOwnComments(n *yaml.Node, lines []string, first, last int) {
+	own := func(c string) string {
+		if c == "" {
+			return ""
+		}
+		for _, cl := range strings.Split(c, "\n") {
+			cl = strings.TrimSpace(cl)
+			if cl == "" {
+				continue
+			}
+			found := false
+			for l := max(first, 1); l <= last && l <= len(lines); l++ {
+				if strings.Contains(lines[l-1], cl) {
+					found = true
+					break
+				}
+			}
+			if !found {
+				return ""
+			}
+		}
+		return c
+	}
+	n.HeadComment, n.LineComment, n.FootComment = own(n.HeadComment), own(n.LineComment), own(n.FootComment)
+	for _, c := range n.Content {
+		keepOwnComments(c, lines, first, last)
+	}
 }
 
 // copyNode copies a tree deeply; aliases keep pointing at their anchors.

@@ -3,9 +3,9 @@ package config
 import "reflect"
 
 // restartOnly is the one list of what a reload cannot change: the listener
-// and its limits, the database and its retention, logging, the page title
-// and the check runner's concurrency bound. Each entry reads and writes
-// its part of a Config.
+// and its limits, the database and its retention, logging, the page title,
+// the status page's path (its routes) and the check runner's concurrency
+// bound. Each entry reads and writes its part of a Config.
 func restartOnly() []struct {
 	key  string
 	get  func(*Config) any
@@ -19,9 +19,13 @@ func restartOnly() []struct {
 		{"server", func(c *Config) any { return c.Server }, func(d, s *Config) { d.Server = s.Server }},
 		{"storage", func(c *Config) any { return c.Storage }, func(d, s *Config) { d.Storage = s.Storage }},
 		{"log", func(c *Config) any { return c.Log }, func(d, s *Config) { d.Log = s.Log }},
+		{"fleet", func(c *Config) any { return c.Fleet }, func(d, s *Config) { d.Fleet = s.Fleet }},
 		{"auth.mode", func(c *Config) any { return c.Auth.Mode }, func(d, s *Config) { d.Auth.Mode = s.Auth.Mode }},
 		{"auth.oidc", func(c *Config) any { return c.Auth.OIDC }, func(d, s *Config) { d.Auth.OIDC = s.Auth.OIDC }},
 		{"dashboard.title", func(c *Config) any { return c.Dashboard.Title }, func(d, s *Config) { d.Dashboard.Title = s.Dashboard.Title }},
+		{"metrics.textfile_directory", func(c *Config) any { return c.Metrics.TextfileDirectory },
+			func(d, s *Config) { d.Metrics.TextfileDirectory = s.Metrics.TextfileDirectory }},
+		{"status_page.path", func(c *Config) any { return c.StatusPage.Path }, func(d, s *Config) { d.StatusPage.Path = s.StatusPage.Path }},
 		{"collect.max_concurrent_checks", func(c *Config) any { return c.Collect.MaxConcurrentChecks },
 			func(d, s *Config) { d.Collect.MaxConcurrentChecks = s.Collect.MaxConcurrentChecks }},
 	}

@@ -24,6 +24,9 @@ type Server struct {
 	// TLS serves HTTPS with this certificate and key (PEM files), reloaded
 	// on SIGHUP and when the files change; empty serves plain HTTP.
 	TLS TLS `yaml:"tls"`
+	// CORS lets pages on other origins read the read-only API (cors.go);
+	// off by default.
+	CORS CORS `yaml:"cors"`
 }
 
 // TLS names the certificate and key files of HTTPS.
@@ -64,6 +67,7 @@ func (s *Server) validate(sc Scope) {
 		s.AllowedHosts[i] = norm
 	}
 	s.Limits.validate(sc.Child("limits"))
+	s.CORS.validate(sc.Child("cors"))
 	ts := sc.Child("tls")
 	// The pair itself is loaded by the daemon at start (and by dashd
 	// validate), not here: a reload caught in the middle of a renewal

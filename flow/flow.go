@@ -207,7 +207,10 @@ func (r *Recorder) Result(res model.Result) {
 		r.log.Warn("dropping check result", "check", res.Check, "err", err)
 	}
 	r.mu.Lock()
-	if len(r.pending) < maxPending {
+	// A failed run has no latency worth plotting (a refused connection
+	// takes microseconds): the latency series holds only answered runs,
+	// and the check page marks failures on the time axis instead.
+	if res.State != model.StateDown && len(r.pending) < maxPending {
 		r.pending = append(r.pending, model.Point{Series: series.CheckLatency(res.Check),
 			Value: float64(res.Latency) / float64(time.Millisecond)})
 	}

@@ -49,15 +49,18 @@ func TestRecorder_StoresOnceAndFansOut(t *testing.T) {
 	r, db, latest := newRecorder(t)
 	a, b := r.Subscribe("a", 8), r.Subscribe("b", 8)
 	r.Event(model.Event{Time: t0, Kind: model.EventCheck, Check: "web", From: model.StateUp, To: model.StateDown})
-	r.Result(model.Result{Check: "web", Time: t0, State: model.StateDown, Latency: 42 * time.Millisecond})
+	r.Result(model.Result{Check: "web", Time: t0, State: model.StateDown, Latency: 7 * time.Millisecond})
+	r.Result(model.Result{Check: "web", Time: t0, State: model.StateUp, Latency: 42 * time.Millisecond})
 	for _, s := range []*Subscription{a, b} {
 		ev := <-s.C()
 		if ev.Kind != KindEvent || ev.Event.ID == 0 || ev.Event.Check != "web" {
 			t.Fatalf("%s: first message %+v, want the stored event", s.Name(), ev)
 		}
-		res := <-s.C()
-		if res.Kind != KindResult || res.Result.Latency != 42*time.Millisecond {
-			t.Fatalf("%s: second message %+v", s.Name(), res)
+		for _, want := range []model.State{model.StateDown, model.StateUp} {
+			res := <-s.C()
+			if res.Kind != KindResult || res.Result.State != want || (want == model.StateUp) != (res.Result.Latency == 42*time.Millisecond) {
+				t.Fatalf("%s: message %+v, want the %s result", s.Name(), res, want)
+			}
 		}
 	}
 	evs, err := db.Events(0, 10)
@@ -73,8 +76,10 @@ func TestRecorder_StoresOnceAndFansOut(t *testing.T) {
 	}
 	pts, err := db.Range(series.CheckLatency("web"), t0.Add(-time.Minute), t0.Add(time.Minute), 10)
 	if err != nil || len(pts) != 1 || pts[0].Value != 42 {
-		t.Fatalf("latency series %v, %v: want the result's 42 ms with the sample", pts, err)
+		t.Fatalf("latency series %v, %v: want the up result's 42 ms with the sample", pts, err)
 	}
+	// (The down run's 7 ms is not in the series: a failed run's latency
+	// is not plotted.)
 }
 
 // TestRecorder_SlowSubscriberCannotStall: a subscriber that never reads

@@ -182,7 +182,7 @@ func (h *Hub) sendAll(f *frame, cs []*client) {
 	}
 	var fails []failed
 	for _, c := range cs {
-		r := c.send(f, now)
+		r := c.send(f.wire(c.gzip), now)
 		events += uint64(r.events)
 		bytes += uint64(r.bytes)
 		if r.evict != "" || r.gone != nil {

@@ -36,6 +36,16 @@
 // Retry-After and a message naming the limit, and the refusal is counted in
 // Stats.
 //
+// # Compression and the first state
+//
+// A stream whose request accepts gzip is sent gzip (WithCompression, on by
+// default): each broadcast is compressed once, on its own, and the same
+// bytes go to every gzip stream, so compression costs CPU per broadcast
+// and no memory per client, and direct writes are unchanged (compress.go).
+// A page may record what it rendered (Hub.Remember) and give the token to
+// its stream (WithRendered): the stream's first connect then leaves out
+// the element patches the page already has (rendered.go).
+//
 // # Request-scoped replies
 //
 // SSE returns a Writer for one-off replies (a POST answering with patches)

@@ -3,6 +3,8 @@ package hub
 import (
 	"bufio"
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -39,7 +41,8 @@ type env struct {
 // adds. Cleanup stops the hub, then the app.
 //
 // /events takes: room (repeated), session, state (OnConnect sends it),
-// bigstate (OnConnect sends that many bytes), addr
+// bigstate (OnConnect sends that many bytes), randstate (that many bytes
+// that do not compress), addr
 // (WithAddress: a label for the per-address cap; no traffic goes to it) and
 // panic (an OnConnect hook that panics; the recover middleware answers 500).
 func newEnv(t *testing.T, opts []Option, routes func(app *fiber.App, h *Hub)) *env {
@@ -73,6 +76,13 @@ func newEnvWrapped(t *testing.T, opts []Option, routes func(app *fiber.App, h *H
 		if n := c.QueryInt("bigstate"); n > 0 { // a full state of n bytes, as a page's is
 			copts = append(copts, OnConnect(func(send func(...Event)) {
 				send(PatchElements(`<div id="state">` + strings.Repeat("s", n) + `</div>`))
+			}))
+		}
+		if n := c.QueryInt("randstate"); n > 0 { // n bytes that do not compress (random hex: ~2x)
+			b := make([]byte, n/2)
+			_, _ = rand.Read(b)
+			copts = append(copts, OnConnect(func(send func(...Event)) {
+				send(PatchElements(`<div id="state">` + hex.EncodeToString(b) + `</div>`))
 			}))
 		}
 		if c.Query("panic") != "" {
@@ -325,6 +335,13 @@ func (e *env) rawClient(t *testing.T, query string, rcvbuf int) net.Conn {
 // rawClientHead is rawClient that also returns the response head it read.
 func (e *env) rawClientHead(t *testing.T, query string, rcvbuf int) (net.Conn, []byte) {
 	t.Helper()
+	return e.rawClientWith(t, query, rcvbuf, "")
+}
+
+// rawClientWith is rawClientHead with extra request header lines (each
+// ending in \r\n), such as an Accept-Encoding.
+func (e *env) rawClientWith(t *testing.T, query string, rcvbuf int, header string) (net.Conn, []byte) {
+	t.Helper()
 	d := net.Dialer{Timeout: testTimeout}
 	if rcvbuf > 0 {
 		d.Control = func(_, _ string, rc syscall.RawConn) error {
@@ -343,7 +360,7 @@ func (e *env) rawClientHead(t *testing.T, query string, rcvbuf int) (net.Conn, [
 	if err := conn.SetDeadline(time.Now().Add(testTimeout)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := fmt.Fprintf(conn, "GET /events?%s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n\r\n", query); err != nil {
+	if _, err := fmt.Fprintf(conn, "GET /events?%s HTTP/1.1\r\nHost: x\r\nAccept: text/event-stream\r\n%s\r\n", query, header); err != nil {
 		t.Fatal(err)
 	}
 	// Read byte by byte up to the end of the head, so that nothing of the

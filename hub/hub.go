@@ -51,6 +51,12 @@ type Hub struct {
 	running atomic.Bool
 	stop    chan struct{} // closed when Run's context ends
 	wg      sync.WaitGroup
+	// beat tells Run that a stream was added to a hub that had none: the
+	// heartbeat timer runs only while streams are open, so a hub nobody
+	// watches does not wake the process. beats counts the timer's
+	// firings (tests).
+	beat  chan struct{}
+	beats atomic.Uint64
 
 	mu       sync.RWMutex
 	stopped  bool
@@ -61,6 +67,8 @@ type Hub struct {
 	perAddr  map[string]int // streams per client address; only addresses with streams
 
 	ping *frame
+
+	remembered *remembered // what pages were rendered with; see rendered.go
 
 	// queuedBytes is the sum of every client's queued bytes (client.queued):
 	// each change to one is added here too.
@@ -91,30 +99,45 @@ func New(opts ...Option) *Hub {
 		cfg:      cfg,
 		log:      cfg.logger,
 		stop:     make(chan struct{}),
+		beat:     make(chan struct{}, 1),
 		clients:  make(map[*client]struct{}),
 		rooms:    make(map[string]map[*client]struct{}),
 		sessions: make(map[string]map[*client]struct{}),
 		perAddr:  make(map[string]int),
 		ping:     newFrame([]byte(": ping\n\n"), 0, true),
+
+		remembered: newRemembered(),
 	}
 }
 
 // Run sends heartbeats until ctx ends, then ends every stream, waits for
 // their goroutines and returns nil. A hub runs once: a second call returns
-// ErrAlreadyRunning.
+// ErrAlreadyRunning. The heartbeat timer runs only while streams are open:
+// it stops when it finds none and the first new stream starts it again.
 func (h *Hub) Run(ctx context.Context) error {
 	if !h.running.CompareAndSwap(false, true) {
 		return ErrAlreadyRunning
 	}
-	t := time.NewTicker(h.cfg.heartbeat)
+	t := time.NewTimer(h.cfg.heartbeat)
 	defer t.Stop()
+	beating := true
 	for {
 		select {
 		case <-ctx.Done():
 			h.shutdown()
 			return nil
+		case <-h.beat:
+			if !beating {
+				t.Reset(h.cfg.heartbeat)
+				beating = true
+			}
 		case <-t.C:
+			h.beats.Add(1)
 			h.deliver(h.ping, func() map[*client]struct{} { return h.clients })
+			// A stream added after this count signals beat.
+			if beating = h.ClientCount() > 0; beating {
+				t.Reset(h.cfg.heartbeat)
+			}
 		}
 	}
 }
@@ -252,10 +275,37 @@ type frame struct {
 	b      []byte
 	events int  // Datastar events inside, for the counters
 	ping   bool // heartbeat: skipped by a stream that wrote recently
+
+	// payload is the broadcast's SSE bytes (b without the chunk framing),
+	// kept for gz; nil in the compressed twin and in a frame's rest.
+	payload []byte
+	gzOnce  sync.Once
+	gz      *frame // the compressed twin, made by the first gzip stream that needs it
 }
 
 func newFrame(payload []byte, events int, ping bool) *frame {
-	return &frame{b: chunk(payload), events: events, ping: ping}
+	if len(payload) == 0 {
+		return &frame{events: events, ping: ping}
+	}
+	b := chunk(payload)
+	// The payload inside b, not the caller's copy: one copy stays reachable.
+	p := b[len(b)-2-len(payload) : len(b)-2 : len(b)-2]
+	return &frame{b: b, events: events, ping: ping, payload: p}
+}
+
+// wire returns the frame a stream writes: f itself for a plain stream, its
+// compressed twin for a gzip one. The twin is compressed once, by the first
+// gzip stream that needs it (concurrent senders wait for it), and shared by
+// all the others; a broadcast that reaches no gzip stream is never
+// compressed.
+func (f *frame) wire(gzip bool) *frame {
+	if !gzip || f.payload == nil {
+		return f
+	}
+	f.gzOnce.Do(func() {
+		f.gz = &frame{b: chunk(deflate(nil, f.payload)), events: f.events, ping: f.ping}
+	})
+	return f.gz
 }
 
 // chunk wraps p in HTTP/1.1 chunked framing. Streams are chunked so that

@@ -46,6 +46,13 @@ func (h *Hub) add(c *client) refusal {
 	h.nextID++
 	c.id = h.nextID
 	h.clients[c] = struct{}{}
+	if len(h.clients) == 1 {
+		// The first stream: Run's heartbeat timer may be asleep.
+		select {
+		case h.beat <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
 	for _, r := range c.rooms {
 		index(h.rooms, r, c)
 	}

@@ -106,9 +106,9 @@ func rawBody(req *fasthttp.Request) ([]byte, error) {
 // guessing which one a decoder would use).
 func contentEncoding(h *fasthttp.RequestHeader) string {
 	var found []byte
-	h.VisitAll(func(k, v []byte) {
+	for k, v := range h.All() {
 		if !bytes.EqualFold(k, []byte(fiber.HeaderContentEncoding)) {
-			return
+			continue
 		}
 		for tok := range bytes.SplitSeq(v, []byte(",")) {
 			tok = bytes.TrimSpace(tok)
@@ -120,7 +120,7 @@ func contentEncoding(h *fasthttp.RequestHeader) string {
 			}
 			found = append(found, tok...)
 		}
-	})
+	}
 	const maxShown = 64
 	if len(found) > maxShown {
 		found = append(found[:maxShown], "..."...)

@@ -1,12 +1,22 @@
 package hub
 
+import (
+	"maps"
+	"slices"
+	"strings"
+)
+
 // Stats is a snapshot of the hub's gauges and counters. Counters count from
 // New and never go down.
 type Stats struct {
-	Clients     int            // streams connected now
-	Rooms       map[string]int // streams per room, now
-	Sessions    int            // distinct sessions with a stream, now
-	QueuedBytes int64          // bytes of broadcasts queued for clients' goroutines or being written by them, now
+	Clients int            // streams connected now
+	Rooms   map[string]int // streams per room, now
+	// RoomKinds is Rooms summed per room kind (see RoomKind): a bounded
+	// set, fit for a metric label where room names are not (one room per
+	// incident, chat room or history page).
+	RoomKinds   map[string]int
+	Sessions    int   // distinct sessions with a stream, now
+	QueuedBytes int64 // bytes of broadcasts queued for clients' goroutines or being written by them, now
 
 	Connects          uint64 // streams accepted
 	Disconnects       uint64 // streams that ended for any reason, evictions included
@@ -32,6 +42,7 @@ func (h *Hub) Stats() Stats {
 		s.Rooms[r] = len(set)
 	}
 	h.mu.RUnlock()
+	s.RoomKinds = roomKinds(s.Rooms)
 	s.QueuedBytes = h.queuedBytes.Load()
 	s.Connects = h.connects.Load()
 	s.Disconnects = h.disconnects.Load()
@@ -44,4 +55,41 @@ func (h *Hub) Stats() Stats {
 	s.BytesWritten = h.bytesWritten.Load()
 	s.EncodeErrors = h.encodeErrors.Load()
 	return s
+}
+
+// maxRoomKinds bounds the distinct kinds RoomKinds reports; rooms of
+// further kinds count under "other".
+const maxRoomKinds = 32
+
+// RoomKind is the kind of a room, its name up to the first ':'
+// ("check:web" and "check:db" are both "check", "incident:7" is
+// "incident", "dashboard" is "dashboard"). A kind that is not 1 to 32
+// characters of a-z, 0-9, '_' or '-' is "other": room names come from
+// requests, and a metric label must not carry what a client typed.
+func RoomKind(room string) string {
+	kind, _, _ := strings.Cut(room, ":")
+	if len(kind) == 0 || len(kind) > 32 {
+		return "other"
+	}
+	for i := 0; i < len(kind); i++ {
+		c := kind[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '_' || c == '-') {
+			return "other"
+		}
+	}
+	return kind
+}
+
+// roomKinds sums streams per room kind, at most maxRoomKinds kinds plus
+// "other" (the kinds are taken in name order, so the cut is stable).
+func roomKinds(rooms map[string]int) map[string]int {
+	out := make(map[string]int, 8)
+	for _, r := range slices.Sorted(maps.Keys(rooms)) {
+		k := RoomKind(r)
+		if _, ok := out[k]; !ok && len(out) >= maxRoomKinds && k != "other" {
+			k = "other"
+		}
+		out[k] += rooms[r]
+	}
+	return out
 }

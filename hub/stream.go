@@ -23,6 +23,7 @@ type clientConfig struct {
 	rooms     []string
 	session   string
 	address   string
+	rendered  string // WithRendered's token
 	onConnect []func(send func(events ...Event))
 }
 
@@ -73,6 +74,7 @@ type client struct {
 	session string
 	remote  string        // TCP peer, ip:port, for logs
 	addr    string        // address for the per-address cap; "" is not capped
+	gzip    bool          // the stream is gzip: it gets compressed frames (see compress.go)
 	wake    chan struct{} // capacity 1: something was queued
 	done    chan struct{} // closed by close
 
@@ -87,6 +89,7 @@ type client struct {
 	raw           *rawWriter // set with direct
 	busy          bool       // someone holds the socket: the stream goroutine or a direct writer
 	initial       []byte     // HTTP header and on-connect state, written first
+	initialBody   []byte     // on-connect state of a gzip stream, compressed when the hooks are done
 	initialEvents int
 	hookDone      bool
 
@@ -113,7 +116,8 @@ type client struct {
 // one goroutine and no copies, is not cut by fiber's WriteTimeout, and can end
 // abruptly, which the beta.11 client needs to retry. Headers that middleware
 // set before HandleSSE (cookies, say) are kept; the response is HTTP/1.1
-// chunked text/event-stream.
+// chunked text/event-stream, gzip when the request accepts it and
+// compression is on (see compress.go).
 func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
 	// fiber routes HEAD to GET handlers; a HEAD must not open an endless
 	// stream that nobody reads.
@@ -128,15 +132,17 @@ func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
 	if cc.address == "" {
 		cc.address = peerAddress(c)
 	}
+	gz := h.cfg.compress && acceptsGzip(c.Get(fiber.HeaderAcceptEncoding))
 	cl := &client{
 		h:       h,
 		rooms:   cc.rooms,
 		session: cc.session,
 		remote:  c.Context().RemoteAddr().String(),
 		addr:    cc.address,
+		gzip:    gz,
 		wake:    make(chan struct{}, 1),
 		done:    make(chan struct{}),
-		initial: streamHeader(&c.Response().Header),
+		initial: streamHeader(&c.Response().Header, h.cfg.compress, gz),
 	}
 	if r := h.add(cl); r != admitted {
 		return h.refuse(c, r, cl.addr)
@@ -151,7 +157,9 @@ func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
 			cl.close()
 		}
 	}()
+	have := h.remembered.take(cc.rendered)
 	send := func(events ...Event) {
+		events = h.remembered.without(events, have)
 		b, n, err := encodeEvents(nil, events)
 		if err != nil {
 			h.encodeErrors.Add(1)
@@ -163,7 +171,11 @@ func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
 			h.log.Error("hub: OnConnect send called after the hook returned; events dropped", "client", cl.id)
 			return
 		}
-		cl.initial = append(cl.initial, chunk(b)...)
+		if cl.gzip {
+			cl.initialBody = append(cl.initialBody, b...)
+		} else {
+			cl.initial = append(cl.initial, chunk(b)...)
+		}
 		cl.initialEvents += n
 	}
 	for _, fn := range cc.onConnect {
@@ -171,6 +183,14 @@ func (h *Hub) HandleSSE(c *fiber.Ctx, opts ...ClientOption) error {
 	}
 	cl.mu.Lock()
 	cl.hookDone = true
+	if cl.gzip {
+		// The gzip header opens the body whatever follows; the state is
+		// compressed as one piece (the best ratio), on its own like every
+		// broadcast, so the frames queued meanwhile follow it as they are.
+		z := append(gzipHeader[:], deflate(nil, cl.initialBody)...)
+		cl.initial = append(cl.initial, chunk(z)...)
+		cl.initialBody = nil
+	}
 	cl.mu.Unlock()
 
 	cl.mu.Lock()
@@ -432,21 +452,29 @@ func peerAddress(c *fiber.Ctx) string {
 }
 
 // streamHeader builds the HTTP response head of a stream, keeping headers
-// that middleware already set.
-func streamHeader(rh *fasthttp.ResponseHeader) []byte {
+// that middleware already set. vary says the body depends on the request's
+// Accept-Encoding (compression is on); gzip that it is gzip.
+func streamHeader(rh *fasthttp.ResponseHeader, vary, gzip bool) []byte {
 	b := make([]byte, 0, 256)
 	b = append(b, "HTTP/1.1 200 OK\r\n"...)
-	rh.VisitAll(func(k, v []byte) {
+headers:
+	for k, v := range rh.All() {
 		for _, skip := range [...]string{"Content-Type", "Content-Length", "Content-Encoding", "Transfer-Encoding", "Connection", "Cache-Control"} {
 			if bytes.EqualFold(k, []byte(skip)) {
-				return
+				continue headers
 			}
 		}
 		b = append(b, k...)
 		b = append(b, ": "...)
 		b = append(b, v...)
 		b = append(b, "\r\n"...)
-	})
+	}
+	if gzip {
+		b = append(b, "Content-Encoding: gzip\r\n"...)
+	}
+	if vary {
+		b = append(b, "Vary: Accept-Encoding\r\n"...)
+	}
 	// Connection: close because the stream only ends by closing it;
 	// X-Accel-Buffering stops nginx from holding events back.
 	return append(b, "Content-Type: text/event-stream\r\n"+

@@ -77,8 +77,9 @@ type View interface {
 	// Entry is what the room of an incident's page gets when an entry
 	// is added (inc is the incident as of after the entry).
 	Entry(ctx context.Context, inc model.Incident, e model.IncidentEntry) []hub.Event
-	// Open is what the dashboard gets when an open incident changed:
-	// every open incident, newest first (empty when the last resolved).
+	// Open is what the dashboard and the incidents page get when an open
+	// incident changed: every open incident, newest first (empty when the
+	// last resolved).
 	Open(ctx context.Context, open []model.Incident) []hub.Event
 }
 
@@ -123,6 +124,10 @@ type Manager struct {
 	recent  map[uint64]model.Incident // resolved within recentFor
 	cursor  deliveryCursor
 	dropped uint64
+
+	// polls counts the delivery poll timer's firings: tests see that an
+	// idle Manager is not woken by it.
+	polls atomic.Uint64
 }
 
 // request is one action to run on Run's goroutine.
@@ -189,8 +194,14 @@ func (m *Manager) Run(ctx context.Context) error {
 		return errors.New("incident: Run called twice")
 	}
 	defer close(m.stopped)
-	poll := time.NewTicker(m.o.DeliveryPoll)
+	// The poll timer runs only while something is followed: an idle
+	// daemon (no open or recently resolved incident) is not woken by it.
+	poll := time.NewTimer(m.o.DeliveryPoll)
 	defer poll.Stop()
+	polling := m.following()
+	if !polling {
+		poll.Stop()
+	}
 	m.dropped = m.o.Events.Dropped()
 	for {
 		select {
@@ -207,13 +218,23 @@ func (m *Manager) Run(ctx context.Context) error {
 		case r := <-m.reqs:
 			r.reply <- r.fn(ctx)
 		case <-poll.C:
-			if len(m.open) > 0 || len(m.recent) > 0 {
+			polling = false
+			m.polls.Add(1)
+			if m.following() {
 				m.pollDeliveries(ctx)
 				m.expireRecent()
 			}
 		}
+		if !polling && m.following() {
+			poll.Reset(m.o.DeliveryPoll)
+			polling = true
+		}
 	}
 }
+
+// following reports whether the deliveries must be polled: an incident is
+// open or resolved recently (its resolution's messages are on their way).
+func (m *Manager) following() bool { return len(m.open) > 0 || len(m.recent) > 0 }
 
 // do runs fn on Run's goroutine and returns its error. Should ctx end
 // first the action may still be carried out; only its answer is lost.

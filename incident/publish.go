@@ -113,7 +113,8 @@ func (m *Manager) publish() {
 }
 
 // push carries entries to the incident's room and, when the incident
-// itself changed, the open incidents to the dashboard.
+// itself changed, the open incidents to the dashboard and the incidents
+// page.
 func (m *Manager) push(ctx context.Context, inc model.Incident, es []model.IncidentEntry, changed bool) {
 	if m.o.Hub == nil || m.o.View == nil {
 		return
@@ -127,6 +128,7 @@ func (m *Manager) push(ctx context.Context, inc model.Incident, es []model.Incid
 	if changed {
 		if evs := m.o.View.Open(ctx, m.Open()); len(evs) > 0 {
 			m.o.Hub.BroadcastToRoom(view.RoomDashboard, evs...)
+			m.o.Hub.BroadcastToRoom(view.RoomIncidents, evs...)
 		}
 	}
 }

@@ -59,7 +59,7 @@ func (s *sseStream) String() string {
 
 // TestManager_LivePush: with a real hub and real streams, each new entry
 // reaches the incident's room and each change of an open incident the
-// dashboard room; another incident's room hears nothing of it.
+// dashboard room and the incidents page's; another incident's room hears nothing of it.
 func TestManager_LivePush(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	var wg sync.WaitGroup
@@ -100,7 +100,8 @@ func TestManager_LivePush(t *testing.T) {
 		return s
 	}
 	incRoom, otherRoom, dash := open(view.IncidentRoom(1)), open(view.IncidentRoom(2)), open(view.RoomDashboard)
-	waitFor(t, 10*time.Second, "the streams", func() bool { return h.RoomCounts()[view.RoomDashboard] == 1 && len(h.RoomCounts()) == 3 })
+	list := open(view.RoomIncidents)
+	waitFor(t, 10*time.Second, "the streams", func() bool { return h.RoomCounts()[view.RoomDashboard] == 1 && len(h.RoomCounts()) == 4 })
 
 	clk := fixedClock(t0)
 	e := newEnv(t, clk, nil, func(o *Options) { o.Hub, o.View = h, textView{} })
@@ -120,6 +121,7 @@ func TestManager_LivePush(t *testing.T) {
 	}
 	for _, want := range []string{"#1 web is down checks=1 acked=", "#1 web is down checks=2 acked=", "#1 web is down checks=2 acked=ann"} {
 		waitFor(t, 10*time.Second, "the dashboard to get "+want, func() bool { return dash.has(want) })
+		waitFor(t, 10*time.Second, "the incidents page to get "+want, func() bool { return list.has(want) })
 	}
 	if dash.has("entry-1-") {
 		t.Errorf("the dashboard got the timeline:\n%s", dash)

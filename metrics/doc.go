@@ -11,9 +11,17 @@
 //
 // One file per subsystem, each a part with the families it exports:
 //
-//   - host.go: the latest host sample under node_exporter's names (node_*),
-//     plus dashd_host_* and dashd_sample* (from state.Latest).
-//   - checks.go: dashd_check_* (from the check Runner).
+//   - host.go, host_node.go: the latest host sample under node_exporter's
+//     names (node_*), plus dashd_host_* and dashd_sample* (from
+//     state.Latest).
+//   - node.go: the node_* families whose names come from the kernel
+//     (node_memory_*, node_vmstat_*, node_sockstat_*, node_netstat_*), an
+//     unchecked collector.
+//   - parity.go: the families shared with node_exporter and the
+//     tolerances of the side-by-side test.
+//   - textfile.go: node_exporter's textfile collector (Sources.TextfileDirectory).
+//   - checks.go: dashd_check_* and blackbox_exporter's probe_* (from the
+//     check Runner).
 //   - hub.go: dashd_sse_* and the hub's stream refusals in
 //     dashd_http_refused_total{reason="streams"|"streams_per_address"}.
 //   - http.go: dashd_http_connections, dashd_http_accept_errors_total and the
@@ -38,7 +46,7 @@
 //
 // As node_exporter does, every part reports how its own collection went:
 //
-//	dashd_scrape_collector_duration_seconds{collector="host"|"checks"|"hub"|"http"|"storage"}
+//	dashd_scrape_collector_duration_seconds{collector="host"|"node"|"checks"|"hub"|"http"|"storage"|"flow"|"alerts"}
 //	dashd_scrape_collector_success{collector=...}   1 or 0
 //
 // success is 0 when the part's source could not answer: its error, a

@@ -336,5 +336,35 @@ func testSnapshot(at time.Time) system.Snapshot {
 		Interfaces:      []system.NetInterface{{Name: "eth0", RxBytes: 1000, TxBytes: 2000, RxPackets: 10, TxPackets: 20}},
 		Processes:       system.ProcessCounts{Total: 120, Running: 2, Blocked: 0},
 		FileDescriptors: system.FileDescriptors{Open: 1000, Max: 100000},
+		Node:            testNodeStats(),
+	}
+}
+
+// testNodeStats are the node_exporter figures of testSnapshot: meminfo
+// with Cached apart from SReclaimable, and one of everything else.
+func testNodeStats() system.NodeStats {
+	return system.NodeStats{
+		Meminfo: []system.NamedValue{
+			{Name: "MemTotal_bytes", Value: 8 << 30}, {Name: "MemFree_bytes", Value: 1 << 30},
+			{Name: "MemAvailable_bytes", Value: 6 << 30}, {Name: "Buffers_bytes", Value: 1 << 20},
+			{Name: "Cached_bytes", Value: 2 << 30}, {Name: "SReclaimable_bytes", Value: 1 << 30},
+			{Name: "Active_anon_bytes", Value: 1 << 29}, {Name: "HugePages_Total", Value: 0},
+			{Name: "SwapTotal_bytes", Value: 1 << 30}, {Name: "SwapFree_bytes", Value: 1 << 30},
+		},
+		Stat:      system.KernelCounters{ContextSwitches: 5000, Interrupts: 7000, Forks: 300},
+		HasStat:   true,
+		VMStat:    []system.NamedValue{{Name: "pgmajfault", Value: 42}, {Name: "oom_kill", Value: 0}},
+		Pressure:  &system.Pressure{CPUWaiting: 1.5, IOWaiting: 2, IOStalled: 1, MemoryWaiting: 0.5, MemoryStalled: 0.25, HasCPU: true, HasIO: true, HasMemory: true},
+		Sockstat:  []system.NamedValue{{Name: "sockets_used", Value: 45}, {Name: "TCP_inuse", Value: 3}, {Name: "TCP_mem_bytes", Value: 8192}},
+		Netstat:   []system.NamedValue{{Name: "Tcp_CurrEstab", Value: 8}, {Name: "TcpExt_ListenDrops", Value: 0}},
+		Conntrack: &system.Conntrack{Entries: 12, Limit: 262144},
+		NetClass: []system.NetClass{
+			{Name: "eth0", OperState: "up", Address: "02:00:00:00:00:01", Broadcast: "ff:ff:ff:ff:ff:ff", Duplex: "full",
+				Carrier: 1, HasCarrier: true, MTU: 1500, HasMTU: true, SpeedMbps: 1000, HasSpeed: true},
+			{Name: "lo", OperState: "unknown", Address: "00:00:00:00:00:00", Carrier: 1, HasCarrier: true, MTU: 65536, HasMTU: true},
+		},
+		Timex:     &system.Timex{FrequencyRatio: 1, MaxErrorSeconds: 16, EstimatedErrorSeconds: 16, Status: 8256, TickSeconds: 0.01, SyncStatus: 1},
+		Uname:     &system.Uname{Sysname: "Linux", Release: "6.1.0", Version: "#1 SMP", Machine: "x86_64", Nodename: "box", Domainname: "(none)"},
+		OSRelease: map[string]string{"ID": "debian", "NAME": "Debian GNU/Linux", "PRETTY_NAME": "Debian GNU/Linux 12 (bookworm)", "VERSION_ID": "12", "VERSION_CODENAME": "bookworm"},
 	}
 }

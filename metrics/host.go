@@ -3,6 +3,7 @@ package metrics
 import (
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -40,12 +41,10 @@ func desc(name, help string, labels ...string) *prometheus.Desc {
 // in time, which scrape.go handles for every part.
 type hostPart struct {
 	src HostSource
+	now func() time.Time // node_time_seconds is the scrape's time, as node_exporter's
 
 	cpuSeconds, cpuGuestSeconds      *prometheus.Desc
 	load1, load5, load15             *prometheus.Desc
-	memTotal, memAvail, memFree      *prometheus.Desc
-	memBuffers, memCached            *prometheus.Desc
-	swapTotal, swapFree              *prometheus.Desc
 	fsSize, fsAvail, fsFree          *prometheus.Desc
 	fsFiles, fsFilesFree             *prometheus.Desc
 	netRxBytes, netTxBytes           *prometheus.Desc
@@ -57,6 +56,7 @@ type hostPart struct {
 	bootTime, procsRunning, procsBlk *prometheus.Desc
 	fdAllocated, fdMax               *prometheus.Desc
 	uname                            *prometheus.Desc
+	node                             nodeDescs // host_node.go
 
 	hostUptime, hostProcesses                *prometheus.Desc
 	sampleTime, sampleDuration, sampleErrors *prometheus.Desc
@@ -67,18 +67,12 @@ func newHostPart(src HostSource) *hostPart {
 	fsLabels := []string{"device", "fstype", "mountpoint"}
 	return &hostPart{
 		src:              src,
+		now:              time.Now,
 		cpuSeconds:       desc("node_cpu_seconds_total", "Seconds the CPUs spent in each mode.", "cpu", "mode"),
 		cpuGuestSeconds:  desc("node_cpu_guest_seconds_total", "Seconds the CPUs spent in guests (VMs) for each mode.", "cpu", "mode"),
 		load1:            desc("node_load1", "1m load average."),
 		load5:            desc("node_load5", "5m load average."),
 		load15:           desc("node_load15", "15m load average."),
-		memTotal:         desc("node_memory_MemTotal_bytes", "Memory information field MemTotal_bytes."),
-		memAvail:         desc("node_memory_MemAvailable_bytes", "Memory information field MemAvailable_bytes."),
-		memFree:          desc("node_memory_MemFree_bytes", "Memory information field MemFree_bytes."),
-		memBuffers:       desc("node_memory_Buffers_bytes", "Memory information field Buffers_bytes."),
-		memCached:        desc("node_memory_Cached_bytes", "Memory information field Cached_bytes (dashd includes reclaimable slab)."),
-		swapTotal:        desc("node_memory_SwapTotal_bytes", "Memory information field SwapTotal_bytes."),
-		swapFree:         desc("node_memory_SwapFree_bytes", "Memory information field SwapFree_bytes."),
 		fsSize:           desc("node_filesystem_size_bytes", "Filesystem size in bytes.", fsLabels...),
 		fsAvail:          desc("node_filesystem_avail_bytes", "Filesystem space available to non-root users in bytes.", fsLabels...),
 		fsFree:           desc("node_filesystem_free_bytes", "Filesystem free space in bytes.", fsLabels...),
@@ -102,7 +96,8 @@ func newHostPart(src HostSource) *hostPart {
 		procsBlk:         desc("node_procs_blocked", "Number of processes blocked waiting for I/O to complete."),
 		fdAllocated:      desc("node_filefd_allocated", "File descriptor statistics: allocated."),
 		fdMax:            desc("node_filefd_maximum", "File descriptor statistics: maximum."),
-		uname:            desc("node_uname_info", "Labeled system information as provided by the uname system call.", "machine", "nodename", "release", "sysname"),
+		uname:            desc("node_uname_info", "Labeled system information as provided by the uname system call.", "domainname", "machine", "nodename", "release", "sysname", "version"),
+		node:             newNodeDescs(),
 
 		hostUptime:     desc("dashd_host_uptime_seconds", "Seconds since the host booted, at the latest sample."),
 		hostProcesses:  desc("dashd_host_processes", "Number of processes on the host, at the latest sample."),
@@ -116,7 +111,6 @@ func newHostPart(src HostSource) *hostPart {
 func (p *hostPart) describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{
 		p.cpuSeconds, p.cpuGuestSeconds, p.load1, p.load5, p.load15,
-		p.memTotal, p.memAvail, p.memFree, p.memBuffers, p.memCached, p.swapTotal, p.swapFree,
 		p.fsSize, p.fsAvail, p.fsFree, p.fsFiles, p.fsFilesFree,
 		p.netRxBytes, p.netTxBytes, p.netRxPackets, p.netTxPackets, p.netRxErrs, p.netTxErrs, p.netRxDrop, p.netTxDrop,
 		p.diskReadBytes, p.diskWrittenBytes, p.diskReads, p.diskWrites, p.diskIO,
@@ -125,6 +119,7 @@ func (p *hostPart) describe(ch chan<- *prometheus.Desc) {
 	} {
 		ch <- d
 	}
+	p.node.describe(ch)
 }
 
 func (p *hostPart) collect(s *sink) error {
@@ -167,17 +162,7 @@ func (p *hostPart) collectSnapshot(s *sink, snap system.Snapshot) {
 		s.gauge(p.load5, snap.Load.Load5)
 		s.gauge(p.load15, snap.Load.Load15)
 	}
-	if !failed["memory"] && snap.Memory.Total > 0 {
-		s.gauge(p.memTotal, float64(snap.Memory.Total))
-		s.gauge(p.memAvail, float64(snap.Memory.Available))
-		s.gauge(p.memFree, float64(snap.Memory.Free))
-		s.gauge(p.memBuffers, float64(snap.Memory.Buffers))
-		s.gauge(p.memCached, float64(snap.Memory.Cached))
-	}
-	if !failed["memory"] {
-		s.gauge(p.swapTotal, float64(snap.Swap.Total))
-		s.gauge(p.swapFree, float64(snap.Swap.Free))
-	}
+	// node_memory_* come from the node part (node.go): every meminfo field.
 
 	// Selection already drops bind mounts of one device; guard anyway.
 	seen := map[string]bool{}
@@ -197,6 +182,18 @@ func (p *hostPart) collectSnapshot(s *sink, snap system.Snapshot) {
 		s.gauge(p.fsFree, free, l...)
 		s.gauge(p.fsFiles, float64(f.InodesTotal), l...)
 		s.gauge(p.fsFilesFree, float64(f.InodesFree), l...)
+		s.gauge(p.node.fsReadonly, boolValue(f.ReadOnly), l...)
+		s.gauge(p.node.fsDeviceError, 0, l...)
+	}
+	for _, f := range snap.FilesystemErrors {
+		key := f.Device + "\x00" + f.FSType + "\x00" + f.Mount
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		l := []string{f.Device, f.FSType, f.Mount}
+		s.gauge(p.node.fsReadonly, boolValue(f.ReadOnly), l...)
+		s.gauge(p.node.fsDeviceError, 1, l...)
 	}
 
 	clear(seen)
@@ -226,14 +223,21 @@ func (p *hostPart) collectSnapshot(s *sink, snap system.Snapshot) {
 		s.counter(p.diskReads, float64(dk.Reads), dk.Device)
 		s.counter(p.diskWrites, float64(dk.Writes), dk.Device)
 		s.counter(p.diskIO, float64(dk.IOTimeMs)/1000, dk.Device)
+		s.counter(p.node.diskReadTime, float64(dk.ReadTimeMs)/1000, dk.Device)
+		s.counter(p.node.diskWriteTime, float64(dk.WriteTimeMs)/1000, dk.Device)
+		s.counter(p.node.diskWeighted, float64(dk.WeightedIOTimeMs)/1000, dk.Device)
+		s.gauge(p.node.diskIONow, float64(dk.IOsInProgress), dk.Device)
 	}
 
 	if h := snap.Host; h != nil {
 		if !h.BootTime.IsZero() {
 			s.gauge(p.bootTime, float64(h.BootTime.Unix()))
 		}
-		s.gauge(p.uname, 1, h.Arch, h.Hostname, h.Kernel, h.OS)
 	}
+	if u := snap.Node.Uname; u != nil {
+		s.gauge(p.uname, 1, u.Domainname, u.Machine, u.Nodename, u.Release, u.Sysname, u.Version)
+	}
+	p.node.collect(s, snap, p.now())
 	if snap.UptimeSeconds > 0 {
 		s.gauge(p.hostUptime, snap.UptimeSeconds)
 	}

@@ -25,7 +25,7 @@ type hubPart struct {
 func newHubPart(src HubSource) *hubPart {
 	return &hubPart{
 		src:               src,
-		clients:           desc("dashd_sse_clients", "Connected SSE streams per room.", "room"),
+		clients:           desc("dashd_sse_clients", "Connected SSE streams per room kind (dashboard, check, incident, chat, history, ...; hub.RoomKind).", "room"),
 		streams:           desc("dashd_sse_streams", "Connected SSE streams in all."),
 		events:            desc("dashd_sse_events_total", "Events written to SSE clients, counted once per client."),
 		evictions:         desc("dashd_sse_evictions_total", "SSE clients dropped for being too slow."),
@@ -48,8 +48,10 @@ func (p *hubPart) describe(ch chan<- *prometheus.Desc) {
 
 func (p *hubPart) collect(s *sink) error {
 	st := p.src.Stats()
-	for room, n := range st.Rooms {
-		s.gauge(p.clients, float64(n), room)
+	// Per room kind, not per room: rooms are one per check, incident,
+	// chat room or history page, an unbounded label set.
+	for kind, n := range st.RoomKinds {
+		s.gauge(p.clients, float64(n), kind)
 	}
 	s.gauge(p.streams, float64(st.Clients))
 	s.counter(p.events, float64(st.EventsSent))

@@ -22,12 +22,14 @@ type Metrics struct {
 // The names of the parts, as the scrape series label them.
 const (
 	partHost    = "host"
+	partNode    = "node"
 	partChecks  = "checks"
 	partHub     = "hub"
 	partHTTP    = "http"
 	partStorage = "storage"
 	partFlow    = "flow"
 	partAlerts  = "alerts"
+	partFleet   = "fleet"
 )
 
 // New builds the registry over src. It refuses a missing source with
@@ -56,9 +58,13 @@ func newMetrics(src Sources, timeout time.Duration) (*Metrics, error) {
 			return nil, fmt.Errorf("metrics: register collector: %w", err)
 		}
 	}
+	g := gatherer{reg: reg}
+	if src.TextfileDirectory != "" {
+		g.tf = &textfile{dir: src.TextfileDirectory, log: log, timeout: timeout}
+	}
 	return &Metrics{
 		reg: reg,
-		handler: promhttp.HandlerFor(reg, promhttp.HandlerOpts{
+		handler: promhttp.HandlerFor(g, promhttp.HandlerOpts{
 			// As node_exporter does: one bad metric must not blank the
 			// whole scrape; the error is logged.
 			ErrorHandling: promhttp.ContinueOnError,
@@ -83,12 +89,14 @@ func collectorsFor(src Sources, log *slog.Logger, timeout time.Duration) ([]prom
 		part part
 	}{
 		{partHost, newHostPart(src.Host)},
+		{partNode, newNodePart(src.Host)},
 		{partChecks, newChecksPart(src.Checks)},
 		{partHub, newHubPart(src.Hub)},
 		{partHTTP, newHTTPPart(src.Listener)},
 		{partStorage, newStoragePart(src.Storage)},
 		{partFlow, newFlowPart(src.Flow)},
 		{partAlerts, newAlertsPart(src.Alerts)},
+		{partFleet, newFleetPart(src.Storage)},
 	} {
 		cs = append(cs, newScrapeCollector(p.name, p.part, log, timeout))
 	}

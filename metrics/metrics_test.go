@@ -2,6 +2,7 @@ package metrics
 
 import (
 	"errors"
+	"math"
 	"strings"
 	"testing"
 	"time"
@@ -17,7 +18,7 @@ import (
 )
 
 // scrapeParts are the parts with scrape series.
-var scrapeParts = []string{partHost, partChecks, partHub, partHTTP, partStorage, partFlow, partAlerts}
+var scrapeParts = []string{partHost, partNode, partChecks, partHub, partHTTP, partStorage, partFlow, partAlerts, partFleet}
 
 // TestMetrics scrapes a Metrics over real parts through fiber and checks
 // the families dashd exported before the split (the assertions of the
@@ -54,7 +55,44 @@ func TestMetrics(t *testing.T) {
 		{"node_disk_read_bytes_total", []string{"device", "vda"}, 1 << 20},
 		{"node_disk_io_time_seconds_total", []string{"device", "vda"}, 1.5},
 		{"node_boot_time_seconds", nil, -1},
-		{"node_uname_info", []string{"nodename", "box", "release", "6.1.0"}, 1},
+		{"node_uname_info", []string{"nodename", "box", "release", "6.1.0", "sysname", "Linux", "machine", "x86_64", "version", "#1 SMP", "domainname", "(none)"}, 1},
+		// Issue #17: same name, same meaning as node_exporter (Cached
+		// without SReclaimable), and the families added.
+		{"node_memory_Cached_bytes", nil, 2 << 30},
+		{"node_memory_SReclaimable_bytes", nil, 1 << 30},
+		{"node_memory_Active_anon_bytes", nil, 1 << 29},
+		{"node_memory_HugePages_Total", nil, 0},
+		{"node_context_switches_total", nil, 5000},
+		{"node_intr_total", nil, 7000},
+		{"node_forks_total", nil, 300},
+		{"node_vmstat_pgmajfault", nil, 42},
+		{"node_pressure_io_stalled_seconds_total", nil, 1},
+		{"node_pressure_cpu_waiting_seconds_total", nil, 1.5},
+		{"node_sockstat_TCP_mem_bytes", nil, 8192},
+		{"node_netstat_Tcp_CurrEstab", nil, 8},
+		{"node_nf_conntrack_entries", nil, 12},
+		{"node_nf_conntrack_entries_limit", nil, 262144},
+		{"node_network_up", []string{"device", "eth0"}, 1},
+		{"node_network_up", []string{"device", "lo"}, 0},
+		{"node_network_speed_bytes", []string{"device", "eth0"}, 125000000},
+		{"node_network_mtu_bytes", []string{"device", "lo"}, 65536},
+		{"node_network_carrier", []string{"device", "eth0"}, 1},
+		{"node_network_info", []string{"device", "eth0", "operstate", "up", "duplex", "full", "address", "02:00:00:00:00:01"}, 1},
+		{"node_timex_sync_status", nil, 1},
+		{"node_timex_tick_seconds", nil, 0.01},
+		{"node_time_seconds", nil, -1},
+		{"node_os_info", []string{"id", "debian", "version_id", "12", "version_codename", "bookworm"}, 1},
+		{"node_os_version", []string{"id", "debian", "name", "Debian GNU/Linux"}, 12},
+		{"node_filesystem_readonly", []string{"mountpoint", "/"}, 0},
+		{"node_filesystem_device_error", []string{"mountpoint", "/"}, 0},
+		{"node_disk_io_now", []string{"device", "vda"}, 0},
+		{"node_disk_read_time_seconds_total", []string{"device", "vda"}, -1},
+		// blackbox_exporter's names beside dashd's, with the group label.
+		{"probe_success", []string{"check", checkUp, "group", "", "type", "http"}, 1},
+		{"probe_success", []string{"check", checkDown}, 0},
+		{"probe_http_status_code", []string{"check", checkUp}, 200},
+		{"probe_http_status_code", []string{"check", checkDown}, 503},
+		{"probe_duration_seconds", []string{"check", checkUp}, -1},
 		{"dashd_host_uptime_seconds", nil, 3600},
 		{"dashd_samples_total", nil, 2},
 		{"dashd_build_info", []string{"version", "test"}, 1},
@@ -110,9 +148,18 @@ func TestMetrics(t *testing.T) {
 		t.Errorf("certificate expiry %v: the test certificate is valid for years", m)
 	}
 	for _, m := range fams["dashd_check_certificate_expiry_seconds"].GetMetric() {
-		if labelKey(m) != "check="+checkTLS+",type=http" {
+		if labelKey(m) != "check="+checkTLS+",group=,type=http" {
 			t.Errorf("certificate expiry for a check without TLS: %s", labelKey(m))
 		}
+	}
+	if m := fams.find("probe_ssl_earliest_cert_expiry", "check", checkTLS); m == nil || value(m) < float64(time.Now().Add(24*time.Hour).Unix()) || value(m) != math.Round(value(m)) {
+		t.Errorf("probe_ssl_earliest_cert_expiry %v: want the test certificate's expiry, a whole Unix time years ahead", m)
+	}
+	if n := len(fams["probe_ssl_earliest_cert_expiry"].GetMetric()); n != 1 {
+		t.Errorf("probe_ssl_earliest_cert_expiry has %d series, want 1 (the TLS check)", n)
+	}
+	if now := float64(time.Now().Unix()); value(fams.find("node_time_seconds")) < now-60 {
+		t.Errorf("node_time_seconds is not the scrape's time")
 	}
 	if m := fams.find("dashd_storage_bytes"); m == nil || value(m) <= 0 {
 		t.Errorf("dashd_storage_bytes = %v, want the file's size", m)
@@ -200,7 +247,7 @@ func TestMetrics_OpenMetrics(t *testing.T) {
 			}
 			if !strings.HasPrefix(name, "node_") && !strings.HasPrefix(name, "dashd_") ||
 				strings.HasPrefix(name, "dashd_scrape_collector_duration") || name == "dashd_http_connections" || name == "dashd_sse_bytes_written_total" ||
-				strings.HasPrefix(name, "dashd_flow_") || name == "dashd_storage_last_commit_timestamp_seconds" {
+				strings.HasPrefix(name, "dashd_flow_") || name == "dashd_storage_last_commit_timestamp_seconds" || name == "node_time_seconds" {
 				continue // these values move between the two scrapes
 			}
 			if value(got) != value(tm) {

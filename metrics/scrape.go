@@ -37,6 +37,11 @@ func (s *sink) gauge(d *prometheus.Desc, v float64, labels ...string) {
 	s.ms = append(s.ms, prometheus.MustNewConstMetric(d, prometheus.GaugeValue, v, labels...))
 }
 
+// add adds a sample of type t.
+func (s *sink) add(d *prometheus.Desc, t prometheus.ValueType, v float64, labels ...string) {
+	s.ms = append(s.ms, prometheus.MustNewConstMetric(d, t, v, labels...))
+}
+
 // counter adds a counter sample.
 func (s *sink) counter(d *prometheus.Desc, v float64, labels ...string) {
 	s.ms = append(s.ms, prometheus.MustNewConstMetric(d, prometheus.CounterValue, v, labels...))
@@ -81,9 +86,20 @@ func newScrapeCollector(name string, p part, log *slog.Logger, timeout time.Dura
 	}
 }
 
+// uncheckedPart is a part whose family names are only known at collection
+// (the node part): its collector describes nothing at all, which makes it
+// an unchecked collector for the registry, scrape series included.
+type uncheckedPart interface {
+	part
+	unchecked()
+}
+
 // Describe implements prometheus.Collector: the part's descriptors and the
-// two scrape series.
+// two scrape series, or nothing for an uncheckedPart.
 func (c *scrapeCollector) Describe(ch chan<- *prometheus.Desc) {
+	if _, ok := c.part.(uncheckedPart); ok {
+		return
+	}
 	c.part.describe(ch)
 	ch <- c.duration
 	ch <- c.success

@@ -71,6 +71,10 @@ type Sources struct {
 	// (connlimit.Listener.Stats). A server that has not started serving
 	// yet answers zeros.
 	Listener func() connlimit.Stats
+	// TextfileDirectory, when not empty, is the textfile collector's
+	// directory (config metrics.textfile_directory): its *.prom files are
+	// merged into every scrape (see textfile). Optional.
+	TextfileDirectory string
 	// Version is dashd's version, exported as dashd_build_info{version}.
 	Version string
 	// Logger receives parts that fail or recover and gather errors;

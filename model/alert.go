@@ -23,6 +23,7 @@ const (
 	AlertSourceCheck = "check" // a check's state
 	AlertSourceRule  = "rule"  // a host metric rule
 	AlertSourceDashd = "dashd" // dashd about itself
+	AlertSourceHost  = "host"  // a host of the fleet is unreachable
 )
 
 // Alert is one problem dashd tells people about, as of one change. Its

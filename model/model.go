@@ -143,6 +143,12 @@ const (
 	// "acknowledged incident #3: web is down" (AckReasonPrefix, then the
 	// incident's Label).
 	EventAck EventKind = "ack"
+	// EventHost: a host of the fleet became unreachable (To down) or was
+	// heard from again (To up). Check is the host's fleet name, not a
+	// check: a kind of its own, so that nothing takes it for a check the
+	// configuration lost (a reload resolves those) and its alert carries
+	// the host's own host label.
+	EventHost EventKind = "host"
 )
 
 // AckReasonPrefix starts the Reason of every EventAck; the rest is the

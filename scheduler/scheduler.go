@@ -29,6 +29,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"math"
 	"reflect"
@@ -40,6 +41,7 @@ import (
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/internal/grid"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/storage"
@@ -126,6 +128,18 @@ type Scheduler struct {
 	models    map[string]any          // element id -> view model of those bytes
 	sentVals  map[string]ui.StatValue // card key -> signal value last broadcast
 	checkSent map[string][]byte       // room + element id -> bytes last broadcast
+	// beats are the checks' heartbeat strips, read from storage when a
+	// check is first shown and then kept up from the flow's results.
+	beats map[string]ui.Heartbeat
+	// beatsSent is, by check, how far the dashboard room's strips go:
+	// the Seq of the newest bar sent and how many bars the strip holds.
+	beatsSent map[string]beatMark
+}
+
+// beatMark is how far a check's strip was sent.
+type beatMark struct {
+	seq uint64
+	n   int
 }
 
 // New returns a scheduler, or an error naming a missing part; it loads the
@@ -151,6 +165,8 @@ func New(o Options) (*Scheduler, error) {
 		models:    map[string]any{},
 		sentVals:  map[string]ui.StatValue{},
 		checkSent: map[string][]byte{},
+		beats:     map[string]ui.Heartbeat{},
+		beatsSent: map[string]beatMark{},
 	}
 	s.loadRecent()
 	return s, nil
@@ -192,6 +208,14 @@ func (c cadence) wait() time.Duration {
 // sampler; check changes are then broadcast at this pace.
 const stallCheck = 5 * time.Second
 
+// until is how long the timer waits from now: to the next multiple of wait
+// on the epoch grid (package grid), where the host sampler and the checks
+// wake too. A timer armed at its own phase would wake the otherwise idle
+// process once more every wait; on the grid the wake-up is shared.
+func (c cadence) until(now time.Time) time.Duration {
+	return grid.Next(now, c.wait()).Sub(now)
+}
+
 // Run ticks until ctx ends; it returns nil then. It ticks every Interval,
 // or, when SampleInterval equals Interval, on every new host sample (and
 // every 5s should sampling stall), and handles flow messages in between.
@@ -199,7 +223,7 @@ func (s *Scheduler) Run(ctx context.Context) error {
 	c := cadence{broadcast: s.o.Interval, sample: s.o.SampleInterval}
 	s.Tick(ctx)
 	last := time.Now()
-	timer := time.NewTimer(c.wait())
+	timer := time.NewTimer(c.until(time.Now()))
 	defer timer.Stop()
 	for {
 		var next <-chan struct{}
@@ -210,16 +234,19 @@ func (s *Scheduler) Run(ctx context.Context) error {
 		case <-ctx.Done():
 			return nil
 		case c = <-s.cadence:
-			timer.Reset(c.wait())
+			timer.Reset(c.until(time.Now()))
 		case <-next:
 			s.Tick(ctx)
 			last = time.Now()
 		case <-timer.C:
-			if !c.sampleDriven() || time.Since(last) >= c.broadcast {
+			// On the grid the stall check fires with the sampler's own
+			// tick, a hair before its sample: only a tick missed by half
+			// an interval more is a stall.
+			if !c.sampleDriven() || time.Since(last) >= c.broadcast+c.broadcast/2 {
 				s.Tick(ctx)
 				last = time.Now()
 			}
-			timer.Reset(c.wait())
+			timer.Reset(c.until(time.Now()))
 		case m := <-s.o.Updates.C():
 			s.Handle(ctx, m)
 		}
@@ -247,8 +274,17 @@ func (s *Scheduler) Handle(ctx context.Context, m flow.Message) {
 		// Messages were missed: whatever they said is re-read.
 		s.dropped = d
 		s.loadRecent()
+		clear(s.beats) // re-read when next shown
+		clear(s.beatsSent)
 	}
 	s.statuses = nil
+	if m.Kind == flow.KindResult {
+		// Only strips already read: one read later would include it.
+		if h, ok := s.beats[m.Result.Check]; ok {
+			h.Push(view.Beat(m.Result))
+			s.beats[m.Result.Check] = h
+		}
+	}
 	if m.Kind != flow.KindEvent {
 		return
 	}
@@ -391,6 +427,10 @@ func (s *Scheduler) checkGroups(sts []collectors.Status, held map[string]string,
 	if len(s.rows) > len(sts) { // checks were removed: forget them
 		clear(s.rows)
 	}
+	if len(s.beats) > len(sts) {
+		clear(s.beats)
+		clear(s.beatsSent)
+	}
 	return view.GroupRows(sts, func(st collectors.Status) ui.CheckRow {
 		k := statusKey{st.Name, st.Group, st.Reason, st.State, st.Latency, st.LastChange, st.Flapping, held[st.Name]}
 		m, ok := s.rows[st.Name]
@@ -404,8 +444,61 @@ func (s *Scheduler) checkGroups(sts []collectors.Status, held map[string]string,
 		if !st.LastChange.IsZero() {
 			r.Since = ui.FormatAge(now.Sub(st.LastChange))
 		}
+		r.Beats = s.heartbeat(st.Name)
 		return r
 	})
+}
+
+// heartbeat is a check's strip, read from storage the first time.
+func (s *Scheduler) heartbeat(name string) ui.Heartbeat {
+	if h, ok := s.beats[name]; ok {
+		return h
+	}
+	rs, err := s.o.Store.LastResults(name, ui.HeartbeatLen)
+	if err != nil {
+		s.log.Warn("heartbeat strip not loaded", "check", name, "err", err)
+		return ui.Heartbeat{}
+	}
+	h := view.HeartbeatOf(rs)
+	s.beats[name] = h
+	// A strip read afresh numbers its beats afresh: the tile is rendered
+	// and compared again (and re-sent, carrying the strip, if it differs),
+	// and bars are counted from there.
+	delete(s.beatsSent, name)
+	delete(s.models, ui.CheckTileID(name))
+	return h
+}
+
+// beatDiff returns the events that bring a check's strip in the dashboard
+// room up to date: its new bars appended, the oldest beyond HeartbeatLen
+// removed. A tile sent whole this tick carried its strip.
+func (s *Scheduler) beatDiff(ctx context.Context, c ui.CheckRow, tileSent bool) []hub.Event {
+	h := c.Beats
+	m, known := s.beatsSent[c.Name]
+	if tileSent || !known || h.Seq < m.seq {
+		s.beatsSent[c.Name] = beatMark{seq: h.Seq, n: h.N}
+		return nil
+	}
+	added := int(min(h.Seq-m.seq, uint64(h.N)))
+	if added == 0 {
+		return nil
+	}
+	var buf bytes.Buffer
+	for _, b := range h.List()[h.N-added:] {
+		if err := ui.BeatBar(b).Render(ctx, &buf); err != nil {
+			s.log.Error("render heartbeat bar", "check", c.Name, "err", err)
+			return nil
+		}
+	}
+	id := ui.HeartbeatID(c.Name)
+	evs := []hub.Event{hub.PatchElements(buf.String(), hub.WithSelector("#"+id), hub.WithMergeMode(hub.ModeAppend))}
+	m = beatMark{seq: h.Seq, n: m.n + added}
+	if extra := m.n - ui.HeartbeatLen; extra > 0 {
+		evs = append(evs, hub.RemoveElements(fmt.Sprintf("#%s>i:nth-child(-n+%d)", id, extra)))
+		m.n = ui.HeartbeatLen
+	}
+	s.beatsSent[c.Name] = m
+	return evs
 }
 
 // sameModel reports whether two fragment models render the same. The
@@ -413,6 +506,9 @@ func (s *Scheduler) checkGroups(sts []collectors.Status, held map[string]string,
 // hold NaN for gaps, which == and DeepEqual never find equal.
 func sameModel(a, b any) bool {
 	switch x := a.(type) {
+	case view.Tile:
+		y, ok := b.(view.Tile)
+		return ok && x == y
 	case ui.CheckRow:
 		y, ok := b.(ui.CheckRow)
 		return ok && x == y
@@ -505,6 +601,7 @@ func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot, sel
 	}
 
 	var buf bytes.Buffer
+	tileSent := map[string]bool{} // checks whose tile (and strip) went out whole
 	if ckey := checksKey(v.Groups); s.sent[ui.ChecksID] == nil || !bytes.Equal(s.sent[ui.ChecksID], ckey) {
 		s.sent[ui.ChecksID] = ckey
 		evs = append(evs, hub.PatchComponent(ctx, ui.ChecksGrid(v.Groups)))
@@ -514,7 +611,8 @@ func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot, sel
 				buf.Reset()
 				if err := ui.CheckTile(c).Render(ctx, &buf); err == nil {
 					s.sent[ui.CheckTileID(c.Name)] = bytes.Clone(buf.Bytes())
-					s.models[ui.CheckTileID(c.Name)] = c
+					s.models[ui.CheckTileID(c.Name)] = view.TileModel(c)
+					tileSent[c.Name] = true
 				}
 			}
 		}
@@ -533,6 +631,14 @@ func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot, sel
 		if !bytes.Equal(s.sent[f.ID], buf.Bytes()) {
 			s.sent[f.ID] = bytes.Clone(buf.Bytes())
 			evs = append(evs, hub.PatchElements(buf.String()))
+			if tile, ok := f.Model.(view.Tile); ok {
+				tileSent[tile.Name] = true
+			}
+		}
+	}
+	for _, g := range v.Groups {
+		for _, c := range g.Checks {
+			evs = append(evs, s.beatDiff(ctx, c, tileSent[c.Name])...)
 		}
 	}
 	return evs

@@ -275,7 +275,7 @@ func TestTick_OnlyChanges(t *testing.T) {
 	golden.Assert(t, "tick-check-down.txt", e.hub.take(t, view.RoomDashboard))
 
 	// A result that only moves latency re-sends that tile, not the grid;
-	// sub-millisecond jitter re-sends nothing.
+	// sub-millisecond jitter re-sends no tile, only the result's bar.
 	e.change("web", func(sts []collectors.Status) { sts[0].Latency = 40 * time.Millisecond })
 	e.drain(ctx)
 	e.s.Tick(ctx)
@@ -286,8 +286,63 @@ func TestTick_OnlyChanges(t *testing.T) {
 	e.change("web", func(sts []collectors.Status) { sts[0].Latency = 41 * time.Millisecond })
 	e.drain(ctx)
 	e.s.Tick(ctx)
-	if got := e.hub.take(t, view.RoomDashboard); len(got) != 0 {
-		t.Errorf("1 ms of jitter re-sent:\n%s", got)
+	got = e.hub.take(t, view.RoomDashboard)
+	if bytes.Contains(got, []byte(`id="check-web"`)) || !bytes.Contains(got, []byte("selector #hb-web")) || len(got) > 200 {
+		t.Errorf("1 ms of jitter re-sent more than its heartbeat bar (%d bytes):\n%s", len(got), got)
+	}
+}
+
+// TestTick_HeartbeatBarByBar: each result adds one bar to its check's
+// strip, appended on its own; past 30 bars the oldest are removed; the
+// strip a fresh page gets holds the last 30, newest last.
+func TestTick_HeartbeatBarByBar(t *testing.T) {
+	e := newEnv(t)
+	e.hub.rooms[view.RoomDashboard] = 1
+	ctx := context.Background()
+	e.s.Tick(ctx)
+	e.hub.take(t, view.RoomDashboard)
+
+	appends, removes := 0, 0
+	for i := range ui.HeartbeatLen + 5 {
+		e.now = e.now.Add(time.Second)
+		state := model.StateUp
+		if i%7 == 0 {
+			state = model.StateDown
+		}
+		e.rec.Result(model.Result{Check: "web", Time: e.now, State: state, Latency: time.Duration(i+1) * time.Millisecond})
+		e.drain(ctx)
+		e.s.Tick(ctx)
+		got := string(e.hub.take(t, view.RoomDashboard))
+		if strings.Contains(got, `id="check-web"`) {
+			t.Fatalf("result %d re-sent the whole tile:\n%s", i, got)
+		}
+		if n := strings.Count(got, "data: fragments <i role=\"img\""); n != 1 || !strings.Contains(got, "mergeMode append") {
+			t.Fatalf("result %d: %d bars appended, want 1:\n%s", i, n, got)
+		}
+		appends++
+		if strings.Contains(got, "datastar-remove-fragments") {
+			if !strings.Contains(got, "selector #hb-web>i:nth-child(-n+1)") {
+				t.Fatalf("result %d removes the wrong bars:\n%s", i, got)
+			}
+			removes++
+		}
+	}
+	// The store had no result of web before: 35 results make 35 bars, the
+	// 5 oldest removed.
+	if appends != ui.HeartbeatLen+5 || removes != 5 {
+		t.Errorf("%d appends, %d removals; want %d and 5", appends, removes, ui.HeartbeatLen+5)
+	}
+	v := e.s.dashboardView(system.Snapshot{}, nil)
+	for _, g := range v.Groups {
+		for _, c := range g.Checks {
+			if c.Name != "web" {
+				continue
+			}
+			bs := c.Beats.List()
+			if len(bs) != ui.HeartbeatLen || !bs[len(bs)-1].At.Equal(e.now) || bs[len(bs)-1].Latency != time.Duration(ui.HeartbeatLen+5)*time.Millisecond {
+				t.Errorf("strip has %d beats, newest %+v; want %d, the newest at %s", len(bs), bs[len(bs)-1], ui.HeartbeatLen, e.now)
+			}
+		}
 	}
 }
 

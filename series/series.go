@@ -53,13 +53,14 @@ const (
 )
 
 // FSMetrics are the per-filesystem metrics (label mount).
-func FSMetrics() [4]string {
-	return [...]string{"fs.total", "fs.used", "fs.avail", "fs.used_pct"}
+func FSMetrics() [5]string {
+	return [...]string{"fs.total", "fs.used", "fs.avail", "fs.used_pct", "fs.inodes_used_pct"}
 }
 
 // DiskMetrics are the per-disk metrics (label device).
-func DiskMetrics() [5]string {
-	return [...]string{"disk.read_bps", "disk.write_bps", "disk.read_iops", "disk.write_iops", "disk.util_pct"}
+func DiskMetrics() [7]string {
+	return [...]string{"disk.read_bps", "disk.write_bps", "disk.read_iops", "disk.write_iops", "disk.util_pct",
+		"disk.read_await_ms", "disk.write_await_ms"}
 }
 
 // NetMetrics are the per-interface metrics (label iface).

@@ -46,12 +46,12 @@ func (s *Server) alertRoutes() {
 
 	read := s.allow("api", auth.ReadAPI)
 	v1 := s.app.Group("/api/v1")
-	v1.Get("/alerts", read, s.handleAPIAlerts)
-	v1.Get("/silences", read, s.handleAPISilences)
-	v1.Post("/silences", sameOriginWrites, s.allow("", auth.Silence), s.handleAPISilenceCreate)
-	v1.Delete("/silences/:id", sameOriginWrites, s.allow("", auth.Silence), s.handleAPISilenceExpire)
-	v1.Get("/channels", read, s.handleAPIChannels)
-	v1.Get("/deliveries", read, s.handleAPIDeliveries)
+	v1.Get("/alerts", read, queryParams(), s.handleAPIAlerts)
+	v1.Get("/silences", read, queryParams(), s.handleAPISilences)
+	v1.Post("/silences", sameOriginWrites, s.allow("", auth.Silence), queryParams(), s.handleAPISilenceCreate)
+	v1.Delete("/silences/:id", sameOriginWrites, s.allow("", auth.Silence), queryParams(), s.handleAPISilenceExpire)
+	v1.Get("/channels", read, queryParams(), s.handleAPIChannels)
+	v1.Get("/deliveries", read, queryParams("limit"), s.handleAPIDeliveries)
 }
 
 func (s *Server) handleAlertsPage(c *fiber.Ctx) error {
@@ -195,10 +195,8 @@ func (s *Server) handleAPIAlerts(c *fiber.Ctx) error {
 	if err != nil {
 		return internal(err)
 	}
-	if snap.Firing == nil {
-		snap.Firing = []alert.Firing{}
-	}
-	return c.JSON(fiber.Map{"alerts": snap.Firing})
+	out := mapSlice(snap.Firing, newAlertJSON)
+	return c.JSON(fiber.Map{"alerts": out, "count": len(out)})
 }
 
 func (s *Server) handleAPISilences(c *fiber.Ctx) error {
@@ -206,21 +204,20 @@ func (s *Server) handleAPISilences(c *fiber.Ctx) error {
 	if err != nil {
 		return internal(err)
 	}
-	if snap.Silences == nil {
-		snap.Silences = []model.Silence{}
-	}
-	return c.JSON(fiber.Map{"silences": snap.Silences})
+	out := mapSlice(snap.Silences, newSilenceOut)
+	return c.JSON(fiber.Map{"silences": out, "count": len(out)})
 }
 
 // silenceJSON is the body of POST /api/v1/silences: checks, groups and
-// rules are glob lists (all empty: everything); the end is end (a time as
-// from=/to= take it) or duration.
+// rules are glob lists (all empty: everything); starts_at and ends_at are
+// times as from=/to= take them; the end is ends_at or duration ("2h",
+// "1d").
 type silenceJSON struct {
 	Checks   []string `json:"checks"`
 	Groups   []string `json:"groups"`
 	Rules    []string `json:"rules"`
-	Start    string   `json:"start"`
-	End      string   `json:"end"`
+	Start    string   `json:"starts_at"`
+	End      string   `json:"ends_at"`
 	Duration string   `json:"duration"`
 	Author   string   `json:"author"`
 	Comment  string   `json:"comment"`
@@ -246,15 +243,15 @@ func (s *Server) handleAPISilenceCreate(c *fiber.Ctx) error {
 	var err error
 	if in.Start != "" {
 		if sil.Start, err = parseTime(in.Start, now); err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "start: "+err.Error())
+			return fiber.NewError(fiber.StatusBadRequest, "starts_at: "+err.Error())
 		}
 	}
 	switch {
 	case in.End != "" && in.Duration != "":
-		return fiber.NewError(fiber.StatusBadRequest, "give end or duration, not both")
+		return fiber.NewError(fiber.StatusBadRequest, "give ends_at or duration, not both")
 	case in.End != "":
 		if sil.End, err = parseTime(in.End, now); err != nil {
-			return fiber.NewError(fiber.StatusBadRequest, "end: "+err.Error())
+			return fiber.NewError(fiber.StatusBadRequest, "ends_at: "+err.Error())
 		}
 	case in.Duration != "":
 		d, err := config.ParseDuration(in.Duration)
@@ -267,7 +264,7 @@ func (s *Server) handleAPISilenceCreate(c *fiber.Ctx) error {
 		}
 		sil.End = start.Add(d)
 	default:
-		return fiber.NewError(fiber.StatusBadRequest, "end or duration is required")
+		return fiber.NewError(fiber.StatusBadRequest, "ends_at or duration is required")
 	}
 	if sil.Comment == "" {
 		return fiber.NewError(fiber.StatusBadRequest, "comment is required: say why")
@@ -278,7 +275,7 @@ func (s *Server) handleAPISilenceCreate(c *fiber.Ctx) error {
 	} else if err != nil {
 		return internal(err)
 	}
-	return c.Status(fiber.StatusCreated).JSON(out)
+	return c.Status(fiber.StatusCreated).JSON(newSilenceOut(out))
 }
 
 func (s *Server) handleAPISilenceExpire(c *fiber.Ctx) error {
@@ -298,14 +295,12 @@ func (s *Server) handleAPIChannels(c *fiber.Ctx) error {
 	if err != nil {
 		return internal(err)
 	}
-	if snap.Channels == nil {
-		snap.Channels = []alert.ChannelHealth{}
-	}
-	return c.JSON(fiber.Map{"channels": snap.Channels})
+	out := mapSlice(snap.Channels, newChannelJSON)
+	return c.JSON(fiber.Map{"channels": out, "count": len(out)})
 }
 
 func (s *Server) handleAPIDeliveries(c *fiber.Ctx) error {
-	limit, err := parseUintParam("limit", c.Query("limit"), 50, 1, 1000)
+	limit, err := parseUintParam("limit", c.Query("limit"), defaultEvents, 1, maxEvents)
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
@@ -313,8 +308,6 @@ func (s *Server) handleAPIDeliveries(c *fiber.Ctx) error {
 	if err != nil {
 		return internal(err)
 	}
-	if ds == nil {
-		ds = []model.OutboxItem{}
-	}
-	return c.JSON(fiber.Map{"deliveries": ds})
+	out := mapSlice(ds, newDeliveryJSON)
+	return c.JSON(fiber.Map{"deliveries": out, "count": len(out)})
 }

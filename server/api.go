@@ -53,11 +53,20 @@ const maxHistoryResults = 100_000
 
 // apiRoutes registers the polling endpoints, badges, the JSON API, metrics
 // and health. Every route only reads.
+//
+// Each /api/v1 route carries its own guard and the query parameters it
+// takes (queryParams): no middleware runs for the whole /api/v1 prefix, so
+// a wrong method reaches fiber's 405 with Allow instead of a guard's 401
+// or 403. CORS (cors.go) is the one exception, and it only answers
+// preflights of reads.
 func (s *Server) apiRoutes() {
 	health := s.allow("healthz", auth.View)
 	s.app.Get("/healthz", health, s.handleHealthz)
 	s.app.Get("/readyz", health, s.handleReadyz)
 	s.app.Get("/metrics", s.allow("metrics", auth.ReadMetrics), s.metrics)
+
+	s.app.Use("/api/v1", s.cors)
+	s.app.Use("/badge", s.cors)
 
 	// Badges. Fiber matches the literal ".svg" after the parameter, and
 	// check names with dots ("api.v2") still come out whole.
@@ -71,17 +80,19 @@ func (s *Server) apiRoutes() {
 	s.app.Get("/api/status", s.allow("", auth.View), s.handlePollStatus)
 	s.app.Get("/api/checks/:check/status", s.allow("", auth.View), s.handlePollCheck)
 
-	v1 := s.app.Group("/api/v1", s.allow("api", auth.ReadAPI))
-	v1.Get("/system", s.handleAPISystem)
-	v1.Get("/checks", s.handleAPIChecks)
-	v1.Get("/checks/:check", s.handleAPICheck)
-	v1.Get("/checks/:check/history", s.handleAPIHistory)
-	v1.Get("/series", s.handleAPISeriesNames)
+	read := s.allow("api", auth.ReadAPI)
+	v1 := s.app.Group("/api/v1")
+	v1.Get("/openapi.json", read, queryParams(), s.handleOpenAPI)
+	v1.Get("/system", read, queryParams(), s.handleAPISystem)
+	v1.Get("/checks", read, queryParams("state", "group", "type"), s.handleAPIChecks)
+	v1.Get("/checks/:check", read, queryParams(), s.handleAPICheck)
+	v1.Get("/checks/:check/history", read, queryParams("from", "to", "points"), s.handleAPIHistory)
+	v1.Get("/series", read, queryParams(), s.handleAPISeriesNames)
 	// Series names contain dots, braces and slashes ("fs.used_pct{mount=/}"):
 	// a wildcard takes the rest of the path whether the client escaped the
 	// slash or not.
-	v1.Get("/series/*", s.handleAPISeries)
-	v1.Get("/events", s.handleAPIEvents)
+	v1.Get("/series/*", read, queryParams("from", "to", "points"), s.handleAPISeries)
+	v1.Get("/events", read, queryParams("before", "limit", "check", "kind"), s.handleAPIEvents)
 	// Unknown paths are 404 and known paths with another method 405 with
 	// Allow, both worded by errorHandler.
 }
@@ -105,29 +116,18 @@ func internal(err error) error {
 	return fiber.NewError(fiber.StatusInternalServerError, err.Error())
 }
 
-// checkJSON is one check in /api/v1/checks: the live Status plus uptime.
-type checkJSON struct {
-	collectors.Status
-	// LatencyMs repeats Latency in milliseconds, which is what people plot.
-	LatencyMs float64 `json:"latency_ms"`
-	// Uptime maps each window of window.Uptime ("24h", "7d", "30d", "90d",
-	// as on the check page) to the percentage of known results that were up
-	// or degraded; null when the window has none.
-	Uptime map[string]*float64 `json:"uptime"`
-}
-
+// checkView is a check as the API shows it, with its uptime.
 func (s *Server) checkView(st collectors.Status) (checkJSON, error) {
-	v := checkJSON{Status: st, LatencyMs: float64(st.Latency) / float64(time.Millisecond), Uptime: map[string]*float64{}}
-	// The detail can be long (captured command output); it belongs to the
-	// check's page, and the API client can ask /api/v1/checks/{check}.
+	v := newCheckJSON(st)
+	v.UptimePct = map[string]*float64{}
 	for _, w := range window.Uptime() {
-		v.Uptime[w.Name] = nil
+		v.UptimePct[w.Name] = nil
 		pct, err := s.uptimePercent(st.Name, w.Span)
 		if err != nil {
 			return v, err
 		}
 		if !math.IsNaN(pct) {
-			v.Uptime[w.Name] = &pct
+			v.UptimePct[w.Name] = &pct
 		}
 	}
 	return v, nil
@@ -164,13 +164,22 @@ func (s *Server) handleAPISystem(c *fiber.Ctx) error {
 	if !ok {
 		return fiber.NewError(fiber.StatusServiceUnavailable, "no host sample yet: dashd has just started")
 	}
-	return c.JSON(snap)
+	return c.JSON(newSystemJSON(snap))
 }
 
 func (s *Server) handleAPIChecks(c *fiber.Ctx) error {
 	sts := s.deps.Checks.Statuses()
+	keep, err := checkFilter(c, sts)
+	if err != nil {
+		return err
+	}
 	out := make([]checkJSON, 0, len(sts))
 	for _, st := range sts {
+		if !keep(st) {
+			continue
+		}
+		// The detail can be long (captured command output); it belongs
+		// to the check's page, and to /api/v1/checks/{check}.
 		st.Detail = ""
 		v, err := s.checkView(st)
 		if err != nil {
@@ -178,7 +187,7 @@ func (s *Server) handleAPIChecks(c *fiber.Ctx) error {
 		}
 		out = append(out, v)
 	}
-	return c.JSON(fiber.Map{"checks": out})
+	return c.JSON(fiber.Map{"checks": out, "count": len(out)})
 }
 
 func (s *Server) handleAPICheck(c *fiber.Ctx) error {
@@ -190,20 +199,26 @@ func (s *Server) handleAPICheck(c *fiber.Ctx) error {
 	if err != nil {
 		return internal(err)
 	}
-	return c.JSON(v)
+	// The check alone also gets how its incidents went (MTTA/MTTR).
+	inc, err := s.incidentStats(st.Name)
+	if err != nil {
+		return s.incidentError(err)
+	}
+	return c.JSON(checkWithIncidents{checkJSON: v, Incidents: inc})
 }
 
 // historyJSON is the answer of /api/v1/checks/{check}/history.
 type historyJSON struct {
-	Check  string    `json:"check"`
-	From   time.Time `json:"from"`
-	To     time.Time `json:"to"`
-	Points int       `json:"points"`
-	// Total is how many results the range holds; when it exceeds Points the
-	// results are thinned (see thinResults) and Thinned is true.
-	Total   int            `json:"total"`
-	Thinned bool           `json:"thinned"`
-	Results []model.Result `json:"results"`
+	Check string    `json:"check"`
+	From  time.Time `json:"from"`
+	To    time.Time `json:"to"`
+	// Count is len(Results); Total how many results the range holds.
+	// When Total exceeds points= the results are thinned (see
+	// thinResults) and Thinned is true.
+	Count   int          `json:"count"`
+	Total   int          `json:"total"`
+	Thinned bool         `json:"thinned"`
+	Results []resultJSON `json:"results"`
 }
 
 func (s *Server) handleAPIHistory(c *fiber.Ctx) error {
@@ -223,12 +238,9 @@ func (s *Server) handleAPIHistory(c *fiber.Ctx) error {
 		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf(
 			"from/to: the range holds more than %d results; narrow it", maxHistoryResults))
 	}
-	out := historyJSON{Check: st.Name, From: r.From, To: r.To, Points: r.Points, Total: len(rs)}
-	out.Results = thinResults(rs, r.Points)
-	out.Thinned = len(out.Results) < len(rs)
-	if out.Results == nil {
-		out.Results = []model.Result{}
-	}
+	thin := thinResults(rs, r.Points)
+	out := historyJSON{Check: st.Name, From: r.From, To: r.To, Count: len(thin), Total: len(rs),
+		Thinned: len(thin) < len(rs), Results: mapSlice(thin, newResultJSON)}
 	return c.JSON(out)
 }
 
@@ -262,15 +274,18 @@ func (s *Server) handleAPISeriesNames(c *fiber.Ctx) error {
 	if names == nil {
 		names = []string{}
 	}
-	return c.JSON(fiber.Map{"series": names})
+	return c.JSON(fiber.Map{"series": names, "count": len(names)})
 }
 
-// seriesJSON is the answer of /api/v1/series/{metric}.
+// seriesJSON is the answer of /api/v1/series/{metric}: Count buckets of
+// StepSeconds from From, one point each, null where no sample fell.
 type seriesJSON struct {
-	Series string                `json:"series"`
-	From   time.Time             `json:"from"`
-	To     time.Time             `json:"to"`
-	Points []storage.SeriesPoint `json:"points"`
+	Series      string      `json:"series"`
+	From        time.Time   `json:"from"`
+	To          time.Time   `json:"to"`
+	StepSeconds float64     `json:"step_seconds"`
+	Count       int         `json:"count"`
+	Points      []pointJSON `json:"points"`
 }
 
 func (s *Server) handleAPISeries(c *fiber.Ctx) error {
@@ -279,6 +294,9 @@ func (s *Server) handleAPISeries(c *fiber.Ctx) error {
 		return err
 	}
 	if name == "" {
+		if err := unknownParam(queryKeys(c), nil); err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, err.Error())
+		}
 		return s.handleAPISeriesNames(c)
 	}
 	r, err := parseRange(c.Query("from"), c.Query("to"), c.Query("points"), s.now())
@@ -294,41 +312,18 @@ func (s *Server) handleAPISeries(c *fiber.Ctx) error {
 	if !slices.Contains(names, name) {
 		return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("unknown series %q (GET /api/v1/series lists them)", name))
 	}
-	pts, err := s.deps.Store.Range(name, r.From, r.To, r.Points)
+	out, err := s.seriesBuckets(name, r)
 	if err != nil {
 		return internal(err)
 	}
-	if pts == nil {
-		pts = []storage.SeriesPoint{}
-	}
-	return c.JSON(seriesJSON{Series: name, From: r.From, To: r.To, Points: pts})
+	return c.JSON(out)
 }
 
-func (s *Server) handleAPIEvents(c *fiber.Ctx) error {
-	before, err := parseUintParam("before", c.Query("before"), 0, 0, math.MaxUint64)
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+// queryKeys lists the request's query parameter names.
+func queryKeys(c *fiber.Ctx) []string {
+	var keys []string
+	for k := range c.Request().URI().QueryArgs().All() {
+		keys = append(keys, string(k))
 	}
-	limit, err := parseUintParam("limit", c.Query("limit"), defaultEvents, 1, maxEvents)
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
-	}
-	// One more than asked tells whether another page exists.
-	evs, err := s.deps.Store.Events(before, int(limit)+1)
-	if err != nil {
-		return internal(err)
-	}
-	more := len(evs) > int(limit)
-	if more {
-		evs = evs[:limit]
-	}
-	if evs == nil {
-		evs = []model.Event{}
-	}
-	resp := fiber.Map{"events": evs}
-	// next is the before= of the following page; absent on the last page.
-	if more {
-		resp["next"] = evs[len(evs)-1].ID
-	}
-	return c.JSON(resp)
+	return keys
 }

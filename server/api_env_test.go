@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -24,6 +25,7 @@ import (
 	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/incident"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/state"
 	"github.com/dashd/dashd/storage"
@@ -163,18 +165,23 @@ checks:
 		t.Fatal(err)
 	}
 	e.srv, err = New(Deps{
-		Sparks:  view.NewSparks(0, 0),
-		Flow:    rec,
-		Alerts:  newAlerter(t, db, rec, e.latest, e.runner),
-		Auth:    newAuth(t, ctx, &wg, cfg.Auth, db, e.hub),
-		Logger:  log,
-		Assets:  assets,
-		Version: "test",
-		Title:   "test",
-		Latest:  e.latest,
-		Checks:  e.runner,
-		Store:   db,
-		Hub:     e.hub,
+		Sparks: view.NewSparks(0, 0),
+		Flow:   rec,
+		Alerts: newAlerter(t, db, rec, e.latest, e.runner),
+		Auth:   newAuth(t, ctx, &wg, cfg.Auth, db, e.hub),
+		// No events reach it here (the runner has no sink): the incident
+		// API over an empty store.
+		Incidents: newIncidents(t, ctx, &wg, db, rec, e.runner, e.hub),
+		Logger:    log,
+		Assets:    assets,
+		Version:   "test",
+		// The host-scoped API's own host: /api/v1/hosts/box/...
+		Hostname: "box",
+		Title:    "test",
+		Latest:   e.latest,
+		Checks:   e.runner,
+		Store:    db,
+		Hub:      e.hub,
 		// app.Test requests carry httptest's Host.
 		AllowedHosts: []string{"example.com"},
 	})
@@ -317,6 +324,24 @@ func newAuth(t testing.TB, ctx context.Context, wg *sync.WaitGroup, cfg config.A
 	wg.Add(1)
 	go func() { defer wg.Done(); _ = a.Run(ctx) }()
 	return a
+}
+
+// newIncidents runs a real incident manager on rec's flow until ctx ends.
+func newIncidents(t testing.TB, ctx context.Context, wg *sync.WaitGroup, db *storage.DB, rec *flow.Recorder, checks incident.Checks, h *hub.Hub) *incident.Manager {
+	t.Helper()
+	m, err := incident.New(incident.Options{Store: db, Recorder: rec, Events: rec.Subscribe("incidents", 256), Checks: checks, Hub: h,
+		View: view.IncidentPush{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := m.Run(ctx); err != nil && !errors.Is(err, context.Canceled) {
+			t.Errorf("incidents: %v", err)
+		}
+	}()
+	return m
 }
 
 func newAlerter(t testing.TB, db *storage.DB, rec *flow.Recorder, latest *state.Latest, checks alert.Checks) *alert.Alerter {

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -39,14 +40,35 @@ func TestAPI_Errors(t *testing.T) {
 		{"/api/v1/checks/web/history?from=yesterday", 400, "from: "},
 		{"/api/v1/checks/web/history?to=1h", 400, "needs a sign"},
 		{"/api/v1/checks/web/history?from=-1h&to=-2h", 400, "must be before"},
-		{"/api/v1/checks/web/history?points=0", 400, "points: "},
-		{"/api/v1/series/cpu.total?points=abc", 400, "points: "},
+		{"/api/v1/checks/web/history?points=0", 400, "points must be 1..10000"},
+		{"/api/v1/series/cpu.total?points=abc", 400, `points must be 1..10000, got "abc"`},
 		{"/api/v1/series/cpu.total?from=2024-13-01T00:00:00Z", 400, "from: "},
 		{"/api/v1/series/no.such.metric", 404, `unknown series "no.such.metric"`},
-		{"/api/v1/events?limit=0", 400, `limit: "0" must be a whole number from 1 to 1000`},
-		{"/api/v1/events?limit=5000", 400, `limit: "5000" must be a whole number from 1 to 1000`},
-		{"/api/v1/checks/web/history?points=0", 400, `points: "0" must be a whole number from 1 to 10000`},
-		{"/api/v1/events?before=-1", 400, "before: "},
+		// One wording of a limit out of range, on every route.
+		{"/api/v1/events?limit=0", 400, `limit must be 1..1000, got "0"`},
+		{"/api/v1/events?limit=5000", 400, `limit must be 1..1000, got "5000"`},
+		{"/api/v1/deliveries?limit=0", 400, `limit must be 1..1000, got "0"`},
+		{"/api/v1/deliveries?limit=1001", 400, `limit must be 1..1000, got "1001"`},
+		{"/api/v1/checks/web/history?points=0", 400, `points must be 1..10000, got "0"`},
+		{"/api/v1/events?before=-1", 400, "before must be"},
+		// Unknown parameters are refused by name, on every route.
+		{"/api/v1/checks?stat=down", 400, `unknown query parameter "stat": this endpoint takes state, group, type`},
+		{"/api/v1/system?verbose=1", 400, `unknown query parameter "verbose": this endpoint takes none`},
+		{"/api/v1/checks/web/history?form=-1h", 400, `unknown query parameter "form"`},
+		{"/api/v1/series/cpu.total?point=5", 400, `unknown query parameter "point"`},
+		{"/api/v1/series/?from=-1h", 400, `unknown query parameter "from"`},
+		{"/api/v1/events?limt=5", 400, `unknown query parameter "limt"`},
+		{"/api/v1/alerts?x=1", 400, `unknown query parameter "x"`},
+		{"/api/v1/silences?x=1", 400, `unknown query parameter "x"`},
+		{"/api/v1/channels?x=1", 400, `unknown query parameter "x"`},
+		{"/api/v1/audit?x=1", 400, `unknown query parameter "x"`},
+		{"/api/v1/openapi.json?x=1", 400, `unknown query parameter "x"`},
+		// Filter values are validated.
+		{"/api/v1/checks?state=dwn", 400, `state: unknown value "dwn"; one of up, degraded, down, unknown`},
+		{"/api/v1/checks?type=htp", 400, `type: unknown value "htp"`},
+		{"/api/v1/checks?group=nope", 400, `group: unknown value "nope"`},
+		{"/api/v1/checks?state=", 400, "state: empty value"},
+		{"/api/v1/events?kind=chek", 400, `kind: unknown value "chek"`},
 		{"/api/v1/nothing", 404, "no such API endpoint"},
 		{"/api/checks/nope/status", 404, `unknown check "nope"`},
 	}
@@ -78,13 +100,13 @@ func TestAPI_Checks(t *testing.T) {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
 	}
 	type check struct {
-		Name      string              `json:"name"`
-		Type      string              `json:"type"`
-		State     model.State         `json:"state"`
-		Reason    string              `json:"reason"`
-		LatencyMs float64             `json:"latency_ms"`
-		Uptime    map[string]*float64 `json:"uptime"`
-		Detail    string              `json:"detail"`
+		Name           string              `json:"name"`
+		Type           string              `json:"type"`
+		State          model.State         `json:"state"`
+		Reason         string              `json:"reason"`
+		LatencySeconds float64             `json:"latency_seconds"`
+		Uptime         map[string]*float64 `json:"uptime_pct"`
+		Detail         string              `json:"detail"`
 	}
 	got := decode[struct{ Checks []check }](t, body)
 	byName := map[string]check{}
@@ -94,7 +116,7 @@ func TestAPI_Checks(t *testing.T) {
 	if len(byName) != 4 {
 		t.Fatalf("want 4 checks, got %s", body)
 	}
-	if c := byName[checkUp]; c.State != model.StateUp || c.Type != "http" || c.LatencyMs <= 0 {
+	if c := byName[checkUp]; c.State != model.StateUp || c.Type != "http" || c.LatencySeconds <= 0 || c.LatencySeconds > 10 {
 		t.Errorf("web: %+v", c)
 	}
 	if c := byName[checkDown]; c.State != model.StateDown || !strings.Contains(c.Reason, "503") {
@@ -121,6 +143,35 @@ func TestAPI_Checks(t *testing.T) {
 		t.Error("badge: false check missing from the API")
 	}
 
+	// Filters: state, type and group, lists repeated or comma-separated.
+	filters := []struct {
+		query string
+		want  []string
+	}{
+		{"state=down", []string{checkDown}},
+		{"state=up", []string{checkUp, checkHidden, checkTLS}},
+		{"state=down,degraded", []string{checkDown}},
+		{"state=down&state=up&type=http", []string{checkUp, checkDown, checkHidden, checkTLS}},
+		{"type=tcp", []string{}},
+		{"state=unknown", []string{}},
+	}
+	for _, tt := range filters {
+		_, body := e.get(t, "/api/v1/checks?"+tt.query)
+		got := decode[struct {
+			Checks []check
+			Count  int
+		}](t, body)
+		names := []string{}
+		for _, c := range got.Checks {
+			names = append(names, c.Name)
+		}
+		slices.Sort(names)
+		want := slices.Sorted(slices.Values(tt.want))
+		if !slices.Equal(names, want) || got.Count != len(want) {
+			t.Errorf("%s: checks %q (count %d), want %q", tt.query, names, got.Count, want)
+		}
+	}
+
 	resp, body = e.get(t, "/api/v1/checks/api.v2")
 	if resp.StatusCode != 200 {
 		t.Fatalf("status %d: %s", resp.StatusCode, body)
@@ -133,27 +184,34 @@ func TestAPI_Checks(t *testing.T) {
 func TestAPI_History(t *testing.T) {
 	e := newAPIEnv(t)
 	type history struct {
-		Check   string         `json:"check"`
-		Points  int            `json:"points"`
-		Total   int            `json:"total"`
-		Thinned bool           `json:"thinned"`
-		Results []model.Result `json:"results"`
+		Check   string `json:"check"`
+		Count   int    `json:"count"`
+		Total   int    `json:"total"`
+		Thinned bool   `json:"thinned"`
+		Results []struct {
+			Time           time.Time   `json:"time"`
+			State          model.State `json:"state"`
+			LatencySeconds float64     `json:"latency_seconds"`
+		} `json:"results"`
 	}
 	// The stored results span 50 minutes up to about 17 minutes ago.
 	_, body := e.get(t, "/api/v1/checks/web/history?from=-1h&points=10000")
 	h := decode[history](t, body)
-	if h.Check != checkUp || h.Thinned || len(h.Results) < storedUp+storedDown || h.Total != len(h.Results) {
+	if h.Check != checkUp || h.Thinned || len(h.Results) < storedUp+storedDown || h.Total != len(h.Results) || h.Count != len(h.Results) {
 		t.Fatalf("full history: check %q total %d thinned %v results %d", h.Check, h.Total, h.Thinned, len(h.Results))
 	}
 	_, body = e.get(t, "/api/v1/checks/web/history?from=-1h&points=10")
 	h = decode[history](t, body)
-	if !h.Thinned || len(h.Results) != 10 {
+	if !h.Thinned || len(h.Results) != 10 || h.Count != 10 {
 		t.Fatalf("thinned: %d results, thinned %v", len(h.Results), h.Thinned)
 	}
 	downs := 0
 	for _, r := range h.Results {
 		if r.State == model.StateDown {
 			downs++
+		}
+		if r.LatencySeconds != storedLatency.Seconds() {
+			t.Errorf("latency_seconds = %v, want %v", r.LatencySeconds, storedLatency.Seconds())
 		}
 	}
 	if downs != 1 {
@@ -188,10 +246,14 @@ func TestAPI_Series(t *testing.T) {
 	}
 
 	type series struct {
-		Series string `json:"series"`
-		Points []struct {
-			T time.Time `json:"t"`
-			V float64   `json:"v"`
+		Series      string  `json:"series"`
+		StepSeconds float64 `json:"step_seconds"`
+		Count       int     `json:"count"`
+		Points      []struct {
+			Time  time.Time `json:"time"`
+			Value *float64  `json:"value"`
+			Min   *float64  `json:"min"`
+			Max   *float64  `json:"max"`
 		} `json:"points"`
 	}
 	tests := []struct {
@@ -213,10 +275,21 @@ func TestAPI_Series(t *testing.T) {
 			if s.Series != tt.series || len(s.Points) == 0 {
 				t.Fatalf("got series %q with %d points", s.Series, len(s.Points))
 			}
+			withData := 0
 			for _, p := range s.Points {
-				if tt.value >= 0 && p.V != tt.value {
-					t.Errorf("point %v = %v, want %v", p.T, p.V, tt.value)
+				if p.Value == nil {
+					if p.Min != nil || p.Max != nil {
+						t.Errorf("point %v: null value with min/max", p.Time)
+					}
+					continue
 				}
+				withData++
+				if tt.value >= 0 && *p.Value != tt.value {
+					t.Errorf("point %v = %v, want %v", p.Time, *p.Value, tt.value)
+				}
+			}
+			if withData == 0 || s.Count != len(s.Points) {
+				t.Errorf("%d points with data, count %d of %d", withData, s.Count, len(s.Points))
 			}
 		})
 	}
@@ -225,13 +298,46 @@ func TestAPI_Series(t *testing.T) {
 	if n := len(decode[series](t, body).Points); n == 0 || n > 5 {
 		t.Errorf("points=5 gave %d points", n)
 	}
+	// Buckets without samples are explicit nulls, at their place in time:
+	// the samples span 50 to 40 minutes ago (one every 10 s); over the
+	// last 2 h in 12 buckets of 10 min, a bucket starting A ago covers
+	// (A-10m, A]: it holds samples when A is within 40-60 min, none when
+	// it starts well outside.
+	_, body = e.get(t, "/api/v1/series/cpu.total?from=-2h&points=12")
+	s := decode[series](t, body)
+	if len(s.Points) != 12 || s.StepSeconds != 600 {
+		t.Fatalf("from=-2h&points=12: %d points of %v s: %s", len(s.Points), s.StepSeconds, body)
+	}
+	for i, p := range s.Points {
+		age := e.now.Sub(p.Time)
+		switch {
+		case age > 62*time.Minute || age < 39*time.Minute:
+			if p.Value != nil {
+				t.Errorf("bucket %d (%v ago) = %v, want null", i, age, *p.Value)
+			}
+		case age < 58*time.Minute && age > 42*time.Minute:
+			if p.Value == nil {
+				t.Errorf("bucket %d (%v ago) is null, want data", i, age)
+			}
+		}
+		if i > 0 && p.Time.Sub(s.Points[i-1].Time) != 10*time.Minute {
+			t.Errorf("bucket %d not 10 min after the previous", i)
+		}
+	}
 }
 
 func TestAPI_Events(t *testing.T) {
 	e := newAPIEnv(t)
 	type page struct {
-		Events []model.Event `json:"events"`
-		Next   *uint64       `json:"next"`
+		Events []struct {
+			ID        uint64       `json:"id"`
+			Kind      string       `json:"kind"`
+			Check     string       `json:"check"`
+			FromState *model.State `json:"from_state"`
+			ToState   *model.State `json:"to_state"`
+		} `json:"events"`
+		Count int     `json:"count"`
+		Next  *uint64 `json:"next"`
 	}
 	_, body := e.get(t, "/api/v1/events?limit=3")
 	p1 := decode[page](t, body)
@@ -248,6 +354,41 @@ func TestAPI_Events(t *testing.T) {
 	}
 	if p2.Events[0].ID >= p1.Events[2].ID {
 		t.Errorf("pages overlap: %+v then %+v", p1.Events, p2.Events)
+	}
+	// Filters: every stored event is a check event of web; a filter
+	// that matches none gives an empty last page, not an error.
+	tests := []struct {
+		query string
+		want  int
+	}{
+		{"kind=check", 5},
+		{"kind=check&check=web", 5},
+		{"kind=check,audit&check=web,other", 5},
+		{"kind=audit", 0},
+		{"check=nope", 0},
+		{"check=web&limit=2", 2},
+	}
+	for _, tt := range tests {
+		_, body := e.get(t, "/api/v1/events?"+tt.query)
+		p := decode[page](t, body)
+		if len(p.Events) != tt.want || p.Count != tt.want {
+			t.Errorf("%s: %d events (count %d), want %d: %s", tt.query, len(p.Events), p.Count, tt.want, body)
+		}
+		for _, ev := range p.Events {
+			if ev.Kind != "check" || ev.Check != checkUp || ev.FromState == nil || *ev.FromState != model.StateUp || ev.ToState == nil || *ev.ToState != model.StateDown {
+				t.Errorf("%s: event %+v", tt.query, ev)
+			}
+		}
+		if (p.Next != nil) != (tt.query == "check=web&limit=2") {
+			t.Errorf("%s: next %v", tt.query, p.Next)
+		}
+	}
+	// Filtered pages chain like unfiltered ones.
+	_, body = e.get(t, "/api/v1/events?check=web&limit=2")
+	f1 := decode[page](t, body)
+	_, body = e.get(t, "/api/v1/events?check=web&limit=2&before="+strconv.FormatUint(*f1.Next, 10))
+	if f2 := decode[page](t, body); len(f2.Events) != 2 || f2.Events[0].ID >= f1.Events[1].ID {
+		t.Errorf("filtered second page: %s", body)
 	}
 	// A page that ends exactly at the last event has no next.
 	_, body = e.get(t, "/api/v1/events?limit=5")

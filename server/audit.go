@@ -1,8 +1,6 @@
 package server
 
 import (
-	"time"
-
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dashd/dashd/auth"
@@ -21,7 +19,7 @@ const (
 func (s *Server) auditRoutes() {
 	admin := s.allow("", auth.Admin)
 	s.app.Get("/audit", admin, s.handleAuditPage)
-	s.app.Get("/api/v1/audit", admin, s.handleAPIAudit)
+	s.app.Get("/api/v1/audit", admin, queryParams(), s.handleAPIAudit)
 }
 
 // auditEvents returns the recent events of what people did: sign-ins
@@ -59,27 +57,13 @@ func (s *Server) handleAuditPage(c *fiber.Ctx) error {
 	return s.renderPage(c, ui.AuditPage(s.page(), ch, rows))
 }
 
-// auditJSON is one entry of /api/v1/audit: an event without the state
-// change fields (from, to) that only check events fill; on a sign-in they
-// would read "up" to "up".
-type auditJSON struct {
-	ID      uint64          `json:"id"`
-	Time    time.Time       `json:"time"`
-	Kind    model.EventKind `json:"kind"`
-	Check   string          `json:"check,omitempty"`
-	Reason  string          `json:"reason"`
-	User    string          `json:"user"`
-	Address string          `json:"address"`
-}
-
 func (s *Server) handleAPIAudit(c *fiber.Ctx) error {
 	evs, err := s.auditEvents()
 	if err != nil {
 		return internal(err)
 	}
-	out := make([]auditJSON, 0, len(evs))
-	for _, e := range evs {
-		out = append(out, auditJSON{ID: e.ID, Time: e.Time, Kind: e.Kind, Check: e.Check, Reason: e.Reason, User: e.User, Address: e.Address})
-	}
-	return c.JSON(fiber.Map{"events": out})
+	// The events' own shape (eventJSON): the state change only on the
+	// kinds that change a state.
+	out := mapSlice(evs, newEventJSON)
+	return c.JSON(fiber.Map{"events": out, "count": len(out)})
 }

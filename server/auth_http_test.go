@@ -478,6 +478,10 @@ const (
 	authTRulePublic authTRule = iota + 1 // open to everyone by design
 	authTRuleViewer                      // guarded; a viewer may use it
 	authTRuleAbove                       // guarded; beyond a viewer (operator, admin, or mode none only)
+	// authTRuleOff: off in the tests' configuration, so 404 to everyone
+	// before any guard (the status page: status_page.enabled is false;
+	// status_http_test.go walks its guard with it on).
+	authTRuleOff
 )
 
 // authTRoutes classifies every route dashd serves (HEAD as GET). A route
@@ -535,7 +539,37 @@ func authTRoutes() map[string]struct {
 		"GET /api/v1/silences":              {authTRuleViewer, false},
 		"GET /api/v1/channels":              {authTRuleViewer, false},
 		"GET /api/v1/deliveries":            {authTRuleViewer, false},
-		"POST /logout/everywhere":           {authTRuleViewer, true},
+		"GET /api/v1/openapi.json":          {authTRuleViewer, false},
+		"GET /api/v1/hosts":                 {authTRuleViewer, false},
+		// The fleet (issue #18): host-scoped API, pages and streams are
+		// read like today's; hosts' badges are badges.
+		"GET /api/v1/hosts/:host":                   {authTRuleViewer, false},
+		"GET /api/v1/hosts/:host/checks":            {authTRuleViewer, false},
+		"GET /api/v1/hosts/:host/checks/:check":     {authTRuleViewer, false},
+		"GET /api/v1/hosts/:host/series":            {authTRuleViewer, false},
+		"GET /api/v1/hosts/:host/series/*":          {authTRuleViewer, false},
+		"GET /api/v1/hosts/:host/events":            {authTRuleViewer, false},
+		"GET /api/fleet/events":                     {authTRuleViewer, false},
+		"GET /hosts/:host":                          {authTRuleViewer, false},
+		"GET /hosts/:host/events":                   {authTRuleViewer, false},
+		"GET /hosts/:host/checks/:name":             {authTRuleViewer, false},
+		"GET /hosts/:host/badge/:check.svg":         {authTRulePublic, false},
+		"GET /hosts/:host/badge/:check/latency.svg": {authTRulePublic, false},
+		// Incidents (issue #16): read by viewers, acted on by operators.
+		"GET /incidents":               {authTRuleViewer, false},
+		"GET /incidents/events":        {authTRuleViewer, false},
+		"GET /incidents/:id":           {authTRuleViewer, false},
+		"GET /incidents/:id/events":    {authTRuleViewer, false},
+		"GET /checks/:check/incidents": {authTRuleViewer, false},
+		"GET /api/v1/incidents":        {authTRuleViewer, false},
+		"GET /api/v1/incidents/:id":    {authTRuleViewer, false},
+		"POST /incidents/:id/ack":      {authTRuleAbove, false},
+		"POST /incidents/:id/note":     {authTRuleAbove, false},
+		"POST /incidents/:id/resolve":  {authTRuleAbove, false},
+		"POST /incidents/:id/hold":     {authTRuleAbove, false},
+		"POST /incidents/:id/release":  {authTRuleAbove, false},
+		"POST /incidents/:id/chat":     {authTRuleAbove, false},
+		"POST /logout/everywhere":      {authTRuleViewer, true},
 
 		// Beyond a viewer.
 		"POST /api/session/name":           {authTRuleAbove, false}, // a name of one's own: mode none only
@@ -548,12 +582,19 @@ func authTRoutes() map[string]struct {
 		"POST /api/v1/checks/:check/run":   {authTRuleAbove, false},
 		"GET /audit":                       {authTRuleAbove, false},
 		"GET /api/v1/audit":                {authTRuleAbove, false},
+
+		// The status page (issue #16) is off here: public only when it is
+		// enabled and "status" is in auth.public, read like the dashboard
+		// when only enabled.
+		"GET /status":           {authTRuleOff, false},
+		"GET /status/feed.atom": {authTRuleOff, false},
+		"GET /status/events":    {authTRuleOff, false},
 	}
 }
 
 // authTFill puts values into a route's parameters.
 func authTFill(path string) string {
-	p := strings.NewReplacer(":check", "web", ":name", "web", ":room", "ops", ":id", "1", ":window", "24h", ":group", "cpu").Replace(path)
+	p := strings.NewReplacer(":host", "nohost", ":check", "web", ":name", "web", ":room", "ops", ":id", "1", ":window", "24h", ":group", "cpu").Replace(path)
 	if strings.HasSuffix(p, "/*") {
 		p = strings.TrimSuffix(p, "*") + "cpu.total"
 	}
@@ -619,6 +660,10 @@ func TestAuthHTTP_EveryRouteRefuses(t *testing.T) {
 			switch {
 			case r.code >= 500 && r.code != http.StatusServiceUnavailable:
 				t.Errorf("%s %s %s = %d: %.300s", w.name, rt.method, path, r.code, r.body)
+			case rule.rule == authTRuleOff:
+				if r.code != http.StatusNotFound {
+					t.Errorf("%s %s %s = %d, want 404 (off here): %.300s", w.name, rt.method, path, r.code, r.body)
+				}
 			case rule.rule == authTRulePublic:
 				// Open to all, though it may refuse for reasons of its own
 				// (the login form's CSRF token): never for want of a sign-in.
@@ -647,6 +692,10 @@ func TestAuthHTTP_EveryRouteRefuses(t *testing.T) {
 			switch {
 			case r.code >= 500 && r.code != http.StatusServiceUnavailable:
 				t.Errorf("%s browser GET %s = %d: %.300s", w.name, path, r.code, r.body)
+			case rule.rule == authTRuleOff:
+				if r.code != http.StatusNotFound {
+					t.Errorf("%s browser GET %s = %d %s, want 404 (off here)", w.name, path, r.code, loc)
+				}
 			case rule.rule == authTRulePublic || (w.signedIn && rule.rule == authTRuleViewer):
 				if r.code == http.StatusUnauthorized || r.code == http.StatusForbidden || toLogin {
 					t.Errorf("%s browser GET %s = %d %s, want no refusal", w.name, path, r.code, loc)

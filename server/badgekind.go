@@ -63,7 +63,8 @@ func parseBadgeWindow(ws []window.Window, win string) (window.Window, error) {
 }
 
 // buildBadge draws spec for the check st: its label (o's, else the kind's
-// default) and its message and colour from the live state or storage.
+// default), its message and colour from the live state or storage, then o's
+// colour overrides and style.
 func (s *Server) buildBadge(spec badgeSpec, st collectors.Status, o badgeOptions) (badge.Badge, error) {
 	var b badge.Badge
 	switch spec.kind {
@@ -90,8 +91,7 @@ func (s *Server) buildBadge(spec badgeSpec, st collectors.Status, o badgeOptions
 	default:
 		b = badge.StateBadge(o.labelOr(st.Name), st.State)
 	}
-	b.Style = o.style
-	return b, nil
+	return o.apply(b), nil
 }
 
 // serveBadge answers one badge request, SVG or (shields) the shields.io
@@ -121,5 +121,5 @@ func (s *Server) serveBadge(c *fiber.Ctx, kind, win string, shields bool) error 
 	if shields {
 		format = kindShields
 	}
-	return s.sendBadge(c, format, b)
+	return s.sendBadge(c, format, b, o)
 }

@@ -39,9 +39,7 @@ func (s *Server) chatRows(msgs []model.ChatMessage) []ui.ChatRow {
 	return rows
 }
 
-func chatRow(m model.ChatMessage, now time.Time) ui.ChatRow {
-	return ui.ChatRow{ID: m.ID, At: m.Time, When: ui.FormatWhen(m.Time, now), Author: m.Author, Text: m.Text}
-}
+func chatRow(m model.ChatMessage, now time.Time) ui.ChatRow { return view.ChatRow(m, now) }
 
 // chatState is what a joining chat stream gets: the last messages.
 func (s *Server) chatState(room string) []hub.Event {
@@ -153,8 +151,7 @@ func (s *Server) handleChatSend(c *fiber.Ctx) error {
 	if err != nil {
 		return internal(err)
 	}
-	s.deps.Hub.BroadcastToRoom(view.ChatRoom(room), hub.PatchComponent(c.UserContext(),
-		ui.ChatMessage(chatRow(m, time.Now())), hub.WithSelector("#"+ui.ChatLogID), hub.WithMergeMode(hub.ModeAppend)))
+	s.deps.Hub.BroadcastToRoom(view.ChatRoom(room), view.ChatAppend(c.UserContext(), m, time.Now()))
 	return w.Send(
 		hub.PatchSignals(map[string]string{"message": ""}),
 		hub.PatchComponent(c.UserContext(), ui.ChatError("")),

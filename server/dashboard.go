@@ -57,10 +57,24 @@ func (s *Server) chrome(c *fiber.Ctx, sid, nav, stream string) ui.ChromeView {
 	return ch
 }
 
+// handleDashboard serves /: the fleet overview on a hub with agents
+// (server/fleet.go), this host's dashboard otherwise.
 func (s *Server) handleDashboard(c *fiber.Ctx) error {
+	if f := s.fleet(); f != nil && s.isFleet() {
+		return s.handleFleetOverview(c, f)
+	}
+	return s.handleLocalDashboard(c)
+}
+
+// handleLocalDashboard is this host's dashboard (/ of a single host,
+// /hosts/{this host} of a hub).
+func (s *Server) handleLocalDashboard(c *fiber.Ctx) error {
 	sid := s.session(c)
 	v := s.dashboardView()
-	return s.renderPage(c, ui.DashboardPage(s.page(), s.chrome(c, sid, "dashboard", "/api/events"), v))
+	// The stream's first connect leaves out what this render shows already
+	// (issue #19: the first load's weight); its reconnects get everything.
+	have := s.deps.Hub.Remember(append(view.DashboardState(c.UserContext(), v), s.sessionState(sid)...)...)
+	return s.renderPage(c, ui.DashboardPage(s.page(), s.chrome(c, sid, "dashboard", "/api/events?have="+have), v))
 }
 
 // renderPage renders a full page, gzipped when the client accepts it (pages
@@ -123,7 +137,7 @@ func (s *Server) handleEvents(c *fiber.Ctx) error {
 			send(s.chatState(room)...)
 		}))
 	default:
-		opts = append(opts, hub.WithRoom(view.RoomDashboard), hub.OnConnect(func(send func(...hub.Event)) {
+		opts = append(opts, hub.WithRoom(view.RoomDashboard), hub.WithRendered(c.Query("have")), hub.OnConnect(func(send func(...hub.Event)) {
 			send(view.DashboardState(context.Background(), s.dashboardView())...)
 		}))
 	}
@@ -148,16 +162,24 @@ func (s *Server) dashboardView() ui.DashboardView {
 		s.log.Warn("recent events not loaded", "err", err)
 	}
 	rejected, _ := s.deps.Latest.Rejected()
+	sts := s.deps.Checks.Statuses()
+	beats, err := view.Heartbeats(s.deps.Store, sts)
+	if err != nil {
+		s.log.Warn("heartbeat strips not loaded", "err", err)
+	}
 	return view.Dashboard(view.DashboardInput{
 		Snapshot: snap,
 		Stats:    s.deps.Sparks.Cards(snap, self),
-		Statuses: s.deps.Checks.Statuses(),
+		Statuses: sts,
 		Held:     s.deps.Alerts.Held(),
+		Beats:    beats,
 		Events:   evs,
 		Rejected: rejected,
 		Storage:  s.deps.Store.WriteHealth(),
-		Version:  s.deps.Version,
-		Now:      s.now(),
+		// The banner of open incidents (the Manager keeps it live).
+		Incidents: s.deps.Incidents.Open(),
+		Version:   s.deps.Version,
+		Now:       s.now(),
 	})
 }
 

@@ -147,7 +147,7 @@ func TestHistory_Pages(t *testing.T) {
 		{name: "interface 90d from hour rollups", path: "/host/net?iface=" + histIface + "&range=90d", status: 200,
 			want: []string{"12-hour points from hour rollups"}},
 		{name: "filesystem with a space", path: "/host/fs?mount=" + url.QueryEscape(histMount), status: 200,
-			want: []string{"Filesystem /hist test", `,42,42,42,`, "Inode usage is not recorded", "GiB"}},
+			want: []string{"Filesystem /hist test", `,42,42,42,`, "Inodes used", "GiB"}},
 		{name: "filesystem overview", path: "/host/fs", status: 200,
 			want: []string{"Space used", `href="/host/fs?mount=%2Fhist+test"`}},
 		{name: "cpu from the sampler", path: "/host/cpu", status: 200,

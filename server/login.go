@@ -204,7 +204,9 @@ func (s *Server) handleOIDCCallback(c *fiber.Ctx) error {
 	}
 	query := c.Context().QueryArgs()
 	vals := map[string][]string{}
-	query.VisitAll(func(k, v []byte) { vals[string(k)] = append(vals[string(k)], string(v)) })
+	for k, v := range query.All() {
+		vals[string(k)] = append(vals[string(k)], string(v))
+	}
 	ctx, cancel := context.WithTimeout(c.UserContext(), 15*time.Second)
 	defer cancel()
 	p, err := o.Finish(ctx, flow, vals)

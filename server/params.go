@@ -4,9 +4,12 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/gofiber/fiber/v2"
 
 	"github.com/dashd/dashd/config"
 )
@@ -147,7 +150,99 @@ func parseUintParam(name, v string, def, lo, hi uint64) (uint64, error) {
 	return n, nil
 }
 
-// rangeError is the one wording of a number parameter out of its range.
+// rangeError is the one wording of a number parameter out of its range,
+// on every route: "limit must be 1..1000, got \"0\"".
 func rangeError[T int | uint64](name, v string, lo, hi T) error {
-	return fmt.Errorf("%s: %q must be a whole number from %d to %d", name, v, lo, hi)
+	return fmt.Errorf("%s must be %d..%d, got %q", name, lo, hi, v)
+}
+
+// maxListValues bounds the values of one list parameter (state=, group=,
+// ...), repeated and comma-separated together, and maxValueLen each value.
+const (
+	maxListValues = 64
+	maxValueLen   = 256
+)
+
+// queryParams guards a route's query string: a parameter the route does
+// not take is a 400 that names it and the ones it takes, so a typo
+// (?stat=down) is never silently ignored into a full answer.
+func queryParams(names ...string) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		if err := unknownParam(queryKeys(c), names); err != nil {
+			return fiber.NewError(fiber.StatusBadRequest, err.Error())
+		}
+		return c.Next()
+	}
+}
+
+// unknownParam returns an error naming the first key not in allowed.
+func unknownParam(keys, allowed []string) error {
+	for _, k := range keys {
+		if slices.Contains(allowed, k) {
+			continue
+		}
+		if len(allowed) == 0 {
+			return fmt.Errorf("unknown query parameter %s: this endpoint takes none", quoteParam(k))
+		}
+		return fmt.Errorf("unknown query parameter %s: this endpoint takes %s", quoteParam(k), strings.Join(allowed, ", "))
+	}
+	return nil
+}
+
+// quoteParam quotes a client's parameter name for a message, cut short.
+func quoteParam(s string) string {
+	if len(s) > 64 {
+		s = s[:64] + "..."
+	}
+	return strconv.Quote(strings.ToValidUTF8(s, "?"))
+}
+
+// queryList reads a list parameter: repeated (?state=up&state=down),
+// comma-separated (?state=up,down) or both. Values are trimmed; an empty
+// one, more than maxListValues or one longer than maxValueLen is an error.
+// No parameter at all is nil.
+func queryList(c *fiber.Ctx, name string) ([]string, error) {
+	var raw []string
+	for _, v := range c.Request().URI().QueryArgs().PeekMulti(name) {
+		raw = append(raw, string(v))
+	}
+	return splitValues(name, raw)
+}
+
+// splitValues is queryList's parsing, apart from fiber.
+func splitValues(name string, raw []string) ([]string, error) {
+	var out []string
+	for _, r := range raw {
+		for _, v := range strings.Split(r, ",") {
+			v = strings.TrimSpace(v)
+			switch {
+			case v == "":
+				return nil, fmt.Errorf("%s: empty value (give one or more values, comma-separated or repeated)", name)
+			case len(v) > maxValueLen:
+				return nil, fmt.Errorf("%s: a value is longer than %d bytes", name, maxValueLen)
+			}
+			if !slices.Contains(out, v) {
+				out = append(out, v)
+			}
+			if len(out) > maxListValues {
+				return nil, fmt.Errorf("%s: more than %d values", name, maxListValues)
+			}
+		}
+	}
+	return out, nil
+}
+
+// checkValues refuses a value of a list parameter that is not one of
+// known, naming them.
+func checkValues(name string, vals, known []string) error {
+	for _, v := range vals {
+		switch {
+		case slices.Contains(known, v):
+		case len(known) == 0:
+			return fmt.Errorf("%s: unknown value %s; there are none", name, quoteParam(v))
+		default:
+			return fmt.Errorf("%s: unknown value %s; one of %s", name, quoteParam(v), strings.Join(known, ", "))
+		}
+	}
+	return nil
 }

@@ -2,6 +2,8 @@ package server
 
 import (
 	"errors"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -76,9 +78,9 @@ func TestParseRange(t *testing.T) {
 		{name: "bad to", to: "1h", wantErr: "to: "},
 		{name: "reversed", from: "-1h", to: "-2h", wantErr: "must be before"},
 		{name: "equal", from: "now", to: "now", wantErr: "must be before"},
-		{name: "points zero", points: "0", wantErr: "points: "},
-		{name: "points too many", points: "10001", wantErr: "points: "},
-		{name: "points not a number", points: "many", wantErr: "points: "},
+		{name: "points zero", points: "0", wantErr: `points must be 1..10000, got "0"`},
+		{name: "points too many", points: "10001", wantErr: `points must be 1..10000, got "10001"`},
+		{name: "points not a number", points: "many", wantErr: `points must be 1..10000, got "many"`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -96,5 +98,82 @@ func TestParseRange(t *testing.T) {
 				t.Fatalf("got %+v, want %+v", got, tt.want)
 			}
 		})
+	}
+}
+
+func TestUnknownParam(t *testing.T) {
+	tests := []struct {
+		name    string
+		keys    []string
+		allowed []string
+		wantErr string // empty: accepted
+	}{
+		{name: "none given, none taken"},
+		{name: "known", keys: []string{"from", "to"}, allowed: []string{"from", "to", "points"}},
+		{name: "repeated known", keys: []string{"state", "state"}, allowed: []string{"state"}},
+		{name: "typo", keys: []string{"from", "stat"}, allowed: []string{"state", "from"},
+			wantErr: `unknown query parameter "stat": this endpoint takes state, from`},
+		{name: "route without parameters", keys: []string{"x"}, wantErr: `unknown query parameter "x": this endpoint takes none`},
+		{name: "case matters", keys: []string{"State"}, allowed: []string{"state"}, wantErr: `"State"`},
+		{name: "empty name", keys: []string{""}, allowed: []string{"state"}, wantErr: `unknown query parameter ""`},
+		{name: "long name cut", keys: []string{strings.Repeat("a", 500)}, wantErr: `aaa..."`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			err := unknownParam(tt.keys, tt.allowed)
+			if tt.wantErr == "" {
+				if err != nil {
+					t.Fatalf("unknownParam(%q, %q) = %v, want nil", tt.keys, tt.allowed, err)
+				}
+				return
+			}
+			if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+				t.Fatalf("unknownParam(%q, %q) = %v, want error containing %q", tt.keys, tt.allowed, err, tt.wantErr)
+			}
+			if len(err.Error()) > 300 {
+				t.Errorf("message not bounded: %d bytes", len(err.Error()))
+			}
+		})
+	}
+}
+
+func TestSplitValues(t *testing.T) {
+	many := make([]string, maxListValues+1)
+	for i := range many {
+		many[i] = strconv.Itoa(i)
+	}
+	tests := []struct {
+		name    string
+		raw     []string
+		want    []string
+		wantErr string
+	}{
+		{name: "absent", raw: nil, want: nil},
+		{name: "one", raw: []string{"down"}, want: []string{"down"}},
+		{name: "comma list", raw: []string{"down,degraded"}, want: []string{"down", "degraded"}},
+		{name: "repeated and comma", raw: []string{"down", "up, unknown"}, want: []string{"down", "up", "unknown"}},
+		{name: "duplicates kept once", raw: []string{"down,down", "down"}, want: []string{"down"}},
+		{name: "empty value", raw: []string{""}, wantErr: "state: empty value"},
+		{name: "trailing comma", raw: []string{"down,"}, wantErr: "state: empty value"},
+		{name: "too long", raw: []string{strings.Repeat("x", maxValueLen+1)}, wantErr: "longer than"},
+		{name: "too many", raw: []string{strings.Join(many, ",")}, wantErr: "more than 64 values"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := splitValues("state", tt.raw)
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("got %q, %v; want error containing %q", got, err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil || !slices.Equal(got, tt.want) {
+				t.Fatalf("got %q, %v; want %q", got, err, tt.want)
+			}
+		})
+	}
+	if err := checkValues("state", []string{"up", "dwn"}, stateNames); err == nil ||
+		err.Error() != `state: unknown value "dwn"; one of up, degraded, down, unknown` {
+		t.Errorf("checkValues: %v", err)
 	}
 }

@@ -26,11 +26,11 @@ func (s *Server) handleRunCheck(c *fiber.Ctx) error {
 	if c.Get("Datastar-Request") == "true" {
 		return c.SendStatus(fiber.StatusNoContent)
 	}
-	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"check": name, "status": "queued"})
+	return c.Status(fiber.StatusAccepted).JSON(fiber.Map{"check": name, "queued": true})
 }
 
 func (s *Server) runCheckRoutes() {
-	s.app.Post("/api/v1/checks/:check/run", sameOriginWrites, s.allow("", auth.RunCheck), s.handleRunCheck)
+	s.app.Post("/api/v1/checks/:check/run", sameOriginWrites, s.allow("", auth.RunCheck), queryParams(), s.handleRunCheck)
 }
 
 // actor names who made a request in the audit log: the signed-in user, the

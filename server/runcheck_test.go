@@ -21,7 +21,7 @@ func TestRunCheck(t *testing.T) {
 		body               string
 	}{
 		{"datastar button", fiber.MethodPost, "/api/v1/checks/" + checkUp + "/run", []string{"Datastar-Request", "true"}, fiber.StatusNoContent, ""},
-		{"json client", fiber.MethodPost, "/api/v1/checks/" + checkUp + "/run", []string{"Content-Type", "application/json"}, fiber.StatusAccepted, `"status":"queued"`},
+		{"json client", fiber.MethodPost, "/api/v1/checks/" + checkUp + "/run", []string{"Content-Type", "application/json"}, fiber.StatusAccepted, `"queued":true`},
 		{"unknown check", fiber.MethodPost, "/api/v1/checks/nope/run", []string{"Datastar-Request", "true"}, fiber.StatusNotFound, `no check named \"nope\"`},
 		{"plain form post", fiber.MethodPost, "/api/v1/checks/" + checkUp + "/run", nil, fiber.StatusForbidden, "must come from a dashd page"},
 		{"cross-site", fiber.MethodPost, "/api/v1/checks/" + checkUp + "/run", []string{"Datastar-Request", "true", "Sec-Fetch-Site", "cross-site"}, fiber.StatusForbidden, "cross-site"},

@@ -51,6 +51,9 @@ type Deps struct {
 	Flow   Flow          // the flow: its subscribers for /metrics, and the audit log
 	Alerts Alerting      // the alerter: alerts page and API
 	Auth   *auth.Service // who is who: sessions, users, tokens, the proxy, OIDC
+	// Incidents opens and follows incidents: their pages, API, the status
+	// page (an *incident.Manager).
+	Incidents Incidents
 	// LatencyThresholds colour latency badges (ascending; nil: the badge
 	// package's defaults, 100ms/250ms/500ms/1s/2s).
 	LatencyThresholds []time.Duration
@@ -72,6 +75,9 @@ type Deps struct {
 	// X-Forwarded-For and X-Forwarded-Proto are believed (the trusted
 	// proxy header mode's auth.proxy.trusted), fixed at start.
 	TrustedProxies []netip.Prefix
+	// MetricsTextfileDir is metrics.textfile_directory: *.prom files
+	// merged into /metrics at scrape time ("" is off).
+	MetricsTextfileDir string
 }
 
 func proxyList(ps []netip.Prefix) []string {
@@ -130,7 +136,7 @@ func New(deps Deps) (*Server, error) {
 		name string
 		nil  bool
 	}{{"Assets", deps.Assets == nil}, {"Latest", deps.Latest == nil}, {"Checks", deps.Checks == nil},
-		{"Store", deps.Store == nil}, {"Hub", deps.Hub == nil}, {"Sparks", deps.Sparks == nil}, {"Flow", deps.Flow == nil}, {"Alerts", deps.Alerts == nil}, {"Auth", deps.Auth == nil}} {
+		{"Store", deps.Store == nil}, {"Hub", deps.Hub == nil}, {"Sparks", deps.Sparks == nil}, {"Flow", deps.Flow == nil}, {"Alerts", deps.Alerts == nil}, {"Auth", deps.Auth == nil}, {"Incidents", deps.Incidents == nil}} {
 		if p.nil {
 			missing = append(missing, p.name)
 		}
@@ -147,7 +153,7 @@ func New(deps Deps) (*Server, error) {
 	s := &Server{deps: deps, log: deps.Logger, failedAudits: ratelimit.New(10, 10, 4096)}
 	s.hosts = newHostPolicy(deps.Listen, deps.Hostname, deps.AllowedHosts)
 	m, err := metrics.New(metrics.Sources{Host: deps.Latest, Checks: deps.Checks, Hub: deps.Hub, Storage: deps.Store, Flow: deps.Flow, Alerts: deps.Alerts,
-		Listener: s.listenerStats, Version: deps.Version, Logger: deps.Logger.With("part", "metrics")})
+		Listener: s.listenerStats, Version: deps.Version, TextfileDirectory: deps.MetricsTextfileDir, Logger: deps.Logger.With("part", "metrics")})
 	if err != nil {
 		return nil, err
 	}
@@ -267,6 +273,9 @@ func (s *Server) routes() {
 	s.auditRoutes()
 	s.runCheckRoutes()
 	s.historyRoutes()
+	s.hostRoutes()
+	s.incidentRoutes()
+	s.statusRoutes()
 }
 
 func (s *Server) page() ui.Page {

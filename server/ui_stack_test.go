@@ -137,7 +137,8 @@ func newTestStack(t testing.TB, o stackOptions) *testStack {
 	st.srv, err = New(Deps{
 		Logger: log, Assets: assets, Version: "test", Hostname: "testhost", Title: "dashd",
 		Latest: st.latest, Checks: st.runner, Store: st.db, Hub: st.hub, Sparks: sparks, Flow: rec, Alerts: alerter,
-		Auth: newAuth(t, ctx, &st.wg, cfg.Auth, st.db, st.hub),
+		Auth:      newAuth(t, ctx, &st.wg, cfg.Auth, st.db, st.hub),
+		Incidents: newIncidents(t, ctx, &st.wg, st.db, rec, st.runner, st.hub),
 	})
 	if err != nil {
 		t.Fatal(err)

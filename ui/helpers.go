@@ -5,6 +5,8 @@ import (
 	"net/url"
 	"strconv"
 	"time"
+
+	"github.com/dashd/dashd/model"
 )
 
 func itoa(n int) string    { return strconv.Itoa(n) }
@@ -87,3 +89,75 @@ func docTitle(p Page, ch ChromeView) string {
 
 // urlQuery escapes s for a query string value.
 func urlQuery(s string) string { return url.QueryEscape(s) }
+
+// beatClass colours one bar of a heartbeat strip.
+func beatClass(s model.State) string {
+	switch s {
+	case model.StateUp:
+		return "hb-up"
+	case model.StateDegraded:
+		return "hb-deg"
+	case model.StateDown:
+		return "hb-down"
+	}
+	return "hb-unk"
+}
+
+// beatTitle is a bar's text: time, state and, when measured, latency. A
+// failed run has no latency worth showing (a refused connect is not a
+// response time).
+func beatTitle(b Beat) string {
+	t := b.At.Format("15:04:05") + " " + b.State.String()
+	if b.State != model.StateDown && b.Latency > 0 {
+		t += " " + FormatLatency(b.Latency)
+	}
+	return t
+}
+
+// statsColumns balances the stat grid: for each column count the screen
+// may fit (2 to 8), the count that fills every row as evenly as possible
+// (9 cards on 6 columns is 5+4, not 6+3). The stylesheet picks one per
+// width through the custom properties --c2 .. --c8.
+func statsColumns(n int) string {
+	var b []byte
+	for max := 2; max <= 8; max++ {
+		c := max
+		if n > 0 {
+			rows := (n + max - 1) / max
+			c = (n + rows - 1) / rows
+		}
+		b = append(b, "--c"...)
+		b = strconv.AppendInt(b, int64(max), 10)
+		b = append(b, ':')
+		b = strconv.AppendInt(b, int64(c), 10)
+		b = append(b, ';')
+	}
+	return string(b)
+}
+
+// groupStyle sizes a check group by its number of checks, so small groups
+// share a row instead of each taking a whole one.
+func groupStyle(n int) string { return "--k:" + itoa(min(max(n, 1), 6)) }
+
+// askedRange is the range a check page's stream asks for: "" when the
+// page fitted its range to the data, so a reconnect fits it again instead
+// of stretching a young check's chart over the whole range.
+func askedRange(v CheckDetailView) string {
+	if v.Fitted {
+		return ""
+	}
+	return v.Range
+}
+
+// leftStyle places a mark at pct percent of its row.
+func leftStyle(pct float64) string {
+	return "left:" + strconv.FormatFloat(clamp(pct, 0, 100), 'f', 1, 64) + "%"
+}
+
+// failsLabel sums up the failure marks of a latency chart.
+func failsLabel(fails []FailMark) string {
+	if len(fails) == 1 {
+		return "1 failed run in this range: " + fails[0].Title
+	}
+	return itoa(len(fails)) + " failed runs in this range, latest " + fails[len(fails)-1].Title
+}

@@ -154,7 +154,8 @@ func dashboardFixture() (Page, ChromeView, DashboardView) {
 		},
 		Groups: []CheckGroup{{Name: "edge", Worst: model.StateDown, Checks: []CheckRow{
 			{Name: "api", Group: "edge", State: model.StateDown, Reason: `<script>alert(1)</script>`, Latency: "12 ms", Since: "5m", SinceAt: t0},
-			{Name: "web", Group: "edge", State: model.StateUp, Latency: "3 ms", Since: "now", SinceAt: t0},
+			{Name: "web", Group: "edge", State: model.StateUp, Latency: "3 ms", Since: "now", SinceAt: t0, Beats: NewHeartbeat([]Beat{
+				{At: t0.Add(-time.Minute), State: model.StateDown}, {At: t0, State: model.StateUp, Latency: 3 * time.Millisecond}})},
 		}}},
 		Top:      TopView{ByCPU: []ProcRow{{PID: 1, Name: "init", User: "root", CPU: "0.1%", RSS: "12 MiB"}}},
 		Events:   []EventRow{{ID: 1, At: t0, When: "15:00:00", Check: "api", Text: "up → down: HTTP 503", State: model.StateDown, Kind: "check"}},
@@ -201,4 +202,41 @@ func TestFormat(t *testing.T) {
 			t.Errorf("case %d: got %q, want %q", i, tt.got, tt.want)
 		}
 	}
+}
+
+func TestStatsColumns(t *testing.T) {
+	tests := []struct {
+		cards int
+		want  string
+	}{
+		// 9 cards: 5+4 on room for 5, 6 or 8 columns, 3x3 on 3 or 4.
+		{9, "--c2:2;--c3:3;--c4:3;--c5:5;--c6:5;--c7:5;--c8:5;"},
+		{8, "--c2:2;--c3:3;--c4:4;--c5:4;--c6:4;--c7:4;--c8:8;"},
+		{11, "--c2:2;--c3:3;--c4:4;--c5:4;--c6:6;--c7:6;--c8:6;"},
+		{3, "--c2:2;--c3:3;--c4:3;--c5:3;--c6:3;--c7:3;--c8:3;"},
+		{0, "--c2:2;--c3:3;--c4:4;--c5:5;--c6:6;--c7:7;--c8:8;"},
+	}
+	for _, tt := range tests {
+		if got := statsColumns(tt.cards); got != tt.want {
+			t.Errorf("statsColumns(%d) = %s, want %s", tt.cards, got, tt.want)
+		}
+	}
+}
+
+func TestHeartbeat(t *testing.T) {
+	var h Heartbeat
+	for i := range HeartbeatLen + 3 {
+		h.Push(Beat{At: t0.Add(time.Duration(i) * time.Second), State: model.StateUp})
+	}
+	bs := h.List()
+	if len(bs) != HeartbeatLen || h.Seq != HeartbeatLen+3 || !bs[0].At.Equal(t0.Add(3*time.Second)) || !bs[len(bs)-1].At.Equal(t0.Add((HeartbeatLen+2)*time.Second)) {
+		t.Fatalf("after %d pushes: %d beats (seq %d) from %s to %s; want the newest %d", HeartbeatLen+3, len(bs), h.Seq, bs[0].At, bs[len(bs)-1].At, HeartbeatLen)
+	}
+	strip := NewHeartbeat([]Beat{
+		{At: t0, State: model.StateUp, Latency: 12 * time.Millisecond},
+		{At: t0.Add(time.Second), State: model.StateDegraded, Latency: 1500 * time.Millisecond},
+		{At: t0.Add(2 * time.Second), State: model.StateDown, Latency: 100 * time.Microsecond},
+		{At: t0.Add(3 * time.Second), State: model.StateUnknown},
+	})
+	golden.Assert(t, "heartbeat.html", render(t, HeartbeatStrip("api.v2", strip)))
 }

@@ -118,7 +118,59 @@ type CheckRow struct {
 	// Held is what holds the check's alerts back: "silenced",
 	// "maintenance" or "".
 	Held string
+	// Beats are the check's last results for the heartbeat strip. A fixed
+	// array, so a row stays comparable with == (the scheduler re-sends a
+	// tile only when its row changed).
+	Beats Heartbeat
 }
+
+// HeartbeatLen is how many results a check tile's heartbeat strip shows.
+const HeartbeatLen = 30
+
+// Heartbeat is a check's last results, oldest first: the first N entries
+// of Beats are used. It is what a glance needs to tell a blip from a
+// pattern (Uptime Kuma's strip), and small enough to re-send on each result.
+type Heartbeat struct {
+	Beats [HeartbeatLen]Beat
+	N     int
+	// Seq counts every beat ever pushed, so whoever sends a strip bar by
+	// bar knows how many are new since it last looked.
+	Seq uint64
+}
+
+// HeartbeatID is the element id of a check's heartbeat strip.
+func HeartbeatID(name string) string { return "hb-" + Slug(name) }
+
+// Beat is one result of the heartbeat strip.
+type Beat struct {
+	At      time.Time
+	State   model.State
+	Latency time.Duration // 0: not measured (failed runs show none)
+}
+
+// NewHeartbeat keeps the newest HeartbeatLen of beats (given oldest first).
+func NewHeartbeat(beats []Beat) Heartbeat {
+	var h Heartbeat
+	if len(beats) > HeartbeatLen {
+		beats = beats[len(beats)-HeartbeatLen:]
+	}
+	h.N = copy(h.Beats[:], beats)
+	return h
+}
+
+// Push appends one beat, dropping the oldest when the strip is full.
+func (h *Heartbeat) Push(b Beat) {
+	if h.N == HeartbeatLen {
+		copy(h.Beats[:], h.Beats[1:])
+		h.N--
+	}
+	h.Beats[h.N] = b
+	h.N++
+	h.Seq++
+}
+
+// List returns the beats in use, oldest first.
+func (h Heartbeat) List() []Beat { return h.Beats[:h.N] }
 
 // CheckGroup is a group of checks, worst first.
 type CheckGroup struct {
@@ -179,6 +231,9 @@ type DashboardView struct {
 	// Storage says why history is not being written right now ("" while
 	// storage is healthy), shown as a banner.
 	Storage string
+	// Incidents are the open incidents and who is on each, shown as a
+	// banner (IncidentBanner); the incident Manager pushes its changes.
+	Incidents []IncidentRow
 }
 
 // ChromeView is the per-request part of the page header: the session's
@@ -221,10 +276,18 @@ type CheckDetailView struct {
 	Uptime      []UptimeWindow
 	Days        []UptimeDay // oldest first, 90 entries
 	Range       string      // selected latency range: 1h, 24h, 7d, 30d
-	Chart       ChartView
-	Results     []ResultRow
-	Events      []EventRow
-	Config      [][2]string // key, value pairs of the check's configuration
+	// Fitted says the page named no range: Range was chosen to fit the
+	// data, and the page's stream asks for the same fitting (range "").
+	Fitted bool
+	Chart  ChartView
+	// Fails are the failed results within the chart's time span, drawn as
+	// marks under its time axis (they have no latency to plot).
+	Fails []FailMark
+	// First is the check's first stored result (zero: none yet).
+	First   time.Time
+	Results []ResultRow
+	Events  []EventRow
+	Config  [][2]string // key, value pairs of the check's configuration
 	// Source is the check's YAML as written (secrets stay ${VAR}).
 	Source string
 }
@@ -233,6 +296,20 @@ type CheckDetailView struct {
 type UptimeWindow struct {
 	Label string
 	Pct   float64 // NaN when there is no data
+	// Since, when set, is the first result: the data are younger than the
+	// window, so the figure is labelled "since <Since>" instead of
+	// claiming the whole window.
+	Since time.Time
+}
+
+// FailMark is a failed result (or a run of them) on the latency chart's
+// time axis: a failure has no latency to plot, but must not be invisible.
+type FailMark struct {
+	At time.Time
+	// Pct is the position on the time axis, 0 (From) to 100 (To).
+	Pct float64
+	// Title says when and why ("15:04:05 down: connection refused").
+	Title string
 }
 
 // UptimeDay is one bar of the 90-day strip.

@@ -34,8 +34,10 @@ type CheckStore interface {
 }
 
 // CheckPage builds the /checks/{name} view of the check st from its
-// history; rng names a chart range (window.Chart; anything else means
-// window.DefaultChart) and source is the check's configuration as written.
+// history; rng names a chart range (window.Chart; anything else, "" too,
+// means the smallest range that covers the check's data: a check added
+// minutes ago is not a sliver at the edge of a day) and source is the
+// check's configuration as written.
 func CheckPage(store CheckStore, st collectors.Status, source, rng string, now time.Time) (ui.CheckDetailView, error) {
 	return checkPage(store, st, source, rng, now, true)
 }
@@ -48,19 +50,8 @@ func CheckPageUpdate(store CheckStore, st collectors.Status, now time.Time) (ui.
 }
 
 func checkPage(store CheckStore, st collectors.Status, source, rng string, now time.Time, chart bool) (ui.CheckDetailView, error) {
-	if _, ok := window.Parse(window.Chart(), rng); !ok {
-		rng = window.DefaultChart
-	}
 	name := st.Name
 	v := checkSummary(st, now)
-	v.Range = rng
-	for _, w := range window.Uptime() {
-		u, err := store.Uptime(name, w.Span)
-		if err != nil {
-			return v, err
-		}
-		v.Uptime = append(v.Uptime, ui.UptimeWindow{Label: w.Label, Pct: uptimePct(u)})
-	}
 	days, err := store.UptimeDaily(name, uptimeDays)
 	if err != nil {
 		return v, err
@@ -68,8 +59,19 @@ func checkPage(store CheckStore, st collectors.Status, source, rng string, now t
 	for _, d := range days {
 		v.Days = append(v.Days, ui.UptimeDay{Day: d.Day, Pct: uptimePct(d.UptimeStats)})
 	}
+	if v.First, err = firstResult(store, name, days, now); err != nil {
+		return v, err
+	}
+	fitted := false
+	if _, ok := window.Parse(window.Chart(), rng); !ok {
+		rng, fitted = FitRange(v.First, now), true
+	}
+	v.Range, v.Fitted = rng, fitted
+	if v.Uptime, err = uptimeWindows(store, name, v.First, now); err != nil {
+		return v, err
+	}
 	if chart {
-		if v.Chart, err = latencyChart(store, name, rng, now); err != nil {
+		if v.Chart, v.Fails, err = latencyChart(store, name, rng, fitted, v.First, st.Interval, now); err != nil {
 			return v, err
 		}
 	}
@@ -82,6 +84,64 @@ func checkPage(store CheckStore, st collectors.Status, source, rng string, now t
 	v.Config = checkConfig(st)
 	v.Source = source
 	return v, nil
+}
+
+// FitRange is the chart range a check page opens with: the smallest range
+// that covers the data since the first result (1h at least, and for a
+// check without results).
+func FitRange(first, now time.Time) string {
+	ws := window.Chart()
+	if first.IsZero() {
+		return ws[0].Name
+	}
+	age := now.Sub(first)
+	for _, w := range ws {
+		if w.Span >= age {
+			return w.Name
+		}
+	}
+	return ws[len(ws)-1].Name
+}
+
+// firstResult is the time of the check's first stored result: the first
+// result of the oldest day with any, or that day itself when its results
+// are past their retention (the daily counters outlive them). Zero: none.
+func firstResult(store CheckStore, name string, days []storage.DayUptime, now time.Time) (time.Time, error) {
+	for _, d := range days {
+		if d.Known() == 0 && d.Unknown == 0 {
+			continue
+		}
+		rs, err := store.Results(name, d.Day, now, 1)
+		if err != nil {
+			return time.Time{}, err
+		}
+		if len(rs) > 0 {
+			return rs[0].Time, nil
+		}
+		return d.Day, nil
+	}
+	return time.Time{}, nil
+}
+
+// uptimeWindows is the uptime per window. A window longer than the check's
+// history would claim "100% · 90 days" from minutes of data: the first
+// such window is labelled "since <first result>" and the longer ones,
+// which could only repeat its figure, are left out.
+func uptimeWindows(store CheckStore, name string, first, now time.Time) ([]ui.UptimeWindow, error) {
+	var out []ui.UptimeWindow
+	for _, w := range window.Uptime() {
+		u, err := store.Uptime(name, w.Span)
+		if err != nil {
+			return nil, err
+		}
+		uw := ui.UptimeWindow{Label: w.Label, Pct: uptimePct(u)}
+		if !first.IsZero() && first.After(now.Add(-w.Span)) {
+			uw.Label, uw.Since = "since "+ui.FormatWhen(first, now), first
+			return append(out, uw), nil
+		}
+		out = append(out, uw)
+	}
+	return out, nil
 }
 
 func checkSummary(st collectors.Status, now time.Time) ui.CheckDetailView {
@@ -103,37 +163,61 @@ func uptimePct(u storage.UptimeStats) float64 {
 	return 100 * u.Availability()
 }
 
-func latencyChart(store CheckStore, name, rng string, now time.Time) (ui.ChartView, error) {
+// rawChartLimit bounds the raw results a chart reads. Within it the chart
+// is drawn from the results themselves, where a failed run is a failure
+// (a gap and a mark) and not a latency; past it (a long range of a
+// frequent check) from the latency series' rollups.
+const rawChartLimit = 20000
+
+// maxFailMarks bounds the failure marks under a chart: failures closer
+// than a 1/maxFailMarks of the axis share one mark.
+const maxFailMarks = 300
+
+func latencyChart(store CheckStore, name, rng string, fitted bool, first time.Time, interval time.Duration, now time.Time) (ui.ChartView, []ui.FailMark, error) {
 	w, _ := window.Parse(window.Chart(), rng)
 	from := now.Add(-w.Span)
-	c := ui.ChartView{ID: "latency-chart", Title: name + " latency, last " + rng, Unit: "ms", From: from, To: now,
+	title := name + " latency, last " + rng
+	if fitted && !first.IsZero() && first.After(from) {
+		// The default range fits the data: a young check fills the chart.
+		from = first.Add(-now.Sub(first) / 20)
+		if now.Sub(from) < 2*time.Minute {
+			from = now.Add(-2 * time.Minute)
+		}
+		title = name + " latency since " + ui.FormatWhen(first, now)
+	}
+	c := ui.ChartView{ID: "latency-chart", Title: title, Unit: "ms", From: from, To: now,
 		Empty: "No results in the last " + rng}
+	rs, err := store.Results(name, from, now, rawChartLimit)
+	if err != nil {
+		return c, nil, err
+	}
+	if len(rs) < rawChartLimit {
+		var fails []ui.FailMark
+		c.Points, c.Band, fails = bucketResults(rs, from, now, chartPoints, interval)
+		if len(c.Points) == 0 && len(fails) > 0 {
+			c.Empty = "No successful run in this range: every run failed (marked below)"
+		}
+		return c, fails, nil
+	}
 	pts, err := store.Range(series.CheckLatency(name), from, now, chartPoints)
 	if err != nil {
-		return c, err
+		return c, nil, err
 	}
-	if len(pts) > 0 {
-		for _, p := range pts {
-			c.Points = append(c.Points, ui.ChartPoint{Time: p.Time, Value: p.Value})
-			c.Band = append(c.Band, ui.ChartBand{Time: p.Time, Min: p.Min, Max: p.Max})
-		}
-		return c, nil
+	for _, p := range pts {
+		c.Points = append(c.Points, ui.ChartPoint{Time: p.Time, Value: p.Value})
+		c.Band = append(c.Band, ui.ChartBand{Time: p.Time, Min: p.Min, Max: p.Max})
 	}
-	// No series: bucket the raw results. Bounded so a 30-day range on a
-	// frequent check stays a quick read.
-	rs, err := store.Results(name, from, now, 50000)
-	if err != nil {
-		return c, err
-	}
-	c.Points, c.Band = bucketResults(rs, from, now, chartPoints)
-	return c, nil
+	return c, nil, nil
 }
 
-// bucketResults averages result latencies into at most n buckets; a bucket
-// where the check was down gets no point (a gap in the line).
-func bucketResults(rs []model.Result, from, to time.Time, n int) ([]ui.ChartPoint, []ui.ChartBand) {
-	if len(rs) == 0 {
-		return nil, nil
+// bucketResults averages the latencies of successful results (up or
+// degraded) into at most n buckets. Failed results have no latency worth
+// plotting (a refused connect takes microseconds): they break the line and
+// come back as marks. The line also breaks where results are missing for
+// longer than 2.5 intervals (dashd was not running).
+func bucketResults(rs []model.Result, from, to time.Time, n int, interval time.Duration) ([]ui.ChartPoint, []ui.ChartBand, []ui.FailMark) {
+	if len(rs) == 0 || !to.After(from) {
+		return nil, nil, nil
 	}
 	width := to.Sub(from) / time.Duration(n)
 	if width <= 0 {
@@ -141,16 +225,29 @@ func bucketResults(rs []model.Result, from, to time.Time, n int) ([]ui.ChartPoin
 	}
 	type acc struct {
 		sum, lo, hi float64
-		n           int
+		n, failed   int
 	}
 	buckets := make([]acc, n)
+	fails := failMarks{now: to}
+	span := float64(to.Sub(from))
 	for _, r := range rs {
 		i := int(r.Time.Sub(from) / width)
-		if i < 0 || i >= n || r.Latency <= 0 || r.State == model.StateDown {
+		if i == n && !r.Time.After(to) {
+			i = n - 1 // a result at the very end
+		}
+		if i < 0 || i >= n {
+			continue
+		}
+		b := &buckets[i]
+		if r.State == model.StateDown {
+			b.failed++
+			fails.add(r, 100*float64(r.Time.Sub(from))/span)
+			continue
+		}
+		if r.Latency <= 0 || (r.State != model.StateUp && r.State != model.StateDegraded) {
 			continue
 		}
 		ms := float64(r.Latency) / float64(time.Millisecond)
-		b := &buckets[i]
 		if b.n == 0 || ms < b.lo {
 			b.lo = ms
 		}
@@ -160,20 +257,72 @@ func bucketResults(rs []model.Result, from, to time.Time, n int) ([]ui.ChartPoin
 		b.sum += ms
 		b.n++
 	}
+	maxGap := max(2*width, interval*5/2)
 	var pts []ui.ChartPoint
 	var band []ui.ChartBand
+	var last time.Time
+	broken := false
 	for i, b := range buckets {
-		if b.n == 0 {
-			if len(pts) > 0 && !math.IsNaN(pts[len(pts)-1].Value) {
-				pts = append(pts, ui.ChartPoint{Time: from.Add(time.Duration(i) * width), Value: math.NaN()})
+		if b.n > 0 {
+			t := from.Add(time.Duration(i)*width + width/2)
+			if len(pts) > 0 && (broken || t.Sub(last) > maxGap) {
+				pts = append(pts, ui.ChartPoint{Time: last.Add(width / 2), Value: math.NaN()})
 			}
-			continue
+			pts = append(pts, ui.ChartPoint{Time: t, Value: b.sum / float64(b.n)})
+			band = append(band, ui.ChartBand{Time: t, Min: b.lo, Max: b.hi})
+			last, broken = t, false
 		}
-		t := from.Add(time.Duration(i)*width + width/2)
-		pts = append(pts, ui.ChartPoint{Time: t, Value: b.sum / float64(b.n)})
-		band = append(band, ui.ChartBand{Time: t, Min: b.lo, Max: b.hi})
+		if b.failed > 0 {
+			broken = true
+		}
 	}
-	return pts, band
+	return pts, band, fails.list()
+}
+
+// failMarks gathers failed results into marks; failures that would
+// overlap on the axis share one mark, which says how many it stands for.
+type failMarks struct {
+	marks []ui.FailMark
+	more  []int // failures folded into each mark
+	now   time.Time
+}
+
+func (f *failMarks) add(r model.Result, pct float64) {
+	if k := len(f.marks) - 1; k >= 0 && pct-f.marks[k].Pct < 100.0/maxFailMarks {
+		f.more[k]++
+		return
+	}
+	title := ui.FormatWhen(r.Time, f.now) + " down"
+	if r.Reason != "" {
+		title += ": " + shortReason(r.Reason)
+	}
+	f.marks = append(f.marks, ui.FailMark{At: r.Time, Pct: pct, Title: title})
+	f.more = append(f.more, 0)
+}
+
+func (f *failMarks) list() []ui.FailMark {
+	for i, n := range f.more {
+		switch {
+		case n == 1:
+			f.marks[i].Title += " (and 1 more failed run)"
+		case n > 1:
+			f.marks[i].Title += fmt.Sprintf(" (and %d more failed runs)", n)
+		}
+	}
+	return f.marks
+}
+
+// shortReason keeps a mark's tooltip short.
+func shortReason(s string) string {
+	const n = 80
+	if len(s) <= n {
+		return s
+	}
+	cut := n
+	for cut > 0 && s[cut]&0xC0 == 0x80 {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 func results(store CheckStore, name string, now time.Time) ([]ui.ResultRow, error) {
@@ -230,7 +379,7 @@ func checkConfig(st collectors.Status) [][2]string {
 // (summary, results, events, uptime and the latency chart of the page's
 // range).
 func CheckState(ctx context.Context, v ui.CheckDetailView) []hub.Event {
-	return append(CheckUpdate(ctx, v), hub.PatchComponent(ctx, ui.CheckLatency(v.Chart)))
+	return append(CheckUpdate(ctx, v), hub.PatchComponent(ctx, ui.CheckLatency(v.Chart, v.Fails)))
 }
 
 // CheckUpdate is what every open page of a check gets when its state

@@ -185,7 +185,7 @@ func selfCard(f selfstat.Footprint) card {
 	if f.SSEClients == 1 {
 		clients = "client"
 	}
-	return card{StatCard: ui.StatCard{Key: "dashd", Title: "dashd itself",
+	return card{StatCard: ui.StatCard{Key: "dashd", Title: "dashd",
 		Hint: ui.FormatBytes(float64(f.DBBytes)) + " history",
 		Value: ui.StatValue{Val: ui.FormatPct(f.CPUPercent) + " CPU", Pct: round1(f.CPUPercent),
 			Sub: ui.FormatBytes(float64(f.RSSBytes)) + " RSS · " + strconv.Itoa(f.Goroutines) + " goroutines · " +
@@ -229,13 +229,24 @@ func CheckGroups(sts []collectors.Status, now time.Time) []ui.CheckGroup {
 func GroupRows(sts []collectors.Status, row func(collectors.Status) ui.CheckRow) []ui.CheckGroup {
 	idx := map[string]int{}
 	var groups []ui.CheckGroup
+	var sizes []int
 	for _, s := range sts {
 		i, ok := idx[s.Group]
 		if !ok {
 			i = len(groups)
 			idx[s.Group] = i
 			groups = append(groups, ui.CheckGroup{Name: s.Group})
+			sizes = append(sizes, 0)
 		}
+		sizes[i]++
+	}
+	// Rows are large (each carries its heartbeat strip): every group's
+	// slice is allocated once at its final size, not grown by doubling.
+	for i := range groups {
+		groups[i].Checks = make([]ui.CheckRow, 0, sizes[i])
+	}
+	for _, s := range sts {
+		i := idx[s.Group]
 		groups[i].Checks = append(groups[i].Checks, row(s))
 		groups[i].Worst = max(groups[i].Worst, s.State)
 	}

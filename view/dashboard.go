@@ -2,6 +2,8 @@ package view
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"time"
 
 	"github.com/a-h/templ"
@@ -31,12 +33,18 @@ type DashboardInput struct {
 	// Held says, by check, what holds its alerts back ("silenced",
 	// "maintenance"); the tile shows it.
 	Held map[string]string
+	// Beats are each check's last results for its heartbeat strip
+	// (Heartbeats reads them).
+	Beats map[string]ui.Heartbeat
 	// Events are the recent events, newest first.
 	Events   []model.Event
 	Rejected []config.Problem
 	Storage  storage.WriteHealth
-	Version  string
-	Now      time.Time
+	// Incidents are the open incidents, newest first (the banner; the
+	// scheduler leaves it empty: the incident Manager pushes the banner).
+	Incidents []model.Incident
+	Version   string
+	Now       time.Time
 }
 
 // Dashboard builds the dashboard view. It is a pure function of its input.
@@ -52,6 +60,7 @@ func Dashboard(in DashboardInput) ui.DashboardView {
 		v.Groups = GroupRows(in.Statuses, func(s collectors.Status) ui.CheckRow {
 			r := CheckRow(s, in.Now)
 			r.Held = in.Held[s.Name]
+			r.Beats = in.Beats[s.Name]
 			return r
 		})
 	}
@@ -64,6 +73,7 @@ func Dashboard(in DashboardInput) ui.DashboardView {
 	if !in.Storage.OK {
 		v.Storage = in.Storage.String()
 	}
+	v.Incidents = IncidentRows(in.Incidents, in.Now)
 	return v
 }
 
@@ -91,12 +101,34 @@ func DashboardFragments(v ui.DashboardView) []Fragment {
 	for _, c := range v.Stats {
 		f = append(f, Fragment{c.Spark.ID, c.Spark, func() templ.Component { return ui.Sparkline(c.Spark) }})
 	}
-	for _, g := range v.Groups {
-		for _, c := range g.Checks {
-			f = append(f, Fragment{ui.CheckTileID(c.Name), c, func() templ.Component { return ui.CheckTile(c) }})
+	// Rows are taken by pointer into v.Groups: a row carries its strip
+	// (over a KiB), and copying it into every closure and model was most
+	// of what a tick allocated.
+	for gi := range v.Groups {
+		for ci := range v.Groups[gi].Checks {
+			c := &v.Groups[gi].Checks[ci]
+			f = append(f, Fragment{ui.CheckTileID(c.Name), TileModel(*c), func() templ.Component { return ui.CheckTile(*c) }})
 		}
 	}
 	return f
+}
+
+// Tile is a check row without its heartbeat strip: what decides whether a
+// tile is re-sent. Comparable with ==, and small, since it is built for
+// every check on every tick.
+type Tile struct {
+	Name, Group, Reason, Latency, Since, Held string
+	State                                     model.State
+	SinceAt                                   time.Time
+	Flapping                                  bool
+}
+
+// TileModel is what decides whether a tile is re-sent: the row without
+// its heartbeat strip, which grows bar by bar instead (the scheduler
+// appends each new result's bar); a re-sent tile carries the whole strip.
+func TileModel(c ui.CheckRow) Tile {
+	return Tile{Name: c.Name, Group: c.Group, Reason: c.Reason, Latency: c.Latency, Since: c.Since, Held: c.Held,
+		State: c.State, SinceAt: c.SinceAt, Flapping: c.Flapping}
 }
 
 // StatValues are the cards' live values, sent as signals.
@@ -118,13 +150,54 @@ func DashboardState(ctx context.Context, v ui.DashboardView) []hub.Event {
 		// The whole grid, not tile by tile: checks added since the page
 		// was rendered have no element to patch yet.
 		hub.PatchComponent(ctx, ui.ChecksGrid(v.Groups)),
+		// Not a fragment: the incident Manager, not the scheduler, keeps
+		// the banner live.
+		hub.PatchComponent(ctx, ui.IncidentBanner(v.Incidents)),
 	}
 	for _, f := range DashboardFragments(v) {
 		switch f.Model.(type) {
-		case ui.SparkView, ui.CheckRow:
+		case ui.SparkView, Tile:
 			continue // inside the grids
 		}
 		evs = append(evs, hub.PatchComponent(ctx, f.Comp()))
 	}
 	return evs
+}
+
+// ResultStore is the history the heartbeat strips read.
+type ResultStore interface {
+	// LastResults returns the n newest results of a check, newest first.
+	LastResults(check string, n int) ([]model.Result, error)
+}
+
+// Heartbeats reads the last results of every check for their strips. A
+// check whose results cannot be read gets an empty strip; the error says
+// which (the page still renders).
+func Heartbeats(store ResultStore, sts []collectors.Status) (map[string]ui.Heartbeat, error) {
+	out := make(map[string]ui.Heartbeat, len(sts))
+	var errs []error
+	for _, s := range sts {
+		rs, err := store.LastResults(s.Name, ui.HeartbeatLen)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("heartbeat of %q: %w", s.Name, err))
+			continue
+		}
+		out[s.Name] = HeartbeatOf(rs)
+	}
+	return out, errors.Join(errs...)
+}
+
+// HeartbeatOf is the strip of results given newest first (as
+// LastResults returns them).
+func HeartbeatOf(newestFirst []model.Result) ui.Heartbeat {
+	var h ui.Heartbeat
+	for i := len(newestFirst) - 1; i >= 0; i-- {
+		h.Push(Beat(newestFirst[i]))
+	}
+	return h
+}
+
+// Beat converts one result for a heartbeat strip.
+func Beat(r model.Result) ui.Beat {
+	return ui.Beat{At: r.Time, State: r.State, Latency: r.Latency}
 }

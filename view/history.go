@@ -170,6 +170,7 @@ func histGroups() []histGroup {
 				return []histChartSpec{
 					histChart("Space used", histPct, true, histSeries{"used", k(fs[3])}),
 					histChart("Space", histBytes, false, histSeries{"used", k(fs[1])}, histSeries{"available", k(fs[2])}, histSeries{"size", k(fs[0])}),
+					histChart("Inodes used", histPct, true, histSeries{"inodes", k(fs[4])}),
 				}
 			},
 			overview: func(items []string) []histChartSpec {
@@ -179,7 +180,7 @@ func histGroups() []histGroup {
 				}
 				return []histChartSpec{c}
 			},
-			notes: []string{"Inode usage is not recorded in history: only space is."}},
+			notes: []string{"Filesystems that report no inodes (btrfs, vfat) have no inode chart data."}},
 		{name: "net", title: "Network", param: "iface", metric: netm[0], label: series.LabelIface, noun: "interface",
 			charts: func(i string, _ []string) []histChartSpec {
 				k := func(j int) histSeries {
@@ -210,6 +211,7 @@ func histGroups() []histGroup {
 					histChart("Throughput", histBytesRate, true, k("read", disk[0]), k("write", disk[1])),
 					histChart("Operations", histPerSec, false, k("reads", disk[2]), k("writes", disk[3])),
 					histChart("Utilisation", histPct, true, k("busy", disk[4])),
+					histChart("Latency (await)", histMillis, false, k("read", disk[5]), k("write", disk[6])),
 				}
 			},
 			overview: func(items []string) []histChartSpec {
@@ -221,7 +223,7 @@ func histGroups() []histGroup {
 				}
 				return cs
 			},
-			notes: []string{"I/O latency (await) is not recorded in history: throughput, operations and utilisation are."}},
+			notes: []string{"Latency is the mean time a completed read or write took in each interval, queueing included (iostat's r_await and w_await)."}},
 		{name: "processes", title: "Processes", charts: func(string, []string) []histChartSpec {
 			return []histChartSpec{
 				histChart("Processes", histCount, false, histSeries{"processes", series.ProcCount}),

@@ -6,6 +6,7 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -254,10 +255,10 @@ func TestParseHistory(t *testing.T) {
 		charts                 int
 	}{
 		{"cpu default range", "cpu", "", "", nil, "CPU", 3},
-		{"fs item", "fs", "/srv/a b", "7d", nil, "Filesystem /srv/a b", 2},
+		{"fs item", "fs", "/srv/a b", "7d", nil, "Filesystem /srv/a b", 3},
 		{"fs overview", "fs", "", "24h", nil, "Filesystem", 1},
 		{"net item", "net", "eth0", "6h", nil, "Network eth0", 3},
-		{"disk item", "disk", "sda", "90d", nil, "Disk I/O sda", 3},
+		{"disk item", "disk", "sda", "90d", nil, "Disk I/O sda", 4},
 		{"unknown group", "gpu", "", "", ErrUnknownHistory, "", 0},
 		{"unknown mount", "fs", "/nope", "", ErrUnknownHistoryItem, "", 0},
 		{"unknown iface", "net", "eth9", "", ErrUnknownHistoryItem, "", 0},
@@ -455,4 +456,29 @@ func TestHistoryFeed(t *testing.T) {
 func hubBytes(evs []hub.Event) (string, error) {
 	b, err := hub.Encode(evs...)
 	return string(b), err
+}
+
+// TestHistoryNiceTicks: a flat or near-flat series gets round, readable
+// ticks (no axis labelled in billionths); a normal range covers lo..hi.
+func TestHistoryNiceTicks(t *testing.T) {
+	tests := []struct {
+		name   string
+		lo, hi float64
+		want   []string
+	}{
+		{"flat zero", 0, 0, []string{"0", "0.2", "0.4", "0.6", "0.8", "1"}},
+		{"float noise", 0, 1e-9, []string{"0", "0.2", "0.4", "0.6", "0.8", "1"}},
+		{"percent", 0, 87, []string{"0", "20", "40", "60", "80", "100"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var got []string
+			for _, v := range histNiceTicks(tt.lo, tt.hi, 5) {
+				got = append(got, histNum(v))
+			}
+			if !slices.Equal(got, tt.want) {
+				t.Errorf("ticks(%g, %g) = %v, want %v", tt.lo, tt.hi, got, tt.want)
+			}
+		})
+	}
 }

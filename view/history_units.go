@@ -18,6 +18,7 @@ const (
 	histPerSec                    // operations, packets or errors per second
 	histCount                     // processes, handles, goroutines
 	histLoad                      // load average: plain numbers
+	histMillis                    // durations in milliseconds: ms, or s from a second up
 )
 
 // histScale is a display unit: values are divided by div and followed by
@@ -63,6 +64,11 @@ func histScaleFor(u histUnit, hi float64) histScale {
 			return histScale{div, "", ""}
 		}
 		return histScale{div, " " + prefixes[i], []string{"", "thousands", "millions", "billions"}[i]}
+	case histMillis:
+		if hi >= 1000 {
+			return histScale{1000, " s", "seconds"}
+		}
+		return histScale{1, " ms", "milliseconds"}
 	default:
 		return histScale{1, "", ""}
 	}
@@ -90,7 +96,9 @@ func histNum(v float64) string {
 // histNiceTicks returns about n+1 round values covering lo..hi, the first at
 // or below lo and the last at or above hi.
 func histNiceTicks(lo, hi float64, n int) []float64 {
-	if hi <= lo {
+	// A flat series (or one off by float noise, e.g. a rate of 1e-9 B/s)
+	// gets a unit axis, not one labelled in billionths.
+	if hi-lo < 1e-6 {
 		hi = lo + 1
 	}
 	raw := (hi - lo) / float64(n)

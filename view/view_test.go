@@ -14,7 +14,6 @@ import (
 	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
-	"github.com/dashd/dashd/window"
 )
 
 var t0 = time.Date(2026, 3, 14, 15, 0, 0, 0, time.UTC)
@@ -113,14 +112,15 @@ func TestCheckPage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(v.Days) != 90 || len(v.Uptime) != 4 || len(v.Results) != 5 || len(v.Chart.Points) == 0 {
+	// Four minutes of data: one uptime figure, "since" the first result.
+	if len(v.Days) != 90 || len(v.Uptime) != 1 || len(v.Results) != 5 || len(v.Chart.Points) == 0 {
 		t.Errorf("days %d, windows %d, results %d, chart points %d", len(v.Days), len(v.Uptime), len(v.Results), len(v.Chart.Points))
 	}
 	if v.Source != src || v.Range != "1h" {
 		t.Errorf("Source %q, Range %q", v.Source, v.Range)
 	}
-	if v, _ := CheckPage(db, st, src, "bogus", t0); v.Range != window.DefaultChart {
-		t.Errorf("an unknown range gave %q", v.Range)
+	if v, _ := CheckPage(db, st, src, "bogus", t0); v.Range != "1h" {
+		t.Errorf("an unknown range gave %q, want the fitted 1h", v.Range)
 	}
 	u, err := CheckPageUpdate(db, st, t0)
 	if err != nil || len(u.Chart.Points) != 0 || len(u.Results) != 5 {

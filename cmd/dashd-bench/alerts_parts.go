@@ -434,14 +434,22 @@ func (d *alertDaemon) events() ([]model.Event, error) {
 	var out []model.Event
 	path := "/api/v1/events?limit=1000"
 	for {
+		// The API names the states from_state and to_state.
 		var v struct {
-			Events []model.Event `json:"events"`
-			Next   uint64        `json:"next"`
+			Events []struct {
+				model.Event
+				FromState model.State `json:"from_state"`
+				ToState   model.State `json:"to_state"`
+			} `json:"events"`
+			Next uint64 `json:"next"`
 		}
 		if err := d.getJSON(path, &v); err != nil {
 			return nil, err
 		}
-		out = append(out, v.Events...)
+		for _, e := range v.Events {
+			e.Event.From, e.Event.To = e.FromState, e.ToState
+			out = append(out, e.Event)
+		}
 		if v.Next == 0 {
 			break
 		}

@@ -7,6 +7,7 @@
 //	dashd-bench footprint [-bin bin/dashd] [-checks 20] [-interval 10s] [-duration 60s]
 //	dashd-bench attack [-bin bin/dashd] [-duration 10s] [-nofile 4096]
 //	dashd-bench alerts [-bin bin/dashd] [-only latency,storm,kill,down,footprint] [-down 10m] [-kills 20]
+//	dashd-bench fleet [-bin bin/dashd] [-n 1000] [-duration 60s] [-warmup 30s] [-footprint 30s]
 //
 // fanout re-executes itself as a child server (the hidden "serve"
 // subcommand) so that the server's memory and CPU can be read from /proc
@@ -36,6 +37,8 @@ func main() {
 		err = runAttack(os.Args[2:])
 	case "alerts":
 		err = runAlerts(os.Args[2:])
+	case "fleet":
+		err = runFleet(os.Args[2:])
 	case "serve": // hidden: the child of fanout
 		err = runServe(os.Args[2:])
 	default:
@@ -56,6 +59,8 @@ func usage() {
   dashd-bench attack [-bin bin/dashd] [-duration 10s] [-nofile 4096] [-only a,b]
                                                                  issue #12's attacks: answers, RSS, /healthz latency
   dashd-bench alerts [-bin bin/dashd] [-only latency,storm,kill,down,footprint] [-down 10m] [-kills 20]
-                                                                 issue #14's alert delivery: latency, storm, kill -9, receiver down, footprint`)
+                                                                 issue #14's alert delivery: latency, storm, kill -9, receiver down, footprint
+  dashd-bench fleet [-bin bin/dashd] [-n 1000] [-duration 60s] [-warmup 30s] [-footprint 30s]
+                                                                 issue #18's hub with N simulated agents: CPU, RSS, wire, latency, disk`)
 	os.Exit(2)
 }

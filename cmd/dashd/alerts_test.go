@@ -341,11 +341,18 @@ func allEvents(t *testing.T, d *child) []model.Event {
 	path := "/api/v1/events?limit=1000"
 	for {
 		var v struct {
-			Events []model.Event `json:"events"`
-			Next   uint64        `json:"next"`
+			Events []struct {
+				model.Event
+				FromState model.State `json:"from_state"`
+				ToState   model.State `json:"to_state"`
+			} `json:"events"`
+			Next uint64 `json:"next"`
 		}
 		getJSON(t, d, path, &v)
-		out = append(out, v.Events...)
+		for _, e := range v.Events {
+			e.Event.From, e.Event.To = e.FromState, e.ToState
+			out = append(out, e.Event)
+		}
 		if v.Next == 0 {
 			break
 		}
@@ -966,7 +973,7 @@ func TestAlerts_SilenceAndMaintenance(t *testing.T) {
 		t.Errorf("s-2 in /api/v1/alerts: %+v, want firing and not held", f["s-2"])
 	}
 
-	req, _ := http.NewRequest(http.MethodDelete, d.url(fmt.Sprintf("/api/v1/silences/%d?by=test", sil.ID)), nil)
+	req, _ := http.NewRequest(http.MethodDelete, d.url(fmt.Sprintf("/api/v1/silences/%d", sil.ID)), nil)
 	resp, err = http.DefaultClient.Do(req)
 	if err != nil {
 		t.Fatal(err)

@@ -19,6 +19,7 @@ import (
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/fleetview"
 	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/hub"
 	"github.com/dashd/dashd/incident"
@@ -30,6 +31,7 @@ import (
 	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/server"
 	"github.com/dashd/dashd/state"
+	"github.com/dashd/dashd/statuspage"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
 	"github.com/dashd/dashd/view"
@@ -102,6 +104,10 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	if err != nil {
 		return fail(err)
 	}
+	fh, err := newFleetHub(cfg, store, d.rec, log)
+	if err != nil {
+		return fail(err)
+	}
 	// The checks' recent history, so flapping survives a restart: a
 	// bounded read of the newest events (a flap window's worth at most).
 	past, err := store.Events(0, 5000)
@@ -118,11 +124,14 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 		// Nothing a command check starts outlives its run, not even what
 		// double-forks away from it.
 		Subreaper: true,
+		// Self checks (url: self:/healthz) follow the bound address:
+		// --listen overrides and port 0 included.
+		Self: collectors.SelfAt(ln.Addr(), cfg.Server.TLS.Enabled()),
 	})
 	d.host = system.NewRunner(samplerOptions(cfg, log), d.rec.Sample)
 	hostname, _ := os.Hostname()
 	incidents, err := incident.New(incident.Options{Store: store, Recorder: d.rec,
-		Events: d.rec.Subscribe("incidents", 1024), Checks: d.runner, Hub: d.hub,
+		Events: d.rec.Subscribe("incidents", 1024), Checks: d.runner, Hub: d.hub, View: view.IncidentPush{},
 		Logger: log.With("part", "incidents")})
 	if err != nil {
 		return fail(err)
@@ -136,10 +145,13 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 				RepeatInterval: d.latest.Config().Alerts.RepeatInterval.D(), Hostname: hostname})
 		},
 		Permanent: channel.IsPermanent, RetryAfter: channel.RetryAfter, Describe: channel.Describe,
-		Host: hostname, Logger: log.With("part", "alerts"),
+		Host: hostname, Hosts: fleetHostLabels(fh), Logger: log.With("part", "alerts"),
 	})
 	if err != nil {
 		return fail(err)
+	}
+	if fh != nil {
+		fh.SetAlerts(alerter) // the agents' check events alert per host
 	}
 	d.auth, err = auth.NewService(cfg.Auth, store, log.With("part", "auth"))
 	if err != nil {
@@ -161,6 +173,13 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	if err != nil {
 		return fail(err)
 	}
+	// The public status page's live streams (its page and feed are the
+	// server's, cached per change).
+	statusFeed, err := statuspage.New(statuspage.Options{Latest: d.latest, Checks: d.runner, Uptime: store,
+		Incidents: incidents, Hub: d.hub, Events: d.rec.Subscribe("statuspage", 256), Logger: log.With("part", "statuspage")})
+	if err != nil {
+		return fail(err)
+	}
 	notes, err := notify.New(notify.Options{Store: store, Hub: d.hub,
 		Events: d.rec.Subscribe("notify", 1024), Logger: log.With("part", "notify")})
 	if err != nil {
@@ -177,14 +196,26 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	if title == "" {
 		title = hostname
 	}
+	// On a hub, chat said here goes to the other hubs and theirs comes here.
+	acts, err := newFleetActions(fh, cfg, store, d.hub, log)
+	if err != nil {
+		return fail(err)
+	}
 	srv, err := server.New(server.Deps{
 		Logger: log.With("part", "http"), Assets: assets, Version: version, Hostname: hostname, Title: title,
-		Latest: d.latest, Checks: d.runner, Store: store, Hub: d.hub, Sparks: sparks, Flow: d.rec, Alerts: alerter,
-		Auth: d.auth, TLS: tlsConfig, TrustedProxies: cfg.Auth.Proxy.TrustedPrefixes, Listen: ln.Addr().String(),
+		Latest: d.latest, Checks: d.runner, Store: serverStore(store, acts), Hub: d.hub, Sparks: sparks, Flow: d.rec, Alerts: alerter,
+		Auth: d.auth, Incidents: incidents, TLS: tlsConfig, TrustedProxies: cfg.Auth.Proxy.TrustedPrefixes, MetricsTextfileDir: cfg.Metrics.TextfileDirectory, Listen: ln.Addr().String(),
 		// The configured name too: ln.Addr is numeric.
 		AllowedHosts: append(listenHosts(cfg.Server.Listen), cfg.Server.AllowedHosts...),
 		Connections:  connlimit.Limits{Total: lim.Connections, PerAddress: lim.ConnectionsPerAddr},
 	})
+	if err != nil {
+		return fail(err)
+	}
+	// The fleet pages' live part: it polls the hosts only while a fleet
+	// page is open (server/fleet.go serves the pages themselves).
+	fleetPages, err := fleetview.New(fleetview.Options{Store: store, Latest: d.latest, Checks: d.runner, Hub: d.hub,
+		Hostname: hostname, Version: version, Interval: cfg.Collect.Interval.D(), Logger: log.With("part", "fleet-pages")})
 	if err != nil {
 		return fail(err)
 	}
@@ -207,11 +238,15 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 			d.rec.Event(model.Event{Time: time.Now(), Kind: model.EventStop, Reason: "dashd stopped"})
 			return d.rec.Close(context.Background())
 		}},
+		{"fleet", runFleetHub(fh)},
+		{"fleet-actions", runFleetActions(acts)},
 		{"auth", d.auth.Run},
 		{"notify", notes.Run},
 		{"alerts", alerter.Run},
 		{"incidents", incidents.Run},
 		{"scheduler", d.sched.Run},
+		{"statuspage", statusFeed.Run},
+		{"fleet-pages", fleetPages.Run},
 		{"host", d.host.Run},
 		{"checks", d.runner.Run},
 		{"hub", d.hub.Run},

@@ -546,7 +546,7 @@ func TestDaemon_EmptyConfigOnReloadKeepsChecks(t *testing.T) {
 // apiCheckState is what the empty-config test reads of a check.
 type apiCheckState struct {
 	Name      string    `json:"name"`
-	LastCheck time.Time `json:"last_check"`
+	LastCheck time.Time `json:"last_check_at"`
 }
 
 func apiChecksFull(t *testing.T, d *child) map[string]apiCheckState {

@@ -11,6 +11,7 @@
 // Usage:
 //
 //	dashd [--config PATH] [--listen ADDR] [--data PATH]   serve
+//	dashd agent [--config PATH] [--data PATH]             publish this host to a fleet hub
 //	dashd validate [--config PATH]                        check a configuration
 //	dashd alert test CHANNEL [--config PATH]              send a test alert message
 //	dashd passwd                                          hash a password or API token
@@ -38,7 +39,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 	cmd := "serve"
 	if len(args) > 0 {
 		switch args[0] {
-		case "serve", "validate", "version", "alert", "passwd":
+		case "serve", "validate", "version", "alert", "passwd", "agent":
 			cmd, args = args[0], args[1:]
 		case "help":
 			usage(stdout)
@@ -52,6 +53,8 @@ func run(args []string, stdout, stderr io.Writer) int {
 		return runAlert(args, stdout, stderr)
 	case "passwd":
 		return runPasswd(args, os.Stdin, stdout, stderr)
+	case "agent":
+		return runAgent(args, stdout, stderr)
 	case "version":
 		fs := flag.NewFlagSet("dashd version", flag.ContinueOnError)
 		fs.SetOutput(stderr)
@@ -73,6 +76,7 @@ func usage(w io.Writer) {
 
 Usage:
   dashd [serve] [--config PATH] [--listen ADDR] [--data PATH]
+  dashd agent [--config PATH] [--data PATH]
   dashd validate [--config PATH]
   dashd alert test CHANNEL [--config PATH]
   dashd passwd              (echo -n 'secret' | dashd passwd)

@@ -99,8 +99,8 @@ func eventually(t *testing.T, what string, cond func() bool) {
 }
 
 type apiCheck struct {
-	Name     string `json:"name"`
-	Interval int64  `json:"interval_ns"`
+	Name     string  `json:"name"`
+	Interval float64 `json:"interval_seconds"`
 }
 
 func apiChecks(t *testing.T, d *child) map[string]apiCheck {
@@ -163,7 +163,7 @@ func TestReload_LiveWithClientConnected(t *testing.T) {
 
 	// Change an interval.
 	rewrite("", "checks:\n"+check("beta", "3s"), true)
-	eventually(t, "beta's new interval", func() bool { return apiChecks(t, d)["beta"].Interval == int64(3*time.Second) })
+	eventually(t, "beta's new interval", func() bool { return apiChecks(t, d)["beta"].Interval == 3 })
 
 	// Change the sampling interval: the host sampler restarts and keeps
 	// sampling at the new pace.
@@ -187,7 +187,7 @@ func TestReload_LiveWithClientConnected(t *testing.T) {
 	if !strings.Contains(string(ready), `checks[0].adress: unknown key (did you mean \"address\"?)`) {
 		t.Errorf("/readyz does not list the problem:\n%s", ready)
 	}
-	if c, ok := apiChecks(t, d)["beta"]; !ok || c.Interval != int64(3*time.Second) {
+	if c, ok := apiChecks(t, d)["beta"]; !ok || c.Interval != 3 {
 		t.Errorf("last good configuration not in force after a rejected reload: %+v", apiChecks(t, d))
 	}
 

@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"syscall"
 	"testing"
@@ -145,6 +146,17 @@ func TestMakeInstall_LaysOutFilesAndKeepsConfig(t *testing.T) {
 	}
 	if unit, _ := os.ReadFile(filepath.Join(dest, "etc/systemd/system/dashd.service")); !strings.Contains(string(unit), "ExecStart=/opt/dashd/bin/dashd ") {
 		t.Errorf("installed unit does not start the binary under PREFIX:\n%s", unit)
+	}
+	// Documentation= must name a file make install laid out, under PREFIX.
+	unit, _ := os.ReadFile(filepath.Join(dest, "etc/systemd/system/dashd.service"))
+	m := regexp.MustCompile(`(?m)^Documentation=file://(\S+)$`).FindSubmatch(unit)
+	if m == nil {
+		t.Fatalf("installed unit has no file:// Documentation=:\n%s", unit)
+	}
+	if doc := string(m[1]); !strings.HasPrefix(doc, "/opt/dashd/") {
+		t.Errorf("Documentation=%s does not follow PREFIX=/opt/dashd", doc)
+	} else if _, err := os.Stat(filepath.Join(dest, doc)); err != nil {
+		t.Errorf("Documentation=%s is not installed: %v", doc, err)
 	}
 	mine := filepath.Join(dest, "etc/dashd/config.yaml")
 	if err := os.WriteFile(mine, []byte("# operator's own\n"), 0o644); err != nil {

@@ -97,8 +97,15 @@ func (cw *fileWatch) Run(ctx context.Context, debounce time.Duration, changed fu
 // relevant reports whether ev may have changed the configuration.
 func (cw *fileWatch) relevant(ev fsnotify.Event) bool {
 	name := filepath.Clean(ev.Name)
-	naming := (name == cw.abs || name == cw.last.resolved) &&
-		ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0
+	ours := name == cw.abs || name == cw.last.resolved
+	// Writes to other files of the directory (a history file beside the
+	// config gets several a second) cannot move the target: a symlink
+	// swap or a rename shows as Create, Rename or Remove. Skip them
+	// without the stat calls of moved.
+	if !ours && ev.Op&^(fsnotify.Write|fsnotify.Chmod) == 0 {
+		return false
+	}
+	naming := ours && ev.Op&(fsnotify.Write|fsnotify.Create|fsnotify.Rename) != 0
 	return cw.moved() || naming
 }
 

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/fsnotify/fsnotify"
 	"go.uber.org/goleak"
 )
 
@@ -275,5 +276,35 @@ func TestLinkDirs(t *testing.T) {
 	mustWrite(t, plain, "")
 	if got := linkDirs(plain); len(got) != 1 || got[0] != dir {
 		t.Errorf("linkDirs(plain) = %q, want only %q", got, dir)
+	}
+}
+
+// TestFileWatch_Relevant: writes to other files of the directory (a
+// history file beside the config) are not looked at; the file's own
+// writes and anything that may swap it are.
+func TestFileWatch_Relevant(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "config.yaml")
+	mustWrite(t, path, "checks: []\n")
+	cw, err := newFileWatch(path, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cw.w.Close() })
+	other := filepath.Join(dir, "dashd.db")
+	tests := []struct {
+		name string
+		ev   fsnotify.Event
+		want bool
+	}{
+		{"its own write", fsnotify.Event{Name: path, Op: fsnotify.Write}, true},
+		{"another file's write", fsnotify.Event{Name: other, Op: fsnotify.Write}, false},
+		{"another file's chmod", fsnotify.Event{Name: other, Op: fsnotify.Chmod}, false},
+		{"its own create (an atomic save)", fsnotify.Event{Name: path, Op: fsnotify.Create}, true},
+	}
+	for _, tt := range tests {
+		if got := cw.relevant(tt.ev); got != tt.want {
+			t.Errorf("%s: relevant = %v, want %v", tt.name, got, tt.want)
+		}
 	}
 }

@@ -109,7 +109,9 @@ func diskRate(prev, cur Disk, dt time.Duration) *DiskRate {
 	r, ok3 := counterDelta(prev.Reads, cur.Reads)
 	w, ok4 := counterDelta(prev.Writes, cur.Writes)
 	io, ok5 := counterDelta(prev.IOTimeMs, cur.IOTimeMs)
-	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 {
+	rt, ok6 := counterDelta(prev.ReadTimeMs, cur.ReadTimeMs)
+	wt, ok7 := counterDelta(prev.WriteTimeMs, cur.WriteTimeMs)
+	if !ok1 || !ok2 || !ok3 || !ok4 || !ok5 || !ok6 || !ok7 {
 		return nil
 	}
 	return &DiskRate{
@@ -118,7 +120,18 @@ func diskRate(prev, cur Disk, dt time.Duration) *DiskRate {
 		ReadsPerSec:      perSecond(r, dt),
 		WritesPerSec:     perSecond(w, dt),
 		UtilPercent:      clampPct(float64(io) / float64(dt.Milliseconds()) * 100),
+		ReadAwaitMs:      await(rt, r),
+		WriteAwaitMs:     await(wt, w),
 	}
+}
+
+// await is the mean milliseconds per completed request: the time all
+// requests took over how many completed (0 when none did).
+func await(ms, n uint64) float64 {
+	if n == 0 {
+		return 0
+	}
+	return float64(ms) / float64(n)
 }
 
 // netRate derives an interface's rates between two readings; nil when dt is not

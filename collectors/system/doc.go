@@ -43,6 +43,27 @@
 // line of top processes (once per process). A statfs on a network filesystem that does not answer
 // within a second is abandoned and the mount skipped until it returns.
 //
+// # Node figures
+//
+// Snapshot.Node (NodeStats) holds what only the Prometheus exporter uses,
+// node_exporter's families beyond the dashboard's figures, read by the
+// same sampler: every /proc/meminfo field (same read as Memory), ctxt,
+// intr and processes (same read of /proc/stat), the extra /proc/diskstats
+// columns and adjtimex(2) every tick, at no extra read. On the slow
+// cadence (ProcessInterval, 5 s), because together they cost about
+// 150 us a read (measured: the kernel sums per-CPU counters for vmstat
+// and the SNMP tables), which every second would break the daemon's
+// footprint budget, while their counters feed rate() over minutes and
+// their gauges change slowly: /proc/vmstat, /proc/pressure/*,
+// /proc/net/sockstat and sockstat6, /proc/net/snmp, netstat and snmp6,
+// nf_conntrack_count and _max, /sys/class/net/*/{operstate,carrier} and
+// uname(2); the other /sys/class/net attributes (address, mtu, speed,
+// ...) every 12th time (a minute) or when the interface list changes
+// (netClassFullEvery). Between
+// refreshes every Snapshot shares the latest values (read-only). /etc/os-release is read once. A file the
+// kernel does not have (no PSI, no nf_conntrack, no IPv6) leaves its
+// figures out without an error, as node_exporter does.
+//
 // # Series
 //
 // Snapshot.Points flattens a Snapshot into these series (names built with
@@ -63,11 +84,14 @@
 //	fs.total{mount=M}               bytes    per selected filesystem
 //	fs.used{mount=M}, fs.avail{mount=M} bytes avail: free to unprivileged users
 //	fs.used_pct{mount=M}            %        used / (used + avail), like df
+//	fs.inodes_used_pct{mount=M}     %        inodes in use (none when the fs reports no inodes)
 //	disk.read_bps{device=D}         bytes/s  per whole disk (no partitions)
 //	disk.write_bps{device=D}        bytes/s
 //	disk.read_iops{device=D}        1/s      completed reads
 //	disk.write_iops{device=D}       1/s      completed writes
 //	disk.util_pct{device=D}         %        time with I/O in flight
+//	disk.read_await_ms{device=D}    ms       mean time per completed read (iostat r_await)
+//	disk.write_await_ms{device=D}   ms       mean time per completed write (iostat w_await)
 //	net.rx_bps{iface=I}, net.tx_bps{iface=I}             bytes/s
 //	net.rx_pps{iface=I}, net.tx_pps{iface=I}             packets/s
 //	net.rx_errors_ps{iface=I}, net.tx_errors_ps{iface=I} errors/s

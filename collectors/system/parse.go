@@ -52,6 +52,7 @@ func parseFileNr(b []byte) (FileDescriptors, error) {
 type mount struct {
 	Device, Mount, FSType string
 	Bind                  bool // a bind mount of a subtree (mountinfo root != "/")
+	ReadOnly              bool // mounted "ro"
 }
 
 // selectMounts applies the mount point and type filters, then keeps one mount

@@ -66,30 +66,30 @@ func TestSelectMounts(t *testing.T) {
 		want     []string
 	}{
 		{"pseudo filesystems dropped", []mount{
-			{"/dev/sda1", "/", "ext4", false}, {"proc", "/proc", "proc", false}, {"tmpfs", "/run", "tmpfs", false},
-			{"cgroup2", "/sys/fs/cgroup", "cgroup2", false}, {"overlay", "/var/lib/docker/overlay2/x/merged", "overlay", false},
+			{"/dev/sda1", "/", "ext4", false, false}, {"proc", "/proc", "proc", false, false}, {"tmpfs", "/run", "tmpfs", false, false},
+			{"cgroup2", "/sys/fs/cgroup", "cgroup2", false, false}, {"overlay", "/var/lib/docker/overlay2/x/merged", "overlay", false, false},
 		}, defMounts, defTypes, []string{"/"}},
 		{"container root on overlay kept", []mount{
-			{"overlay", "/", "overlay", false}, {"/dev/vda1", "/etc/hosts", "ext4", true},
-			{"/dev/vda1", "/etc/hostname", "ext4", true}, {"/dev/vda1", "/etc/resolv.conf", "ext4", true},
+			{"overlay", "/", "overlay", false, false}, {"/dev/vda1", "/etc/hosts", "ext4", true, false},
+			{"/dev/vda1", "/etc/hostname", "ext4", true, false}, {"/dev/vda1", "/etc/resolv.conf", "ext4", true, false},
 		}, defMounts, defTypes, []string{"/", "/etc/hosts"}},
 		{"bind mount loses to the real mount even when shorter", []mount{
-			{"/dev/sdb1", "/d", "xfs", true}, {"/dev/sdb1", "/srv/data", "xfs", false},
+			{"/dev/sdb1", "/d", "xfs", true, false}, {"/dev/sdb1", "/srv/data", "xfs", false, false},
 		}, defMounts, defTypes, []string{"/srv/data"}},
 		{"same device twice: shortest mount point", []mount{
-			{"/dev/sdb1", "/mnt/b", "xfs", false}, {"/dev/sdb1", "/mnt/a", "xfs", false}, {"/dev/sdb1", "/mnt/aa", "xfs", false},
+			{"/dev/sdb1", "/mnt/b", "xfs", false, false}, {"/dev/sdb1", "/mnt/a", "xfs", false, false}, {"/dev/sdb1", "/mnt/aa", "xfs", false, false},
 		}, defMounts, defTypes, []string{"/mnt/a"}},
 		{"network filesystems never merged", []mount{
-			{"srv:/a", "/mnt/a", "nfs4", false}, {"srv:/a", "/mnt/b", "nfs4", false},
+			{"srv:/a", "/mnt/a", "nfs4", false, false}, {"srv:/a", "/mnt/b", "nfs4", false, false},
 		}, defMounts, defTypes, []string{"/mnt/a", "/mnt/b"}},
 		{"include list", []mount{
-			{"/dev/sda1", "/", "ext4", false}, {"/dev/sdb1", "/data", "xfs", false}, {"/dev/sdc1", "/data/x", "xfs", false},
+			{"/dev/sda1", "/", "ext4", false, false}, {"/dev/sdb1", "/data", "xfs", false, false}, {"/dev/sdc1", "/data/x", "xfs", false, false},
 		}, filter{[]string{"/data", "/data/**"}, nil}, defTypes, []string{"/data", "/data/x"}},
 		{"type include", []mount{
-			{"/dev/sda1", "/", "ext4", false}, {"/dev/sdb1", "/data", "xfs", false},
+			{"/dev/sda1", "/", "ext4", false, false}, {"/dev/sdb1", "/data", "xfs", false, false},
 		}, defMounts, filter{[]string{"xfs"}, nil}, []string{"/data"}},
 		{"empty exclude list switches the default off", []mount{
-			{"tmpfs", "/run", "tmpfs", false}, {"/dev/sda1", "/", "ext4", false},
+			{"tmpfs", "/run", "tmpfs", false, false}, {"/dev/sda1", "/", "ext4", false, false},
 		}, filter{nil, []string{}}, filter{nil, []string{}}, []string{"/", "/run"}},
 	}
 	for _, tt := range tests {

@@ -15,7 +15,7 @@ import (
 // Raw counters, CPU seconds and top processes are not flattened: they are for
 // the Prometheus exporter and the UI, not for history.
 func (s Snapshot) Points() []model.Point {
-	n := 30 + len(s.Cores) + 4*len(s.Filesystems) + 5*len(s.Disks) + 8*len(s.Interfaces)
+	n := 30 + len(s.Cores) + 5*len(s.Filesystems) + 7*len(s.Disks) + 8*len(s.Interfaces)
 	ps := make([]model.Point, 0, n)
 	add := func(series string, v float64) { ps = append(ps, model.Point{Series: series, Value: v}) }
 	names := s.names
@@ -58,6 +58,10 @@ func (s Snapshot) Points() []model.Point {
 		add(k[1], float64(f.Used))
 		add(k[2], float64(f.Avail))
 		add(k[3], f.UsedPercent)
+		// Some filesystems (btrfs, vfat) report no inodes: no series.
+		if f.InodesTotal > 0 && f.InodesFree <= f.InodesTotal {
+			add(k[4], float64(f.InodesTotal-f.InodesFree)/float64(f.InodesTotal)*100)
+		}
 	}
 	for _, d := range s.Disks {
 		if r := d.Rate; r != nil {
@@ -67,6 +71,8 @@ func (s Snapshot) Points() []model.Point {
 			add(k[2], r.ReadsPerSec)
 			add(k[3], r.WritesPerSec)
 			add(k[4], r.UtilPercent)
+			add(k[5], r.ReadAwaitMs)
+			add(k[6], r.WriteAwaitMs)
 		}
 	}
 	for _, n := range s.Interfaces {
@@ -114,8 +120,8 @@ func (s Snapshot) ok(p part) bool { return s.failed&(1<<p) == 0 }
 // happens rarely. Lookups that miss (Snapshots built by hand) build the name.
 type seriesNames struct {
 	cores []string // by core number; "" where unknown
-	fss   map[string]*[4]string
-	disks map[string]*[5]string
+	fss   map[string]*[5]string
+	disks map[string]*[7]string
 	nets  map[string]*[8]string
 }
 
@@ -126,14 +132,14 @@ func (n *seriesNames) core(c int) string {
 	return model.SeriesKey(series.CPUCore, series.LabelCore, strconv.Itoa(c))
 }
 
-func (n *seriesNames) fs(mount string) *[4]string {
+func (n *seriesNames) fs(mount string) *[5]string {
 	if k := n.fss[mount]; k != nil {
 		return k
 	}
 	return itemSeries(series.FSMetrics(), series.LabelMount, mount)
 }
 
-func (n *seriesNames) disk(device string) *[5]string {
+func (n *seriesNames) disk(device string) *[7]string {
 	if k := n.disks[device]; k != nil {
 		return k
 	}
@@ -150,7 +156,7 @@ func (n *seriesNames) net(iface string) *[8]string {
 // itemSeries turns metric names, in the order Points writes them, into one
 // item's series names.
 func itemSeries[A interface {
-	~[4]string | ~[5]string | ~[8]string
+	~[5]string | ~[7]string | ~[8]string
 }](metrics A, label, value string) *A {
 	for i := range len(metrics) {
 		metrics[i] = model.SeriesKey(metrics[i], label, value)
@@ -166,8 +172,8 @@ func (n *seriesNames) with(snap *Snapshot) *seriesNames {
 		return n
 	}
 	m := &seriesNames{
-		fss:   make(map[string]*[4]string, len(snap.Filesystems)),
-		disks: make(map[string]*[5]string, len(snap.Disks)),
+		fss:   make(map[string]*[5]string, len(snap.Filesystems)),
+		disks: make(map[string]*[7]string, len(snap.Disks)),
 		nets:  make(map[string]*[8]string, len(snap.Interfaces)),
 	}
 	if n == nil {

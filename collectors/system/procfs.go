@@ -76,6 +76,7 @@ type statCounts struct {
 	Cores   []CPUTimes
 	Running int // procs_running (runnable tasks)
 	Blocked int // procs_blocked (tasks in uninterruptible sleep)
+	Kernel  KernelCounters
 }
 
 // parseStat reads the per-CPU lines ("cpuN user nice system idle iowait irq
@@ -121,6 +122,18 @@ func parseStat(b []byte, ticksPerSec float64) (statCounts, error) {
 		case bytes.HasPrefix(l, []byte("procs_blocked ")):
 			n, _ := procfile.ParseUint(bytes.TrimSpace(l[len("procs_blocked "):]))
 			st.Blocked = int(n)
+		case bytes.HasPrefix(l, []byte("ctxt ")):
+			st.Kernel.ContextSwitches, _ = procfile.ParseUint(bytes.TrimSpace(l[len("ctxt "):]))
+		case bytes.HasPrefix(l, []byte("processes ")):
+			st.Kernel.Forks, _ = procfile.ParseUint(bytes.TrimSpace(l[len("processes "):]))
+		case bytes.HasPrefix(l, []byte("intr ")):
+			// Only the total: the per-interrupt columns that follow are
+			// node_exporter's opt-in interrupts collector.
+			total := l[len("intr "):]
+			if i := bytes.IndexByte(total, ' '); i >= 0 {
+				total = total[:i]
+			}
+			st.Kernel.Interrupts, _ = procfile.ParseUint(total)
 		}
 	})
 	if bad != nil {
@@ -158,8 +171,8 @@ func parseDiskstats(b []byte, keep func(name []byte) (string, bool)) ([]Disk, er
 		if !ok {
 			return
 		}
-		var v [5]uint64
-		for i, col := range [5]int{3, 5, 7, 9, 12} {
+		var v [9]uint64
+		for i, col := range [9]int{3, 5, 7, 9, 12, 6, 10, 11, 13} {
 			n, ok := procfile.ParseUint(fs[col])
 			if !ok {
 				bad = fmt.Errorf("bad diskstats line %q", l)
@@ -170,6 +183,7 @@ func parseDiskstats(b []byte, keep func(name []byte) (string, bool)) ([]Disk, er
 		out = append(out, Disk{
 			Device: name, Reads: v[0], ReadBytes: v[1] * diskstatsSector,
 			Writes: v[2], WrittenBytes: v[3] * diskstatsSector, IOTimeMs: v[4],
+			ReadTimeMs: v[5], WriteTimeMs: v[6], IOsInProgress: v[7], WeightedIOTimeMs: v[8],
 		})
 	})
 	return out, bad
@@ -219,6 +233,15 @@ type meminfo struct {
 // every value times 1024, and Cached including SReclaimable (reclaimable
 // slab is cache as far as memory pressure goes).
 func parseMeminfo(b []byte) (meminfo, error) {
+	m, _, err := parseMeminfoAll(b, nil, nil)
+	return m, err
+}
+
+// parseMeminfoAll is parseMeminfo that also appends every field to all
+// under node_exporter's name and value (Cached there is the file's
+// Cached, without SReclaimable). in interns the names; with a nil in no
+// field is appended.
+func parseMeminfoAll(b []byte, all []NamedValue, in *interner) (meminfo, []NamedValue, error) {
 	var m meminfo
 	var sreclaimable uint64
 	var bad error
@@ -251,7 +274,9 @@ func parseMeminfo(b []byte) (meminfo, error) {
 		case "SwapFree":
 			dst = &m.SwapFree
 		default:
-			return
+			if in == nil {
+				return
+			}
 		}
 		fs := fields(rest, fa[:0])
 		if len(fs) == 0 || len(fs) > 2 || (len(fs) == 2 && string(fs[1]) != "kB") {
@@ -263,16 +288,27 @@ func parseMeminfo(b []byte) (meminfo, error) {
 			bad = fmt.Errorf("meminfo: bad line %q", l)
 			return
 		}
-		*dst = n * 1024
+		kb := len(fs) == 2
+		v := n
+		if kb {
+			v = n * 1024
+		}
+		if dst != nil {
+			*dst = n * 1024
+		}
+		if in != nil {
+			name, _ := in.name(key, func(k []byte) string { return meminfoName(k, kb) })
+			all = append(all, NamedValue{Name: name, Value: float64(v)})
+		}
 	})
 	if bad != nil {
-		return meminfo{}, bad
+		return meminfo{}, all[:0], bad
 	}
 	if m.Total == 0 {
-		return meminfo{}, errors.New("meminfo: no MemTotal")
+		return meminfo{}, all[:0], errors.New("meminfo: no MemTotal")
 	}
 	m.Cached += sreclaimable
-	return m, nil
+	return m, all, nil
 }
 
 // parseLoadavg reads the three load averages from /proc/loadavg

@@ -58,7 +58,8 @@ func TestParseDiskstats(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []Disk{
-		{Device: "sda", Reads: 1, ReadBytes: 3 * 512, Writes: 5, WrittenBytes: 7 * 512, IOTimeMs: 10},
+		{Device: "sda", Reads: 1, ReadBytes: 3 * 512, Writes: 5, WrittenBytes: 7 * 512, IOTimeMs: 10,
+			ReadTimeMs: 4, WriteTimeMs: 8, IOsInProgress: 9, WeightedIOTimeMs: 11},
 		{Device: "nvme0n1", Reads: 100, ReadBytes: 200 * 512, Writes: 300, WrittenBytes: 400 * 512, IOTimeMs: 500},
 	}
 	if !reflect.DeepEqual(got, want) {

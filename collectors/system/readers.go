@@ -76,6 +76,7 @@ func (s *Sampler) readStat(_ context.Context, snap *Snapshot, _ tick) error {
 		return fmt.Errorf("/proc/stat: %w", err)
 	}
 	cores := st.Cores
+	snap.Node.Stat, snap.Node.HasStat = st.Kernel, true
 	total := sumCPUTimes(cores)
 	snap.CPUSeconds = cores
 	snap.Processes.Running, snap.Processes.Blocked = st.Running, st.Blocked
@@ -114,10 +115,11 @@ func (s *Sampler) readMemory(ctx context.Context, snap *Snapshot, _ tick) error 
 	if err != nil {
 		return err
 	}
-	v, err := parseMeminfo(b)
+	v, all, err := parseMeminfoAll(b, make([]NamedValue, 0, 64), &s.nnames.meminfo)
 	if err != nil {
 		return err
 	}
+	snap.Node.Meminfo = all
 	if !v.HasAvailable {
 		vm, err := mem.VirtualMemoryWithContext(ctx)
 		if err != nil {
@@ -207,7 +209,7 @@ func (s *Sampler) readFilesystems(ctx context.Context, snap *Snapshot, tk tick) 
 		}
 		all := make([]mount, len(parts))
 		for i, p := range parts {
-			all[i] = mount{Device: p.Device, Mount: p.Mountpoint, FSType: p.Fstype, Bind: slices.Contains(p.Opts, "bind")}
+			all[i] = mount{Device: p.Device, Mount: p.Mountpoint, FSType: p.Fstype, Bind: slices.Contains(p.Opts, "bind"), ReadOnly: slices.Contains(p.Opts, "ro")}
 		}
 		s.mounts = selectMounts(all, s.mntF, s.typeF)
 	}
@@ -217,12 +219,15 @@ func (s *Sampler) readFilesystems(ctx context.Context, snap *Snapshot, tk tick) 
 		u, err := s.fsUsage(ctx, m)
 		if err != nil {
 			errs = append(errs, err)
+			snap.FilesystemErrors = append(snap.FilesystemErrors, Filesystem{
+				Mount: m.Mount, Device: m.Device, FSType: m.FSType, ReadOnly: m.ReadOnly,
+			})
 			continue
 		}
 		fss = append(fss, Filesystem{
 			Mount: m.Mount, Device: m.Device, FSType: m.FSType,
 			Total: u.Total, Used: u.Used, Avail: u.Free, UsedPercent: u.UsedPercent,
-			InodesTotal: u.InodesTotal, InodesFree: u.InodesFree,
+			InodesTotal: u.InodesTotal, InodesFree: u.InodesFree, ReadOnly: m.ReadOnly,
 		})
 	}
 	snap.Filesystems = fss

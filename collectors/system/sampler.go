@@ -72,6 +72,18 @@ type Sampler struct {
 	ifNames map[string]ifName
 	names   *seriesNames // series names of the items seen so far (see points.go)
 
+	// Node figures (see node_read.go): kept-open files, name interners,
+	// and what is read on the slow cadence or once.
+	nfiles      nodeFiles
+	nnames      nodeNames
+	pageSize    float64
+	slowNode    NodeStats // slow-cadence figures, shared until the next refresh
+	netClass    []NetClass
+	netClassGen int          // slow-cadence refreshes of netClass (see netClassFullEvery)
+	vmstat      []NamedValue // slow cadence, shared between snapshots
+	uname       *Uname
+	osRelease   map[string]string
+
 	lastErr map[part]string // last error text per part, so a failure logs once
 }
 
@@ -111,6 +123,22 @@ func New(opts Options) *Sampler {
 		diskstats: proc(false, "diskstats"),
 		netDev:    proc(false, "net", "dev"),
 	}
+	s.nfiles = nodeFiles{
+		vmstat:         proc(false, "vmstat"),
+		psiCPU:         proc(true, "pressure", "cpu"),
+		psiIO:          proc(true, "pressure", "io"),
+		psiMemory:      proc(true, "pressure", "memory"),
+		sockstat:       proc(true, "net", "sockstat"),
+		sockstat6:      proc(true, "net", "sockstat6"),
+		snmp:           proc(true, "net", "snmp"),
+		netstat:        proc(true, "net", "netstat"),
+		snmp6:          proc(true, "net", "snmp6"),
+		conntrackCount: proc(true, "sys", "net", "netfilter", "nf_conntrack_count"),
+		conntrackMax:   proc(true, "sys", "net", "netfilter", "nf_conntrack_max"),
+	}
+	s.nnames.netstat.keep = newNetstatKeep()
+	s.nnames.vmstat.keep = vmstatKeep
+	s.pageSize = float64(os.Getpagesize())
 	return s
 }
 
@@ -132,7 +160,11 @@ func (t *tickFiles) close() error {
 // close closes the /proc files kept open between ticks and between process
 // refreshes; the next tick opens them again.
 func (s *Sampler) close() error {
-	return errors.Join(s.files.close(), s.closeProcs())
+	errs := []error{s.files.close(), s.closeProcs()}
+	for _, f := range s.nfiles.all() {
+		errs = append(errs, f.Close())
+	}
+	return errors.Join(errs...)
 }
 
 // Run samples at once, then on every wall-clock multiple of Interval counted
@@ -233,6 +265,7 @@ func (s *Sampler) sample(ctx context.Context) Snapshot {
 	gctx := s.gctx(ctx)
 	if s.host == nil {
 		s.host = s.readHost(gctx)
+		s.osRelease = s.readOSRelease()
 	}
 	tk := tick{now: now}
 	if !s.prevTime.IsZero() {
@@ -255,6 +288,13 @@ func (s *Sampler) sample(ctx context.Context) Snapshot {
 		{partFilesystems, s.readFilesystems},
 		{partDisks, s.readDisks},
 		{partNetwork, s.readNetwork},
+		{partVMStat, s.readVMStat},
+		{partPressure, s.readPressure},
+		{partSockstat, s.readSockstat},
+		{partNetstat, s.readNetstat},
+		{partConntrack, s.readConntrack},
+		{partNetClass, s.readNetClass},
+		{partTimex, s.readTimex},
 	}
 	for _, p := range parts {
 		s.report(p.part, safely(func() error { return p.read(gctx, &snap, tk) }), &snap)
@@ -264,6 +304,15 @@ func (s *Sampler) sample(ctx context.Context) Snapshot {
 	if tk.slow || (s.opts.TopN > 0 && s.topGen == 1) {
 		s.report(partProcesses, safely(func() error { return s.refreshProcs(gctx, now) }), &snap)
 	}
+	if tk.slow || s.uname == nil {
+		u, err := readUname()
+		if err != nil {
+			s.log.Warn("system uname", "err", err)
+		} else {
+			s.uname = u
+		}
+	}
+	snap.Node.Uname, snap.Node.OSRelease = s.uname, s.osRelease
 	snap.Processes.Total = s.procTotal
 	snap.Top = s.top
 	s.names = s.names.with(&snap)

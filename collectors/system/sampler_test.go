@@ -272,7 +272,7 @@ func TestSampler_Fixture(t *testing.T) {
 		if dm.Device != "dm-0" || dm.Rate == nil || dm.Reads != 20 || dm.ReadBytes != 400*512 {
 			t.Fatalf("dm-0 = %+v", dm)
 		}
-		nearStruct(t, "dm-0 rate", *dm.Rate, DiskRate{ReadBytesPerSec: 400 * 512 / 2, ReadsPerSec: 10, UtilPercent: 0.2})
+		nearStruct(t, "dm-0 rate", *dm.Rate, DiskRate{ReadBytesPerSec: 400 * 512 / 2, ReadsPerSec: 10, UtilPercent: 0.2, ReadAwaitMs: 0.1})
 		if nvme.Device != "nvme0n1" || nvme.Rate != nil || nvme.Reads != 10 {
 			t.Errorf("nvme0n1 = %+v (rate %+v)", nvme, nvme.Rate)
 		}
@@ -282,7 +282,8 @@ func TestSampler_Fixture(t *testing.T) {
 		if sda.ReadBytes != 6096*512 || sda.WrittenBytes != 6048*512 || sda.Reads != 1100 || sda.Writes != 560 || sda.IOTimeMs != 800 {
 			t.Errorf("sda counters = %+v", sda)
 		}
-		nearStruct(t, "sda rate", *sda.Rate, DiskRate{ReadBytesPerSec: 1 << 20, WriteBytesPerSec: 512 << 10, ReadsPerSec: 50, WritesPerSec: 30, UtilPercent: 25})
+		nearStruct(t, "sda rate", *sda.Rate, DiskRate{ReadBytesPerSec: 1 << 20, WriteBytesPerSec: 512 << 10, ReadsPerSec: 50, WritesPerSec: 30, UtilPercent: 25,
+			ReadAwaitMs: 10.0 / 100, WriteAwaitMs: 5.0 / 60})
 	})
 
 	t.Run("network", func(t *testing.T) {

@@ -40,6 +40,12 @@ type Snapshot struct {
 	// Top is the latest top-process ranking (refreshed every ProcessInterval);
 	// nil until the first refresh.
 	Top *TopProcesses `json:"top,omitempty"`
+	// FilesystemErrors are the selected mounts whose statfs failed on this
+	// tick (identity and ReadOnly only): node_filesystem_device_error 1.
+	FilesystemErrors []Filesystem `json:"-"`
+	// Node is what only the Prometheus exporter uses (node_exporter's
+	// families beyond the dashboard's figures); not part of the JSON API.
+	Node NodeStats `json:"-"`
 
 	failed uint32       // bit per part that failed on this tick, for Points
 	names  *seriesNames // series names for Points; read-only, shared between ticks
@@ -58,9 +64,17 @@ const (
 	partFilesystems
 	partDisks
 	partNetwork
+	partVMStat
+	partPressure
+	partSockstat
+	partNetstat
+	partConntrack
+	partNetClass
+	partTimex
 )
 
-var partNames = [...]string{"cpu", "memory", "load", "uptime", "processes", "fds", "filesystems", "disks", "network"}
+var partNames = [...]string{"cpu", "memory", "load", "uptime", "processes", "fds", "filesystems", "disks", "network",
+	"vmstat", "pressure", "sockstat", "netstat", "conntrack", "netclass", "timex"}
 
 func (p part) String() string { return partNames[p] }
 
@@ -123,7 +137,9 @@ type Load struct {
 
 // Memory is physical memory in bytes. Used is Total minus Available (what
 // procps free(1) 4.x prints), so UsedPercent tracks memory pressure rather than
-// cache growth; Cached includes reclaimable slab.
+// cache growth; Cached includes reclaimable slab (the dashboard's "cached",
+// series mem.cached). node_memory_Cached_bytes is /proc/meminfo's Cached
+// alone, from NodeStats.Meminfo: same name, same meaning as node_exporter.
 type Memory struct {
 	Total       uint64  `json:"total"`
 	Used        uint64  `json:"used"`
@@ -154,6 +170,9 @@ type Filesystem struct {
 	UsedPercent float64 `json:"used_pct"`
 	InodesTotal uint64  `json:"inodes_total"`
 	InodesFree  uint64  `json:"inodes_free"`
+	// ReadOnly is true when the mount options include "ro" (read on the
+	// slow cadence, with the mount table).
+	ReadOnly bool `json:"readonly"`
 }
 
 // Disk is one whole block device (no partitions): cumulative counters since boot
@@ -165,8 +184,15 @@ type Disk struct {
 	Reads        uint64 `json:"reads"`  // completed read requests
 	Writes       uint64 `json:"writes"` // completed write requests
 	// IOTimeMs is the time the device had I/O in flight, in milliseconds.
-	IOTimeMs uint64    `json:"io_time_ms"`
-	Rate     *DiskRate `json:"rate,omitempty"`
+	IOTimeMs uint64 `json:"io_time_ms"`
+	// ReadTimeMs and WriteTimeMs are the milliseconds all reads and writes
+	// took; WeightedIOTimeMs is io time weighted by the requests in flight;
+	// IOsInProgress is the requests in flight now (/proc/diskstats).
+	ReadTimeMs       uint64    `json:"read_time_ms"`
+	WriteTimeMs      uint64    `json:"write_time_ms"`
+	WeightedIOTimeMs uint64    `json:"weighted_io_time_ms"`
+	IOsInProgress    uint64    `json:"ios_in_progress"`
+	Rate             *DiskRate `json:"rate,omitempty"`
 }
 
 // DiskRate is a disk's activity over the last interval.
@@ -177,6 +203,11 @@ type DiskRate struct {
 	WritesPerSec     float64 `json:"write_iops"`
 	// UtilPercent is the share of the interval with I/O in flight (0-100).
 	UtilPercent float64 `json:"util_pct"`
+	// ReadAwaitMs and WriteAwaitMs are the mean time a read or a write
+	// completed in the interval took, queueing included (iostat's
+	// r_await and w_await); 0 when none completed.
+	ReadAwaitMs  float64 `json:"read_await_ms"`
+	WriteAwaitMs float64 `json:"write_await_ms"`
 }
 
 // NetInterface is one network interface: cumulative counters since the interface

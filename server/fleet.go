@@ -1,0 +1,234 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"net/url"
+	"strings"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/dashd/dashd/auth"
+	"github.com/dashd/dashd/fleetview"
+	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/ui"
+	"github.com/dashd/dashd/view"
+)
+
+// The fleet in the browser: on a hub with at least one agent, / is the
+// overview and /hosts/{host} each host's dashboard; the hub's own host
+// keeps today's pages (/hosts/{hub} is its dashboard, /checks/{name} its
+// checks). A dashd without agents serves none of the fleet pages (404).
+
+// fleet is the fleet reader of this server, nil when the Store keeps no
+// fleet hosts. It is cheap to build: handlers build one per request.
+func (s *Server) fleet() *fleetview.Fleet {
+	st, ok := s.deps.Store.(fleetview.Store)
+	if !ok {
+		return nil
+	}
+	f, err := fleetview.New(fleetview.Options{Store: st, Latest: s.deps.Latest, Checks: s.deps.Checks, Hub: s.deps.Hub,
+		Hostname: s.deps.Hostname, Version: s.deps.Version, Now: s.deps.Now, Logger: s.log.With("part", "fleet-pages")})
+	if err != nil {
+		return nil
+	}
+	return f
+}
+
+// fleetRoutes registers the fleet's pages and streams.
+func (s *Server) fleetRoutes() {
+	view := s.allow("", auth.View)
+	s.app.Get("/api/fleet/events", view, s.handleFleetEvents)
+	s.app.Get("/hosts/:host", view, s.handleHostPage)
+	s.app.Get("/hosts/:host/events", view, s.handleHostEvents)
+	s.app.Get("/hosts/:host/checks/:name", view, s.handleHostCheckPage)
+}
+
+// isFleet reports whether / is the fleet overview: the Store keeps
+// fleet hosts and at least one agent is known besides the hub.
+func (s *Server) isFleet() bool {
+	f := s.fleet()
+	if f == nil {
+		return false
+	}
+	ok, err := f.IsFleet()
+	if err != nil {
+		s.log.Warn("fleet hosts not read; showing this host's dashboard", "err", err)
+	}
+	return ok
+}
+
+// labelFilters reads ?label= (repeatable), 400 when malformed.
+func labelFilters(c *fiber.Ctx) ([]view.LabelFilter, error) {
+	var vals []string
+	for _, v := range c.Context().QueryArgs().PeekMulti("label") {
+		vals = append(vals, string(v))
+	}
+	f, err := view.ParseLabelFilters(vals)
+	if err != nil {
+		return nil, fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	return f, nil
+}
+
+// handleFleetOverview serves / on a hub with agents.
+func (s *Server) handleFleetOverview(c *fiber.Ctx, f *fleetview.Fleet) error {
+	if err := unknownParam(queryKeys(c), []string{"label"}); err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	filter, err := labelFilters(c)
+	if err != nil {
+		return err
+	}
+	v, err := f.Overview(filter)
+	if err != nil {
+		return internal(err)
+	}
+	sid := s.session(c)
+	stream := "/api/fleet/events"
+	if q := c.Context().QueryArgs().QueryString(); len(q) > 0 {
+		stream += "?" + string(q)
+	}
+	ch := s.chrome(c, sid, "dashboard", stream)
+	ch.Heading = "Fleet"
+	return s.renderPage(c, ui.FleetPage(s.page(), ch, v))
+}
+
+// handleFleetEvents is the overview's stream: room fleetview.OverviewRoom
+// of its filter, and the session.
+func (s *Server) handleFleetEvents(c *fiber.Ctx) error {
+	f := s.fleet()
+	if f == nil {
+		return fiber.NewError(fiber.StatusNotFound, "this dashd keeps no fleet hosts")
+	}
+	if err := unknownParam(queryKeys(c), []string{"label", "datastar"}); err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	filter, err := labelFilters(c)
+	if err != nil {
+		return err
+	}
+	return s.fleetStream(c, fleetview.OverviewRoom(filter), func(send func(...hub.Event)) {
+		v, err := f.Overview(filter)
+		if err != nil {
+			s.log.Warn("fleet overview state", "err", err)
+			return
+		}
+		send(fleetview.OverviewState(context.Background(), v)...)
+	})
+}
+
+// fleetStream serves one fleet page's stream in room, with the session's
+// notifications, starting with state.
+func (s *Server) fleetStream(c *fiber.Ctx, room string, state func(send func(...hub.Event))) error {
+	sid := s.session(c)
+	return s.deps.Hub.HandleSSE(c, hub.WithSession(sid), hub.WithRoom(room), hub.OnConnect(state),
+		hub.OnConnect(func(send func(...hub.Event)) {
+			send(s.sessionState(sid)...)
+			send(hub.PatchSignals(map[string]bool{"_live": true}))
+		}), hub.WithAddress(c.IP()))
+}
+
+// hostParam is the {host} of a fleet route, decoded and bounded.
+func hostParam(c *fiber.Ctx) (string, error) {
+	h, err := pathParam(c, "host")
+	if err != nil {
+		return "", err
+	}
+	if h == "" || len(h) > 63 || strings.ContainsAny(h, "/\x00") {
+		return "", fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(h))
+	}
+	return h, nil
+}
+
+// handleHostPage serves /hosts/{host}: the hub's own dashboard for its
+// own name, an agent's page otherwise.
+func (s *Server) handleHostPage(c *fiber.Ctx) error {
+	host, err := hostParam(c)
+	if err != nil {
+		return err
+	}
+	f := s.fleet()
+	if f == nil || host == f.LocalName() {
+		if f == nil && host != s.deps.Hostname {
+			return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
+		}
+		return s.handleLocalDashboard(c)
+	}
+	if err := unknownParam(queryKeys(c), nil); err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
+	v, err := f.HostPage(host)
+	if errors.Is(err, view.ErrNoHost) {
+		return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
+	}
+	if err != nil {
+		return internal(err)
+	}
+	sid := s.session(c)
+	ch := s.chrome(c, sid, "dashboard", ui.FleetHostHref(host)+"/events")
+	ch.Heading = host
+	return s.renderPage(c, ui.FleetHostPage(s.page(), ch, v))
+}
+
+// handleHostEvents is an agent's page stream: room fleetview.HostRoom.
+func (s *Server) handleHostEvents(c *fiber.Ctx) error {
+	host, err := hostParam(c)
+	if err != nil {
+		return err
+	}
+	f := s.fleet()
+	if f == nil {
+		return fiber.NewError(fiber.StatusNotFound, "this dashd keeps no fleet hosts")
+	}
+	if _, err := f.Host(host); err != nil {
+		if errors.Is(err, view.ErrNoHost) {
+			return fiber.NewError(fiber.StatusNotFound, "no fleet host named "+quoteHost(host))
+		}
+		return internal(err)
+	}
+	host = strings.Clone(host)
+	return s.fleetStream(c, fleetview.HostRoom(host), func(send func(...hub.Event)) {
+		v, err := f.HostPage(host)
+		if err != nil {
+			s.log.Warn("fleet host state", "host", host, "err", err)
+			return
+		}
+		send(fleetview.HostState(context.Background(), v)...)
+	})
+}
+
+// handleHostCheckPage serves /hosts/{host}/checks/{name}: the hub's own
+// check page for its own name, an agent's check page otherwise.
+func (s *Server) handleHostCheckPage(c *fiber.Ctx) error {
+	host, err := hostParam(c)
+	if err != nil {
+		return err
+	}
+	f := s.fleet()
+	if f == nil || host == f.LocalName() {
+		if f == nil && host != s.deps.Hostname {
+			return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
+		}
+		return s.handleCheckPage(c)
+	}
+	name, err := url.PathUnescape(c.Params("name"))
+	if err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, "bad check name in URL")
+	}
+	rng := c.Query("range")
+	if err := checkRange(rng); err != nil {
+		return err
+	}
+	v, err := f.CheckPage(host, name, rng)
+	if errors.Is(err, view.ErrNoHost) {
+		return fiber.NewError(fiber.StatusNotFound, "no check "+quoteHost(name)+" on host "+quoteHost(host))
+	}
+	if err != nil {
+		return internal(err)
+	}
+	sid := s.session(c)
+	ch := s.chrome(c, sid, "check", "")
+	ch.Heading = name + " on " + host
+	return s.renderPage(c, ui.CheckDetailPage(s.page(), ch, v))
+}
