@@ -206,7 +206,7 @@ func ChartHTML(c ChartView) string {
 		from = to.Add(-time.Minute)
 	}
 	lo = math.Min(lo, 0)
-	ticks := niceTicks(lo, hi, 4)
+	ticks := NiceTicks(lo, hi, 4)
 	ylo, yhi := ticks[0], ticks[len(ticks)-1]
 	xOf := func(t time.Time) float64 { return plotW * float64(t.Sub(from)) / float64(to.Sub(from)) }
 	yOf := func(v float64) float64 { return plotH * (1 - clamp((v-ylo)/(yhi-ylo), 0, 1)) }
@@ -273,9 +273,13 @@ func ChartHTML(c ChartView) string {
 // Chart is ChartHTML as a templ component.
 func Chart(c ChartView) templ.Component { return templ.Raw(ChartHTML(c)) }
 
-// niceTicks returns about n+1 round tick values covering lo..hi.
-func niceTicks(lo, hi float64, n int) []float64 {
-	if hi <= lo {
+// NiceTicks returns about n+1 round tick values covering lo..hi, the
+// first at or below lo and the last at or above hi: the axes of every
+// chart (check latency, host history).
+func NiceTicks(lo, hi float64, n int) []float64 {
+	// A flat series (or one off by float noise, e.g. a rate of 1e-9 B/s)
+	// gets a unit axis, not one labelled in billionths.
+	if hi-lo < 1e-6 {
 		hi = lo + 1
 	}
 	raw := (hi - lo) / float64(n)

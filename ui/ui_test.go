@@ -88,11 +88,11 @@ func TestNiceTicks(t *testing.T) {
 	}
 	for _, tt := range tests {
 		var parts []string
-		for _, v := range niceTicks(tt.lo, tt.hi, 4) {
+		for _, v := range NiceTicks(tt.lo, tt.hi, 4) {
 			parts = append(parts, fmtTick(v, ""))
 		}
 		if got := strings.Join(parts, " "); got != tt.want {
-			t.Errorf("niceTicks(%v, %v) = %s, want %s", tt.lo, tt.hi, got, tt.want)
+			t.Errorf("NiceTicks(%v, %v) = %s, want %s", tt.lo, tt.hi, got, tt.want)
 		}
 	}
 }
@@ -239,4 +239,31 @@ func TestHeartbeat(t *testing.T) {
 		{At: t0.Add(3 * time.Second), State: model.StateUnknown},
 	})
 	golden.Assert(t, "heartbeat.html", render(t, HeartbeatStrip("api.v2", strip)))
+}
+
+// TestNiceTicks_Flat: a flat or near-flat series gets round, readable
+// ticks (no axis labelled in billionths); a normal range covers lo..hi.
+func TestNiceTicks_Flat(t *testing.T) {
+	tests := []struct {
+		name   string
+		lo, hi float64
+		want   []float64
+	}{
+		{"flat zero", 0, 0, []float64{0, 0.2, 0.4, 0.6, 0.8, 1}},
+		{"float noise", 0, 1e-9, []float64{0, 0.2, 0.4, 0.6, 0.8, 1}},
+		{"percent", 0, 87, []float64{0, 20, 40, 60, 80, 100}},
+	}
+	for _, tt := range tests {
+		got := NiceTicks(tt.lo, tt.hi, 5)
+		if len(got) != len(tt.want) {
+			t.Errorf("%s: ticks %v, want %v", tt.name, got, tt.want)
+			continue
+		}
+		for i := range got {
+			if math.Abs(got[i]-tt.want[i]) > 1e-9 {
+				t.Errorf("%s: ticks %v, want %v", tt.name, got, tt.want)
+				break
+			}
+		}
+	}
 }

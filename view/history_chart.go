@@ -275,7 +275,7 @@ func buildHistChart(id string, cs histChartSpec, data []histData, g histGrid, ra
 	if cs.unit == histPct {
 		top = math.Max(top, 10)
 	}
-	ticks := histNiceTicks(math.Min(0, lo/sc.div), math.Max(top, 1e-9), 4)
+	ticks := ui.NiceTicks(math.Min(0, lo/sc.div), math.Max(top, 1e-9), 4)
 	y := histYScale{lo: ticks[0], hi: ticks[len(ticks)-1], div: sc.div}
 	c.Unit, c.Suffix = sc.caption, sc.suffix
 	if cs.unit == histPct || cs.unit == histLoad {

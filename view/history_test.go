@@ -6,7 +6,6 @@ import (
 	"math"
 	"path/filepath"
 	"regexp"
-	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -456,29 +455,4 @@ func TestHistoryFeed(t *testing.T) {
 func hubBytes(evs []hub.Event) (string, error) {
 	b, err := hub.Encode(evs...)
 	return string(b), err
-}
-
-// TestHistoryNiceTicks: a flat or near-flat series gets round, readable
-// ticks (no axis labelled in billionths); a normal range covers lo..hi.
-func TestHistoryNiceTicks(t *testing.T) {
-	tests := []struct {
-		name   string
-		lo, hi float64
-		want   []string
-	}{
-		{"flat zero", 0, 0, []string{"0", "0.2", "0.4", "0.6", "0.8", "1"}},
-		{"float noise", 0, 1e-9, []string{"0", "0.2", "0.4", "0.6", "0.8", "1"}},
-		{"percent", 0, 87, []string{"0", "20", "40", "60", "80", "100"}},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			var got []string
-			for _, v := range histNiceTicks(tt.lo, tt.hi, 5) {
-				got = append(got, histNum(v))
-			}
-			if !slices.Equal(got, tt.want) {
-				t.Errorf("ticks(%g, %g) = %v, want %v", tt.lo, tt.hi, got, tt.want)
-			}
-		})
-	}
 }

@@ -93,40 +93,6 @@ func histNum(v float64) string {
 	return strconv.FormatFloat(math.Round(v*1e9)/1e9, 'f', -1, 64)
 }
 
-// histNiceTicks returns about n+1 round values covering lo..hi, the first at
-// or below lo and the last at or above hi.
-func histNiceTicks(lo, hi float64, n int) []float64 {
-	// A flat series (or one off by float noise, e.g. a rate of 1e-9 B/s)
-	// gets a unit axis, not one labelled in billionths.
-	if hi-lo < 1e-6 {
-		hi = lo + 1
-	}
-	raw := (hi - lo) / float64(n)
-	mag := math.Pow(10, math.Floor(math.Log10(raw)))
-	var step float64
-	switch f := raw / mag; {
-	case f <= 1:
-		step = mag
-	case f <= 2:
-		step = 2 * mag
-	case f <= 2.5:
-		step = 2.5 * mag
-	case f <= 5:
-		step = 5 * mag
-	default:
-		step = 10 * mag
-	}
-	start := math.Floor(lo/step) * step
-	var ticks []float64
-	for v := start; v < hi+step*0.999; v += step {
-		ticks = append(ticks, math.Round(v/step)*step)
-	}
-	if len(ticks) < 2 {
-		ticks = append(ticks, start+step)
-	}
-	return ticks
-}
-
 // histTimeTicks picks round instants in loc (minutes, hours, local midnights)
 // between from and to, at most about n of them.
 func histTimeTicks(from, to time.Time, n int, loc *time.Location) []time.Time {
