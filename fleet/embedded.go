@@ -159,10 +159,13 @@ func StartEmbedded(o EmbeddedOptions) (*Embedded, error) {
 // responses: the reply subject of a request it received, nothing else).
 // The hubs' actions (ActionSubjects: chat shared between hubs) are denied
 // outright, so no agent can speak in the site's chat even if the allow
-// list grows.
+// list grows. Publishing to its own history subject is denied too: an
+// agent that could send itself a request there would be granted a reply
+// to whatever subject it named, another host's or the actions stream's
+// (the server checks allowed responses after the deny list).
 func AgentPermissions(host string) *server.Permissions {
 	return &server.Permissions{
-		Publish:   &server.SubjectPermission{Allow: []string{HostSubjects(host)}, Deny: []string{ActionSubjects}},
+		Publish:   &server.SubjectPermission{Allow: []string{HostSubjects(host)}, Deny: []string{ActionSubjects, HistorySubject(host)}},
 		Subscribe: &server.SubjectPermission{Allow: []string{InboxPrefix(host) + ".>", HistorySubject(host)}},
 		Response:  &server.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}

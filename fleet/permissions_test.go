@@ -65,6 +65,24 @@ func TestPermissions_AgentLimitedToItsSubjects(t *testing.T) {
 		{"publish to the JetStream API", func() error { return nc.Publish("$JS.API.STREAM.DELETE."+StreamName, nil) }},
 		{"subscribe to every host", func() error { _, err := nc.SubscribeSync("dashd.>"); return err }},
 		{"subscribe to another agent's inbox", func() error { _, err := nc.SubscribeSync(InboxPrefix("db-1") + ".>"); return err }},
+		// A request to itself would grant a reply to any subject it names
+		// (here another host's samples): the request is refused, and the
+		// stream count below shows nothing got through.
+		{"request to its own history subject", func() error {
+			sub, err := nc.SubscribeSync(HistorySubject("web-1"))
+			if err != nil {
+				return err
+			}
+			defer func() { _ = sub.Unsubscribe() }()
+			m := SampleMessage("db-1", sampleAt(time.Now(), 3))
+			if err := nc.PublishRequest(HistorySubject("web-1"), m.Subject, m.Data); err != nil {
+				return err
+			}
+			if echo, err := sub.NextMsg(time.Second); err == nil {
+				_ = nc.Publish(echo.Reply, m.Data)
+			}
+			return nil
+		}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -226,6 +226,12 @@ func (s *Server) handleAPIHostSeries(c *fiber.Ctx, _ *fleetview.Fleet, h view.Fl
 	step = max(step, h.Info.Interval, time.Second)
 	n := max(int((span+step-1)/step), 1)
 	tier := hostTier(step)
+	// Refuse before reading: the tier's slots in the span bound the scan.
+	slot := map[storage.Tier]time.Duration{storage.TierRaw: max(h.Info.Interval, time.Second),
+		storage.TierMinute: time.Minute, storage.TierHour: time.Hour}[tier]
+	if span/slot > maxHostPoints {
+		return fiber.NewError(fiber.StatusBadRequest, fmt.Sprintf("from/to: the range holds more than %d stored points of this host at this detail; narrow it or ask for fewer points", maxHostPoints))
+	}
 	pts, err := st.HostTierRange(h.Info.Name, name, tier, r.From, r.To, 0)
 	if err == nil && len(pts) == 0 && tier == storage.TierRaw {
 		pts, err = st.HostTierRange(h.Info.Name, name, storage.TierMinute, r.From, r.To, 0)

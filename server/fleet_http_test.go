@@ -109,6 +109,10 @@ func TestFleet_HTTP(t *testing.T) {
 		{"api series", "/api/v1/hosts/web-1/series/cpu.total?from=" + url.QueryEscape(time.Now().Add(-time.Minute).Format(time.RFC3339)), 200,
 			[]string{`"series":"cpu.total"`, `"host":"web-1"`, `"value":20`}, nil},
 		{"api unknown series", "/api/v1/hosts/web-1/series/nope", 404, []string{"unknown series"}, nil},
+		// 400 days at 10,000 points: a step under an hour reads the minute
+		// tier, whose 576,000 slots are refused before any read.
+		{"api series span too long", "/api/v1/hosts/web-1/series/cpu.total?points=10000&from=" + url.QueryEscape(time.Now().Add(-400*24*time.Hour).Format(time.RFC3339)), 400,
+			[]string{"narrow it"}, nil},
 		{"api events", "/api/v1/hosts/web-1/events", 200, []string{`"check":"nginx"`, `"to_state":"up"`}, nil},
 		{"api events bad limit", "/api/v1/hosts/web-1/events?limit=0", 400, []string{"limit"}, nil},
 		{"api hub's checks", "/api/v1/hosts/testhost/checks", 200, []string{`"checks":[]`}, nil},
