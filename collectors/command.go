@@ -11,8 +11,8 @@ import (
 	"time"
 
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/internal/procrun"
 	"github.com/dashd/dashd/model"
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 )
 
@@ -21,7 +21,7 @@ import (
 type CommandSpec struct {
 	// Command is the argv; command[0] is looked up in PATH. Use
 	// [sh, -c, "..."] explicitly when a shell is really wanted.
-	Command Argv `yaml:"command"`
+	Command config.Argv `yaml:"command"`
 	// ExitCode is the expected exit status (default 0).
 	ExitCode int `yaml:"exit_code"`
 	// OutputRegex must match the captured stdout.
@@ -39,36 +39,9 @@ const waitDelay = 500 * time.Millisecond
 
 func newCommandSpec() *CommandSpec { return &CommandSpec{} }
 
-// Argv is a program and its arguments, written as a YAML list. A plain
-// string is kept aside (Shell) so Validate can explain why it is refused,
-// instead of the generic "expected a list".
-type Argv struct {
-	Args  []string
-	Shell string
-}
-
-// UnmarshalYAML accepts a list of strings; a scalar is remembered as Shell.
-func (a *Argv) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
-		a.Shell = n.Value
-		return nil
-	}
-	return n.Decode(&a.Args)
-}
-
 // Validate reports problems with positions.
 func (c *CommandSpec) Validate(s config.Scope) {
-	argv := c.Command.Args
-	switch {
-	case c.Command.Shell != "":
-		s.Errorf("command", "must be a list (program, then arguments), never a shell string: write [prog, arg, ...], or [sh, -c, %q] if a shell is really needed", c.Command.Shell)
-	case len(argv) == 0:
-		s.Required("command", true)
-	case strings.TrimSpace(argv[0]) == "":
-		s.Index("command", 0).Errorf("", "the program must not be empty")
-	case len(argv) == 1 && strings.ContainsAny(argv[0], " |;&$<>"):
-		s.Index("command", 0).Errorf("", "%q looks like a shell command line: list the program and its arguments separately, e.g. [curl, -fsS, http://x], or use [sh, -c, \"...\"]", argv[0])
-	}
+	c.Command.Validate(s, "command")
 	if c.ExitCode < 0 || c.ExitCode > 255 {
 		s.Errorf("exit_code", "must be between 0 and 255, got %d", c.ExitCode)
 	}
@@ -88,7 +61,7 @@ type commandCheck struct {
 var _ Check = (*commandCheck)(nil)
 
 func (c *CommandSpec) build(config.Check) (Check, error) {
-	if c.Command.Shell != "" || len(c.Command.Args) == 0 || c.Command.Args[0] == "" {
+	if !c.Command.Runnable() {
 		return nil, errors.New("command: must be a non-empty list")
 	}
 	cc := &commandCheck{argv: append([]string(nil), c.Command.Args...), exitCode: c.ExitCode}
@@ -125,7 +98,7 @@ func (c *commandCheck) run(ctx context.Context) Outcome {
 	cmd := exec.Command(c.argv[0], c.argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.WaitDelay = waitDelay
-	stdout, stderr := &cappedBuffer{max: maxOutput}, &cappedBuffer{max: maxOutput}
+	stdout, stderr := &procrun.CappedBuffer{Max: maxOutput}, &procrun.CappedBuffer{Max: maxOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 
 	rp := reaperFrom(ctx)
@@ -137,7 +110,7 @@ func (c *commandCheck) run(ctx context.Context) Outcome {
 	}
 	root := cmd.Process.Pid
 	exited := make(chan error, 1)
-	go func() { exited <- waitExit(root) }()
+	go func() { exited <- procrun.WaitExit(root) }()
 
 	stopped := false
 	var cleanupErr error
@@ -164,7 +137,7 @@ func (c *commandCheck) run(ctx context.Context) Outcome {
 	if stopped && cmd.ProcessState != nil && !cmd.ProcessState.Exited() {
 		stopErr = ctx.Err() // killed by us, not finished in time
 	}
-	out := c.judge(err, stopErr, string(stdout.buf), string(stderr.buf))
+	out := c.judge(err, stopErr, string(stdout.Kept()), string(stderr.Kept()))
 	out.Latency = latency
 	out.Detail = commandDetail(stdout, stderr)
 	if cleanupErr != nil {
@@ -178,23 +151,6 @@ func (c *commandCheck) run(ctx context.Context) Outcome {
 
 // procRoot is the procfs mount process cleanup reads.
 const procRoot = "/proc"
-
-// waitExit blocks until the child pid has exited without reaping it
-// (WNOWAIT): until cmd.Wait reaps it, its pid, and the process group named
-// after it, cannot be handed to another process, so cleanup can still use
-// them.
-func waitExit(pid int) error {
-	for {
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if !errors.Is(err, unix.EINTR) {
-			if err != nil {
-				return fmt.Errorf("waitid %d: %w", pid, err)
-			}
-			return nil
-		}
-	}
-}
 
 // judge turns the end of a run into an Outcome. stopErr is the context's
 // error when the run was killed because ctx ended; a command that exited on
@@ -233,7 +189,7 @@ func (c *commandCheck) judge(err, stopErr error, stdout, stderr string) Outcome 
 	return Outcome{State: model.StateUp, Reason: fmt.Sprintf("exit code %d", code)}
 }
 
-func commandDetail(stdout, stderr *cappedBuffer) string {
+func commandDetail(stdout, stderr *procrun.CappedBuffer) string {
 	var b strings.Builder
 	if s := stdout.String(); s != "" {
 		b.WriteString("stdout:\n")
@@ -247,31 +203,4 @@ func commandDetail(stdout, stderr *cappedBuffer) string {
 		b.WriteString(s)
 	}
 	return b.String()
-}
-
-// cappedBuffer keeps the first max bytes written and counts the rest, so a
-// chatty command can neither grow dashd's memory nor block on a full pipe.
-type cappedBuffer struct {
-	max     int
-	buf     []byte
-	dropped int
-}
-
-func (b *cappedBuffer) Write(p []byte) (int, error) {
-	room := b.max - len(b.buf)
-	if room > len(p) {
-		room = len(p)
-	}
-	if room > 0 {
-		b.buf = append(b.buf, p[:room]...)
-	}
-	b.dropped += len(p) - max(room, 0)
-	return len(p), nil
-}
-
-func (b *cappedBuffer) String() string {
-	if b.dropped > 0 {
-		return string(b.buf) + fmt.Sprintf("\n[%d more bytes not kept]", b.dropped)
-	}
-	return string(b.buf)
 }

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/dashd/dashd/internal/procrun"
 )
 
 func TestCommandCheck(t *testing.T) {
@@ -149,7 +151,7 @@ func TestCommandCheck_DetachedChildHoldingOutput(t *testing.T) {
 }
 
 func TestCappedBuffer(t *testing.T) {
-	b := &cappedBuffer{max: 5}
+	b := &procrun.CappedBuffer{Max: 5}
 	for _, s := range []string{"abc", "defg", "hij"} {
 		if n, err := b.Write([]byte(s)); n != len(s) || err != nil {
 			t.Fatalf("Write(%q) = %d, %v: must accept everything so the command never blocks", s, n, err)

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dashd/dashd/internal/procrun"
 	"github.com/dashd/dashd/model"
 )
 
@@ -279,7 +280,7 @@ func TestReaper_TouchesOnlyOrphans(t *testing.T) {
 		if _, err := killTree(procRoot, root); err != nil {
 			t.Errorf("killTree: %v", err)
 		}
-		if err := waitExit(root); err != nil {
+		if err := procrun.WaitExit(root); err != nil {
 			t.Fatal(err)
 		}
 		p.ended(root)

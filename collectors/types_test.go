@@ -141,12 +141,12 @@ func TestValidate_Errors(t *testing.T) {
 		{"command missing", "command", "exit_code: 1", []string{
 			`c.yaml:2:5: checks[0].command: missing required key`}},
 		{"command is a shell string", "command", "command: 'curl -f http://x | grep ok'", []string{
-			`c.yaml:4:14: checks[0].command: must be a list (program, then arguments), never a shell string: write [prog, arg, ...], or [sh, -c, "curl -f http://x | grep ok"] if a shell is really needed`}},
+			`c.yaml:4:14: checks[0].command: must be a list (program, then arguments), never a shell string: write [prog, arg, ...], or [sh, -c, "..."] if a shell is really needed`}},
 		{"command not strings", "command", "command: [{a: b}]", []string{
 			`c.yaml:4:14: checks[0].command: cannot unmarshal !!map into string`,
 			`c.yaml:4:14: checks[0].command: must not be empty`}},
 		{"command shell line in a list", "command", "command: ['curl -f http://x | grep ok']", []string{
-			`c.yaml:4:15: checks[0].command[0]: "curl -f http://x | grep ok" looks like a shell command line: list the program and its arguments separately, e.g. [curl, -fsS, http://x], or use [sh, -c, "..."]`}},
+			`c.yaml:4:15: checks[0].command[0]: looks like a shell command line: list the program and its arguments separately, e.g. [curl, -fsS, http://x], or use [sh, -c, "..."]`}},
 		{"command bad exit code and regex", "command", "command: [x]\nexit_code: 300\noutput_regex: '*'", []string{
 			`c.yaml:5:16: checks[0].exit_code: must be between 0 and 255, got 300`,
 			"c.yaml:6:19: checks[0].output_regex: invalid regular expression: error parsing regexp: missing argument to repetition operator: `*`"}},

@@ -26,26 +26,45 @@ type eventsPage struct {
 	Next *uint64 `json:"next,omitempty"`
 }
 
-func (s *Server) handleAPIEvents(c *fiber.Ctx) error {
+// eventsQuery is what an events route was asked: the page (before=,
+// limit=) and the filter (kind=, check=).
+type eventsQuery struct {
+	before   uint64
+	limit    int
+	keep     func(model.Event) bool
+	filtered bool
+}
+
+// parseEventsQuery reads an events route's parameters (/api/v1/events
+// and its host-scoped mirror), or answers 400.
+func parseEventsQuery(c *fiber.Ctx) (eventsQuery, error) {
 	before, err := parseUintParam("before", c.Query("before"), 0, 0, math.MaxUint64)
 	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+		return eventsQuery{}, fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
 	limit, err := parseUintParam("limit", c.Query("limit"), defaultEvents, 1, maxEvents)
 	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+		return eventsQuery{}, fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
 	kinds, err := listParam(c, "kind", eventKinds)
 	if err != nil {
-		return err
+		return eventsQuery{}, err
 	}
 	// Any check name: the history keeps events of checks since removed.
 	checks, err := queryList(c, "check")
 	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+		return eventsQuery{}, fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
-	keep := func(e model.Event) bool { return matches(kinds, string(e.Kind)) && matches(checks, e.Check) }
-	evs, next, err := s.scanEvents(before, int(limit), keep, kinds != nil || checks != nil)
+	return eventsQuery{before: before, limit: int(limit), filtered: kinds != nil || checks != nil,
+		keep: func(e model.Event) bool { return matches(kinds, string(e.Kind)) && matches(checks, e.Check) }}, nil
+}
+
+func (s *Server) handleAPIEvents(c *fiber.Ctx) error {
+	q, err := parseEventsQuery(c)
+	if err != nil {
+		return err
+	}
+	evs, next, err := s.scanEvents(q.before, q.limit, q.keep, q.filtered)
 	if err != nil {
 		return internal(err)
 	}

@@ -3,7 +3,6 @@ package server
 import (
 	"errors"
 	"fmt"
-	"math"
 	"slices"
 	"time"
 
@@ -256,21 +255,9 @@ type hostSeriesJSON struct {
 // newest first, filtered like today's, paged by before= (the agent's
 // event ids).
 func (s *Server) handleAPIHostEvents(c *fiber.Ctx, _ *fleetview.Fleet, h view.FleetHost) error {
-	before, err := parseUintParam("before", c.Query("before"), 0, 0, math.MaxUint64)
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
-	}
-	limit, err := parseUintParam("limit", c.Query("limit"), defaultEvents, 1, maxEvents)
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
-	}
-	kinds, err := listParam(c, "kind", eventKinds)
+	q, err := parseEventsQuery(c)
 	if err != nil {
 		return err
-	}
-	checks, err := queryList(c, "check")
-	if err != nil {
-		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
 	es, ok := s.deps.Store.(interface {
 		HostEvents(host string, limit int) ([]model.Event, error)
@@ -286,13 +273,13 @@ func (s *Server) handleAPIHostEvents(c *fiber.Ctx, _ *fleetview.Fleet, h view.Fl
 	var next *uint64
 	for i := len(all) - 1; i >= 0; i-- {
 		e := all[i]
-		if before != 0 && e.ID >= before {
+		if q.before != 0 && e.ID >= q.before {
 			continue
 		}
-		if !matches(kinds, string(e.Kind)) || !matches(checks, e.Check) {
+		if !q.keep(e) {
 			continue
 		}
-		if len(out) == int(limit) {
+		if len(out) == q.limit {
 			id := out[len(out)-1].ID
 			next = &id
 			break

@@ -28,13 +28,3 @@ func ChatRoom(name string) string { return chatRoomPrefix + name }
 // IncidentRoom is the room of one incident's page ("incident:3"): its
 // timeline and its chat, so responders talk where the evidence is.
 func IncidentRoom(id uint64) string { return incidentPrefix + strconv.FormatUint(id, 10) }
-
-// IncidentOfRoom is the incident a room belongs to, and whether it is an
-// incident's.
-func IncidentOfRoom(room string) (uint64, bool) {
-	if len(room) <= len(incidentPrefix) || room[:len(incidentPrefix)] != incidentPrefix {
-		return 0, false
-	}
-	id, err := strconv.ParseUint(room[len(incidentPrefix):], 10, 64)
-	return id, err == nil && id > 0
-}

@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"github.com/dashd/dashd/config"
+	"github.com/dashd/dashd/internal/procrun"
 	"github.com/dashd/dashd/model"
-	"go.yaml.in/yaml/v3"
 	"golang.org/x/sys/unix"
 )
 
@@ -23,7 +23,7 @@ import (
 type CommandSpec struct {
 	// Command is the argv, never a shell string; command[0] is looked up
 	// in PATH. Use [sh, -c, "..."] when a shell is really wanted.
-	Command Argv `yaml:"command"`
+	Command config.Argv `yaml:"command"`
 }
 
 // Exit statuses of a command channel's program, after sysexits.h (as mail
@@ -46,36 +46,8 @@ const commandWaitDelay = 500 * time.Millisecond
 
 func newCommandSpec() *CommandSpec { return &CommandSpec{} }
 
-// Argv is a program and its arguments, written as a YAML list. A plain
-// string is kept aside (Shell) so Validate can explain why it is refused.
-type Argv struct {
-	Args  []string
-	Shell string
-}
-
-// UnmarshalYAML accepts a list of strings; a scalar is remembered as Shell.
-func (a *Argv) UnmarshalYAML(n *yaml.Node) error {
-	if n.Kind == yaml.ScalarNode {
-		a.Shell = n.Value
-		return nil
-	}
-	return n.Decode(&a.Args)
-}
-
 // Validate reports problems with positions.
-func (c *CommandSpec) Validate(s config.Scope) {
-	argv := c.Command.Args
-	switch {
-	case c.Command.Shell != "":
-		s.Errorf("command", "must be a list (program, then arguments), never a shell string: write [prog, arg, ...], or [sh, -c, \"...\"] if a shell is really needed")
-	case len(argv) == 0:
-		s.Required("command", true)
-	case strings.TrimSpace(argv[0]) == "":
-		s.Index("command", 0).Errorf("", "the program must not be empty")
-	case len(argv) == 1 && strings.ContainsAny(argv[0], " |;&$<>"):
-		s.Index("command", 0).Errorf("", "looks like a shell command line: list the program and its arguments separately, or use [sh, -c, \"...\"]")
-	}
-}
+func (c *CommandSpec) Validate(s config.Scope) { c.Command.Validate(s, "command") }
 
 // describe names the program only: arguments may hold credentials.
 func (c *CommandSpec) describe() string {
@@ -97,7 +69,7 @@ type command struct {
 var _ Sender = (*command)(nil)
 
 func (c *CommandSpec) build(ch config.Channel, _ Options) (Sender, error) {
-	if c.Command.Shell != "" || len(c.Command.Args) == 0 || c.Command.Args[0] == "" {
+	if !c.Command.Runnable() {
 		return nil, errors.New("command: must be a non-empty list")
 	}
 	argv := append([]string(nil), c.Command.Args...)
@@ -130,7 +102,7 @@ func (c *command) Send(ctx context.Context, m model.AlertMessage) error {
 	cmd := exec.Command(c.argv[0], c.argv[1:]...)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
 	cmd.Stdin = bytes.NewReader(in)
-	stdout, stderr := &cappedBuffer{max: maxCommandOutput}, &cappedBuffer{max: maxCommandOutput}
+	stdout, stderr := &procrun.CappedBuffer{Max: maxCommandOutput}, &procrun.CappedBuffer{Max: maxCommandOutput}
 	cmd.Stdout, cmd.Stderr = stdout, stderr
 	cmd.WaitDelay = commandWaitDelay
 	cmd.Env = append(os.Environ(),
@@ -144,7 +116,8 @@ func (c *command) Send(ctx context.Context, m model.AlertMessage) error {
 	pid := cmd.Process.Pid
 	exited := make(chan struct{})
 	go func() {
-		waitExit(pid)
+		// An error can only mean pid is gone already: cmd.Wait says how.
+		_ = procrun.WaitExit(pid)
 		close(exited)
 	}()
 	killed := false
@@ -162,17 +135,6 @@ func (c *command) Send(ctx context.Context, m model.AlertMessage) error {
 	return c.judge(werr, killed, ctx.Err(), stdout, stderr)
 }
 
-// waitExit blocks until pid has exited, without reaping it (WNOWAIT).
-func waitExit(pid int) {
-	for {
-		var info unix.Siginfo
-		err := unix.Waitid(unix.P_PID, pid, &info, unix.WEXITED|unix.WNOWAIT, nil)
-		if !errors.Is(err, unix.EINTR) {
-			return
-		}
-	}
-}
-
 // commandError is a failed run; its text hides URL credentials.
 type commandError struct {
 	msg string
@@ -187,7 +149,7 @@ func (c *command) fail(err error, format string, args ...any) *commandError {
 func (e *commandError) Unwrap() error { return e.err }
 
 // judge turns the end of a run into Send's result.
-func (c *command) judge(werr error, killed bool, ctxErr error, stdout, stderr *cappedBuffer) error {
+func (c *command) judge(werr error, killed bool, ctxErr error, stdout, stderr *procrun.CappedBuffer) error {
 	out := output(stdout, stderr)
 	var exitErr *exec.ExitError
 	switch {
@@ -210,7 +172,7 @@ func (c *command) judge(werr error, killed bool, ctxErr error, stdout, stderr *c
 }
 
 // output is the captured output for an error, "" when there is none.
-func output(stdout, stderr *cappedBuffer) string {
+func output(stdout, stderr *procrun.CappedBuffer) string {
 	var b strings.Builder
 	if s := strings.TrimSpace(stderr.String()); s != "" {
 		b.WriteString("; stderr: " + s)
@@ -219,30 +181,4 @@ func output(stdout, stderr *cappedBuffer) string {
 		b.WriteString("; stdout: " + s)
 	}
 	return b.String()
-}
-
-// cappedBuffer keeps the first max bytes written and counts the rest, so
-// a chatty program can neither grow dashd's memory nor block on a full
-// pipe.
-type cappedBuffer struct {
-	max     int
-	buf     []byte
-	dropped int
-}
-
-func (b *cappedBuffer) Write(p []byte) (int, error) {
-	room := min(b.max-len(b.buf), len(p))
-	if room > 0 {
-		b.buf = append(b.buf, p[:room]...)
-	}
-	b.dropped += len(p) - max(room, 0)
-	return len(p), nil
-}
-
-func (b *cappedBuffer) String() string {
-	s := strings.ToValidUTF8(string(b.buf), "?")
-	if b.dropped > 0 {
-		return s + fmt.Sprintf(" [%d more bytes not kept]", b.dropped)
-	}
-	return s
 }

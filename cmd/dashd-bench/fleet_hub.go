@@ -38,13 +38,11 @@ func fleetHubConfig(natsAddr string, n int, hook *alertHook) string {
 	return b.String()
 }
 
-// fleetHost is what the bench reads of /api/v1/hosts (last_seen_at;
-// last_seen in the API's first form).
+// fleetHost is what the bench reads of /api/v1/hosts.
 type fleetHost struct {
-	Name       string    `json:"name"`
-	State      string    `json:"state"`
-	LastSeen   time.Time `json:"last_seen_at"`
-	LastSeenV0 time.Time `json:"last_seen"`
+	Name     string    `json:"name"`
+	State    string    `json:"state"`
+	LastSeen time.Time `json:"last_seen_at"`
 }
 
 func hubHosts(d *alertDaemon) (map[string]fleetHost, error) {
@@ -56,9 +54,6 @@ func hubHosts(d *alertDaemon) (map[string]fleetHost, error) {
 	}
 	out := make(map[string]fleetHost, len(v.Hosts))
 	for _, h := range v.Hosts {
-		if h.LastSeen.IsZero() {
-			h.LastSeen = h.LastSeenV0
-		}
 		out[h.Name] = h
 	}
 	return out, nil

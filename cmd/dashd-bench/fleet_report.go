@@ -40,7 +40,7 @@ func (b *fleetBench) report(f *fleetFigures) {
 	dbGrowth, natsGrowth := f.diskEnd.db-f.diskStart.db, f.diskEnd.nats-f.diskStart.nats
 	win := time.Duration(sec * float64(time.Second))
 	row("disk: history (dashd.db)", fmtBytes(float64(dbGrowth)/sec)+"/s", fmtBytes(perHostPerDay(dbGrowth, win, b.n))+"/day",
-		"allocated blocks' growth over the window, extrapolated (raw samples kept for storage.retention.raw, 1d by default)")
+		"allocated blocks' growth over the window, extrapolated (the hub keeps raw samples for fleet.hub_raw, 10m by default, and minute/hour tiers)")
 	row("disk: JetStream stream", fmtBytes(float64(natsGrowth)/sec)+"/s", fmtBytes(perHostPerDay(natsGrowth, win, b.n))+"/day",
 		"bounded by fleet.stream max_bytes (1 GiB) and max_age (24h) in total, not per host")
 	ms := func(d time.Duration, missing string) string {
