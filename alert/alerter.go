@@ -353,7 +353,7 @@ func (a *Alerter) change(cfg *config.Config, al model.Alert, t time.Time) model.
 	silenced := a.silenced(cfg, al, t)
 	if al.State == model.AlertResolved {
 		delete(a.active, al.Key)
-		for _, tg := range resolveTargets(ac, al) {
+		for _, tg := range resolveTargets(ac, al, old.alert) {
 			// Only channels that heard of the problem hear it ended.
 			if _, heard := old.queued[tg.channel]; heard && tg.sendResolved && !silenced {
 				change.Outbox = append(change.Outbox, item(tg.channel, al, t))
@@ -386,17 +386,9 @@ func (a *Alerter) emit(al model.Alert, t time.Time) {
 	a.mu.Lock()
 	a.handoff = &al
 	a.mu.Unlock()
-	to := model.StateDown
-	if al.State == model.AlertResolved {
-		to = model.StateUp
-	}
-	text := al.Summary
-	if al.Reason != "" {
-		text += ": " + al.Reason
-	}
 	// The key goes in Check: it names the rule and what it watches, so
 	// that subscribers (incidents) can tell one alert from another.
-	a.o.Recorder.Event(model.Event{Time: t, Kind: model.EventAlert, Check: al.Key, To: to, Reason: text})
+	a.o.Recorder.Event(alertEvent(al, t))
 	a.mu.Lock()
 	a.handoff = nil // taken by Attach; cleared should the recorder not have called it
 	a.mu.Unlock()

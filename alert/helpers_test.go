@@ -116,7 +116,10 @@ type env struct {
 	// wrap, when set, is what newAlerter gives the Alerter as its Store
 	// instead of the database itself (an instrumented pass-through).
 	wrap func(*storage.DB) Store
-	logs *logBuf
+	// hosts, when set, gives the Alerter fleet hosts' hello labels (a
+	// hub's).
+	hosts HostLabels
+	logs  *logBuf
 }
 
 // newEnv builds the stack for testdata/file in a temp dir.
@@ -195,7 +198,7 @@ func (e *env) newAlerter() *Alerter {
 				RepeatInterval: e.latest.Config().Alerts.RepeatInterval.D()})
 		},
 		Permanent: channel.IsPermanent, RetryAfter: channel.RetryAfter, Describe: channel.Describe,
-		Host: testHost, Logger: e.logger().With("part", "alerts"), Now: e.clk.Now,
+		Host: testHost, Hosts: e.hosts, Logger: e.logger().With("part", "alerts"), Now: e.clk.Now,
 	})
 	if err != nil {
 		e.t.Fatal(err)

@@ -1,51 +1,35 @@
 package alert
 
 import (
-	"reflect"
-
-	"github.com/dashd/dashd/alert/rules"
-	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/model"
 )
 
-// hostRules runs the host metric rules on every sample, on the Alerter's
-// loop, and records their transitions as alert events.
+// hostRules runs the host metric rules on every sample of this dashd's
+// own host, on the Alerter's loop, and records their transitions as alert
+// events (which Attach then routes like any other).
 type hostRules struct {
-	a      *Alerter
-	engine *rules.Engine
-	cfg    []config.Rule // the rules the engine has
+	a    *Alerter
+	eval *ruleEval
 }
 
-// newHostRules builds the engine and tells it which rule alerts fire
-// (from storage, after a restart), so it can resolve them.
+// newHostRules builds the evaluation and tells it which of this host's
+// rule alerts fire (from storage, after a restart), so it can resolve
+// them. A hub's alerts about its agents' rules are not this host's: the
+// agents evaluate and resolve those.
 func newHostRules(a *Alerter) *hostRules {
-	rs := a.o.Latest.Config().Alerts.Rules
-	h := &hostRules{a: a, engine: rules.New(rs), cfg: rs}
-	h.engine.SetLogger(a.log.With("part", "rules"))
-	if err := h.engine.Problems(); err != nil {
-		a.log.Error("alert rules skipped", "err", err)
-	}
 	var firing []model.Alert
 	a.mu.Lock()
 	for _, st := range a.active {
-		if st.alert.Source == model.AlertSourceRule {
-			firing = append(firing, st.alert)
-		}
+		firing = append(firing, st.alert)
 	}
 	a.mu.Unlock()
-	h.engine.Restore(firing)
-	return h
+	return &hostRules{a: a, eval: newRuleEval(a.o.Latest.Config(), firing, a.o.Host, a.o.Store, a.log.With("part", "rules"))}
 }
 
 // reload gives the engine the rules of a new configuration.
 func (h *hostRules) reload() {
-	rs := h.a.o.Latest.Config().Alerts.Rules
-	if reflect.DeepEqual(rs, h.cfg) {
-		return
-	}
-	h.cfg = rs
-	for _, t := range h.engine.Apply(rs) {
-		h.record(t)
+	for _, al := range h.eval.apply(h.a.o.Latest.Config()) {
+		h.a.emit(al, changedAt(al))
 	}
 }
 
@@ -55,19 +39,7 @@ func (h *hostRules) sample() {
 	if !ok {
 		return
 	}
-	for _, t := range h.engine.Observe(snap, h.a.o.Store) {
-		h.record(t)
+	for _, al := range h.eval.observe(snap) {
+		h.a.emit(al, changedAt(al))
 	}
-}
-
-// record turns a transition into an alert event.
-func (h *hostRules) record(t rules.Transition) {
-	a := h.a
-	labels := map[string]string{"host": a.o.Host}
-	for k, v := range t.Labels {
-		labels[k] = v
-	}
-	al := model.Alert{Key: t.Key, Source: model.AlertSourceRule, Name: t.Rule, Labels: labels,
-		Severity: t.Severity, State: t.State, Summary: t.Summary, Reason: t.Reason}
-	a.emit(al, t.Since)
 }

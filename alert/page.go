@@ -28,7 +28,7 @@ func (a *Alerter) Page(now time.Time) (ui.AlertsView, error) {
 	}
 	for _, s := range snap.Silences {
 		v.Silences = append(v.Silences, ui.SilenceRow{ID: s.ID, Matchers: matchers(s), Author: s.Author, Comment: s.Comment,
-			Until: ui.FormatWhen(s.End, now), UntilAt: s.End, Pending: now.Before(s.Start)})
+			Until: ui.FormatWhen(s.End, now), UntilAt: s.End, Pending: now.Before(s.Start), Origin: s.Origin})
 	}
 	for _, c := range snap.Channels {
 		r := ui.ChannelRow{Name: c.Name, Type: c.Type, Description: c.Described, Pending: c.Pending,

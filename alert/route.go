@@ -39,17 +39,48 @@ func routeAlert(ac config.Alerts, al model.Alert) []target {
 	return out
 }
 
-// routeMatches decides whether a route takes an alert. Checks, groups and
-// types select check alerts (each one set must match); rules select host
-// rule and dashd alerts by rule name (dashd's own are "dashd.storage",
-// "dashd.sampling", "dashd.config"). A route that sets only check
-// selectors takes no rule alert and the other way round; one that sets
-// both takes each kind by its own selectors; one that sets none takes
-// every alert. Severities, when set, must list the alert's.
+// routeMatches decides whether a route takes an alert.
+//
+// Selectors pick by kind. Checks, groups and types select check alerts
+// (each one set must match); rules select host rule, fleet host and dashd
+// alerts by rule name (dashd's own are "dashd.storage", "dashd.sampling",
+// "dashd.config"; a fleet host's unreachable alert is "host.unreachable").
+// A route that sets only check selectors takes no rule alert and the other
+// way round; one that sets both takes each kind by its own selectors; one
+// that sets none takes every kind.
+//
+// Filters then apply to every kind alike, each one set must pass:
+// severities must list the alert's severity; hosts must match its host
+// label (a fleet host's name, or this dashd's own host for its own
+// alerts); every entry of labels must name a label the alert has, with a
+// value its glob matches (a label the alert lacks never matches, not even
+// "*").
 func routeMatches(r config.Route, al model.Alert) bool {
+	return routeFilters(r, al) && routeSelects(r, al)
+}
+
+// routeFilters applies the filters of r that hold for every alert kind.
+func routeFilters(r config.Route, al model.Alert) bool {
 	if len(r.Severities) > 0 && !anyGlob(r.Severities, al.Severity) {
 		return false
 	}
+	if len(r.Hosts) > 0 && !anyGlob(r.Hosts, al.Labels["host"]) {
+		return false
+	}
+	for k, p := range r.Labels {
+		v, ok := al.Labels[k]
+		if !ok {
+			return false
+		}
+		if m, _ := path.Match(p, v); !m {
+			return false
+		}
+	}
+	return true
+}
+
+// routeSelects applies the kind selectors of r.
+func routeSelects(r config.Route, al model.Alert) bool {
 	checkSel := len(r.Checks)+len(r.Groups)+len(r.Types) > 0
 	ruleSel := len(r.Rules) > 0
 	if !checkSel && !ruleSel {
@@ -185,20 +216,19 @@ func (a *Alerter) InMaintenance(check string, t time.Time) bool {
 // ended: those its routes take now and, whatever severity the problem
 // had when they heard of it, those that take it but for the severity. A
 // channel told "web is down" (critical) hears "web recovered" even when
-// web was degraded (warning) in between. change keeps only the channels
-// that heard of the problem.
-func resolveTargets(ac config.Alerts, al model.Alert) []target {
+// web was degraded (warning) in between. Routes that took the alert as it
+// fired (fired) count too: a fleet host whose labels changed since (env:
+// staging to env: prod) still tells the channels its labels routed it to.
+// change keeps only the channels that heard of the problem.
+func resolveTargets(ac config.Alerts, al, fired model.Alert) []target {
 	out := routeAlert(ac, al)
 	seen := map[string]bool{}
 	for _, t := range out {
 		seen[t.channel] = true
 	}
 	for _, r := range ac.Routes {
-		if len(r.Severities) == 0 {
-			continue // routeAlert decided it already
-		}
 		r.Severities = nil
-		if !routeMatches(r, al) {
+		if !routeMatches(r, al) && !routeMatches(r, fired) {
 			continue
 		}
 		resolved := ac.SendResolved

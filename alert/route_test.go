@@ -51,6 +51,83 @@ func TestRouteMatches(t *testing.T) {
 	}
 }
 
+// Alerts of a hub: its own (host hub) and its agents' (host and hello
+// labels), for the host and label filters.
+var (
+	hubCheck   = model.Alert{Key: "check:web", Source: model.AlertSourceCheck, Name: "web", Severity: "critical", Labels: map[string]string{"host": "hub", "check": "web"}}
+	hubSelf    = model.Alert{Key: "dashd:storage", Source: model.AlertSourceDashd, Name: "dashd.storage", Severity: "critical", Labels: map[string]string{"host": "hub", "rule": "dashd.storage"}}
+	web1Check  = model.Alert{Key: "check:web@web-1", Source: model.AlertSourceCheck, Name: "web", Severity: "critical", Labels: map[string]string{"host": "web-1", "check": "web", "env": "prod", "role": "web"}}
+	web2Rule   = model.Alert{Key: "rule:cpu-busy@web-2", Source: model.AlertSourceRule, Name: "cpu-busy", Severity: "warning", Labels: map[string]string{"host": "web-2", "rule": "cpu-busy", "env": "staging", "role": "web"}}
+	db1Disk    = model.Alert{Key: "rule:disk-full:/var@db-1", Source: model.AlertSourceRule, Name: "disk-full", Severity: "critical", Labels: map[string]string{"host": "db-1", "rule": "disk-full", "mountpoint": "/var", "env": "prod"}}
+	db1Gone    = model.Alert{Key: "host:db-1", Source: model.AlertSourceHost, Name: "host.unreachable", Severity: "critical", Labels: map[string]string{"host": "db-1", "rule": "host.unreachable", "env": "prod"}}
+	hubAlerts  = []model.Alert{hubCheck, hubSelf, web1Check, web2Rule, db1Disk, db1Gone}
+	noLabelsAl = model.Alert{Key: "check:old", Source: model.AlertSourceCheck, Name: "old", Severity: "critical"}
+)
+
+// TestRouteMatches_HostsAndLabels: hosts and labels filter every kind of
+// alert, the hub's own and its agents', and combine with the selectors
+// and severities.
+func TestRouteMatches_HostsAndLabels(t *testing.T) {
+	tests := []struct {
+		name  string
+		route config.Route
+		want  []model.Alert // of hubAlerts
+	}{
+		{"hosts alone take every kind on those hosts", config.Route{Hosts: []string{"web-*"}}, []model.Alert{web1Check, web2Rule}},
+		{"the hub's own alerts by its host", config.Route{Hosts: []string{"hub"}}, []model.Alert{hubCheck, hubSelf}},
+		{"several host globs", config.Route{Hosts: []string{"hub", "db-?"}}, []model.Alert{hubCheck, hubSelf, db1Disk, db1Gone}},
+		{"hosts narrow check selectors", config.Route{Checks: []string{"web"}, Hosts: []string{"web-*"}}, []model.Alert{web1Check}},
+		{"hosts narrow rule selectors", config.Route{Rules: []string{"*"}, Hosts: []string{"db-1"}}, []model.Alert{db1Disk, db1Gone}},
+		{"hello labels", config.Route{Labels: map[string]string{"env": "prod"}}, []model.Alert{web1Check, db1Disk, db1Gone}},
+		{"label globs", config.Route{Labels: map[string]string{"env": "stag*"}}, []model.Alert{web2Rule}},
+		{"every label must match", config.Route{Labels: map[string]string{"env": "prod", "role": "web"}}, []model.Alert{web1Check}},
+		{"a label the alert lacks never matches, not even *", config.Route{Labels: map[string]string{"role": "*"}}, []model.Alert{web1Check, web2Rule}},
+		{"the alert's own labels too", config.Route{Labels: map[string]string{"mountpoint": "/var"}}, []model.Alert{db1Disk}},
+		{"labels and hosts and severities", config.Route{Hosts: []string{"*"}, Labels: map[string]string{"env": "prod"}, Severities: []string{"critical"}},
+			[]model.Alert{web1Check, db1Disk, db1Gone}},
+		{"labels narrow rules", config.Route{Rules: []string{"cpu-*", "host.*"}, Labels: map[string]string{"env": "prod"}}, []model.Alert{db1Gone}},
+		{"no host matches", config.Route{Hosts: []string{"mail-*"}}, nil},
+		{"staging only takes nothing of prod", config.Route{Labels: map[string]string{"env": "staging"}, Checks: []string{"*"}}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			for _, al := range hubAlerts {
+				want := slices.ContainsFunc(tt.want, func(w model.Alert) bool { return w.Key == al.Key })
+				if got := routeMatches(tt.route, al); got != want {
+					t.Errorf("routeMatches(%+v, %s) = %v, want %v", tt.route, al.Key, got, want)
+				}
+			}
+		})
+	}
+	// An alert without labels: a host glob of "*" takes it (its host is
+	// ""), a label selector does not.
+	if !routeMatches(config.Route{Hosts: []string{"*"}}, noLabelsAl) || routeMatches(config.Route{Labels: map[string]string{"env": "*"}}, noLabelsAl) {
+		t.Errorf("an alert without labels: hosts [*] must take it, labels {env: *} must not")
+	}
+}
+
+// TestResolveTargets_LabelsChangedSinceFiring: a host whose hello labels
+// changed between the firing and the resolution still tells the channel
+// its old labels routed the alert to (change then keeps those that heard).
+func TestResolveTargets_LabelsChangedSinceFiring(t *testing.T) {
+	ac := config.Alerts{SendResolved: true, Routes: []config.Route{
+		{Labels: map[string]string{"env": "staging"}, Channels: []string{"staging-team"}},
+		{Labels: map[string]string{"env": "prod"}, Channels: []string{"oncall"}},
+	}}
+	fired := web1Check
+	fired.Labels = map[string]string{"host": "web-1", "check": "web", "env": "staging"}
+	resolved := web1Check // env: prod now
+	resolved.State = model.AlertResolved
+	got := resolveTargets(ac, resolved, fired)
+	want := []target{{"oncall", true}, {"staging-team", true}}
+	if !slices.Equal(got, want) {
+		t.Errorf("resolveTargets = %+v, want %+v", got, want)
+	}
+	if got := routeAlert(ac, resolved); !slices.Equal(got, []target{{"oncall", true}}) {
+		t.Errorf("routeAlert = %+v, want only oncall (the labels as they are now)", got)
+	}
+}
+
 func TestRouteAlert_OneTargetPerChannel(t *testing.T) {
 	no := false
 	ac := config.Alerts{SendResolved: true, Routes: []config.Route{

@@ -1,9 +1,11 @@
 package config
 
 import (
+	"maps"
 	"net/url"
 	"path"
 	"reflect"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -93,16 +95,29 @@ func Severities() []string { return []string{SeverityCritical, SeverityWarning, 
 
 // Route sends the alerts it matches to its channels. An alert matches when
 // every selector the route sets matches (checks by name glob, groups, check
-// types, rules by name glob) and its severity is listed (all when empty).
-// Every matching route applies; a channel gets one message per change
-// however many routes name it.
+// types, rules by name glob) and it passes every filter the route sets:
+// its severity is listed, its host matches a Hosts glob, each of Labels
+// matches. Every matching route applies; a channel gets one message per
+// change however many routes name it.
 type Route struct {
 	Checks     []string `yaml:"checks"`
 	Groups     []string `yaml:"groups"`
 	Types      []string `yaml:"types"`
 	Rules      []string `yaml:"rules"`
 	Severities []string `yaml:"severities"`
-	Channels   []string `yaml:"channels"`
+	// Hosts narrows the route to alerts about some hosts, by glob on the
+	// alert's host label: a fleet host's name (an agent's fleet.host) for
+	// the alerts a hub raises about its agents, this dashd's own host name
+	// for its own alerts. A hub routes per host without one route per
+	// agent ("web-*" to the web team).
+	Hosts []string `yaml:"hosts"`
+	// Labels narrows the route to alerts whose labels match: every label
+	// listed must be on the alert and its value match the glob. A fleet
+	// host's alerts carry the labels of its hello (env, role...) besides
+	// their own (host, check, group, type, rule, severity, mountpoint,
+	// interface), so {env: prod} takes production hosts only.
+	Labels   map[string]string `yaml:"labels"`
+	Channels []string          `yaml:"channels"`
 	// SendResolved overrides alerts.send_resolved for this route.
 	SendResolved *bool `yaml:"send_resolved"`
 }
@@ -255,6 +270,8 @@ func (a *Alerts) validate(sc Scope) {
 		globs(rs, "checks", r.Checks)
 		globs(rs, "groups", r.Groups)
 		globs(rs, "rules", r.Rules)
+		globs(rs, "hosts", r.Hosts)
+		routeLabels(rs, r.Labels)
 		for j, s := range r.Severities {
 			if !validSeverity(s) {
 				rs.Index("severities", j).Errorf("", "unknown severity %q (critical, warning or info)", s)
@@ -296,14 +313,34 @@ func globs(sc Scope, key string, list []string) {
 	}
 }
 
-// ruleNameRE-like rule: rule names appear in alert labels and URLs.
-func validRuleName(n string) bool { return checkNameRE.MatchString(n) }
+// routeLabels reports the bad entries of a route's labels selector, in
+// key order: a label name as fleet labels have them (alert labels such as
+// host or mountpoint have that form too) and a non-empty glob.
+func routeLabels(sc Scope, labels map[string]string) {
+	ls := sc.Child("labels")
+	for _, k := range slices.Sorted(maps.Keys(labels)) {
+		v := labels[k]
+		switch _, err := path.Match(v, ""); {
+		case !labelKeyRE.MatchString(k):
+			ls.Errorf(k, "label name %q: 1-32 lowercase letters, digits or '_', not starting with a digit", k)
+		case v == "":
+			ls.Errorf(k, "empty pattern (use \"*\" for any value of a label the alert must have)")
+		case err != nil:
+			ls.Errorf(k, "bad glob pattern %q: %v", v, err)
+		}
+	}
+}
+
+// ValidRuleName reports whether n may name a host metric rule: rule names
+// appear in alert keys, labels and URLs, and a hub checks the rule names
+// its agents send with it.
+func ValidRuleName(n string) bool { return checkNameRE.MatchString(n) }
 
 func (r *Rule) validate(sc Scope) {
 	switch {
 	case r.Name == "":
 		sc.Required("name", true)
-	case !validRuleName(r.Name):
+	case !ValidRuleName(r.Name):
 		sc.Errorf("name", "%q: letters, digits, '.', '_' and '-' only", r.Name)
 	case strings.HasPrefix(r.Name, "dashd."):
 		sc.Errorf("name", "%q: names starting with \"dashd.\" are dashd's own alerts", r.Name)

@@ -2,6 +2,7 @@ package config
 
 import (
 	"errors"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -128,6 +129,31 @@ func TestAlerts_Errors(t *testing.T) {
       metric: cpuu
       above: 1
 `, []string{`c.yaml:4:15: alerts.rules[0].metric: unknown metric "cpuu" (did you mean "cpu"?)`}},
+		{"bad host glob", `alerts:
+  channels:
+    - {name: a, type: webhook, url: "http://127.0.0.1:1/"}
+  routes:
+    - hosts: ["web-*", "db-[1"]
+      channels: [a]
+`, []string{`c.yaml:5:24: alerts.routes[0].hosts[1]: bad glob pattern "db-[1": syntax error in pattern`}},
+		{"bad route labels", `alerts:
+  channels:
+    - {name: a, type: webhook, url: "http://127.0.0.1:1/"}
+  routes:
+    - labels: {role: "[db", Env: prod, zone: ""}
+      channels: [a]
+`, []string{
+			`c.yaml:5:22: alerts.routes[0].labels.role: bad glob pattern "[db": syntax error in pattern`,
+			`c.yaml:5:34: alerts.routes[0].labels.Env: label name "Env": 1-32 lowercase letters, digits or '_', not starting with a digit`,
+			`c.yaml:5:46: alerts.routes[0].labels.zone: empty pattern (use "*" for any value of a label the alert must have)`,
+		}},
+		{"route labels must be a mapping", `alerts:
+  channels:
+    - {name: a, type: webhook, url: "http://127.0.0.1:1/"}
+  routes:
+    - labels: [env]
+      channels: [a]
+`, []string{`c.yaml:5:15: alerts.routes[0].labels: expected a mapping, got a list`}},
 		{"one-off window backwards", `alerts:
   maintenance:
     - name: m
@@ -142,6 +168,28 @@ func TestAlerts_Errors(t *testing.T) {
 				t.Fatalf("problems:\n%s\nwant:\n%s", strings.Join(probs, "\n"), strings.Join(tt.want, "\n"))
 			}
 		})
+	}
+}
+
+// TestAlerts_RouteHostsAndLabels: hosts and labels decode as written and
+// leave the other selectors alone.
+func TestAlerts_RouteHostsAndLabels(t *testing.T) {
+	cfg, probs := parseAlerts(t, `alerts:
+  channels:
+    - {name: web-team, type: webhook, url: "http://127.0.0.1:1/"}
+  routes:
+    - hosts: ["web-*", "hub"]
+      labels: {env: prod, role: "web*"}
+      severities: [critical]
+      channels: [web-team]
+`)
+	if probs != nil {
+		t.Fatalf("problems: %v", probs)
+	}
+	r := cfg.Alerts.Routes[0]
+	if !reflect.DeepEqual(r.Hosts, []string{"web-*", "hub"}) || !reflect.DeepEqual(r.Labels, map[string]string{"env": "prod", "role": "web*"}) ||
+		len(r.Checks)+len(r.Rules) != 0 || !reflect.DeepEqual(r.Severities, []string{"critical"}) {
+		t.Errorf("route = %+v", r)
 	}
 }
 

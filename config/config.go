@@ -187,7 +187,7 @@ func documentRoot(doc *yaml.Node) *yaml.Node {
 func Default() *Config {
 	return &Config{
 		Server:  Server{Listen: "127.0.0.1:8080"},
-		Storage: Storage{Path: "./data/dashd.db", Retention: DefaultRetention()},
+		Storage: Storage{Path: "./data/dashd.db", Retention: DefaultRetention(), CommitInterval: Duration(5 * time.Second)},
 		Collect: Collect{
 			Interval:            Duration(time.Second),
 			ProcessInterval:     Duration(5 * time.Second),

@@ -188,6 +188,11 @@ func TestParse_Errors(t *testing.T) {
 			want: []string{`c.yaml:3:11: storage.retention.hour: invalid duration "200000d": at most 36500d`},
 		},
 		{
+			name: "commit interval bounded",
+			src:  "storage:\n  commit_interval: 2m\n",
+			want: []string{`c.yaml:2:20: storage.commit_interval: must be between 0s (each sample at once) and 1m, got 2m0s`},
+		},
+		{
 			name: "empty variable is an empty string, not the default",
 			src:  "storage:\n  path: ${EMPTY}\n",
 			env:  map[string]string{"EMPTY": ""},

@@ -10,7 +10,18 @@ type Storage struct {
 	// Path of the database file; --data overrides it.
 	Path      string    `yaml:"path"`
 	Retention Retention `yaml:"retention"`
+	// CommitInterval is how long samples and check results wait in memory
+	// to be written together (0: each sample is written at once). Events,
+	// alerts and what people do are written at once either way, and take
+	// whatever waits along. A crash (not a stop) loses at most this much
+	// of the host's and the checks' history; a write less often is fewer
+	// disk syncs and wake-ups for an idle dashd.
+	CommitInterval Duration `yaml:"commit_interval"`
 }
+
+// MaxCommitInterval bounds storage.commit_interval: history pages and the
+// API read what is written, so a minute is as late as they may lag.
+const MaxCommitInterval = time.Minute
 
 // Retention says how long each kind of history is kept.
 type Retention struct {
@@ -39,6 +50,9 @@ func DefaultRetention() Retention {
 
 func (s Storage) validate(sc Scope) {
 	sc.Required("path", s.Path == "")
+	if s.CommitInterval < 0 || s.CommitInterval.D() > MaxCommitInterval {
+		sc.Errorf("commit_interval", "must be between 0s (each sample at once) and 1m, got %s", s.CommitInterval)
+	}
 	r := s.Retention
 	rs := sc.Child("retention")
 	for _, f := range []struct {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -12,6 +13,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/dashd/dashd/config"
 	"github.com/dashd/dashd/model"
 )
 
@@ -49,21 +51,41 @@ type ActionsOptions struct {
 	// DedupScan is how many of a room's newest messages are searched
 	// for a copy of a message before it is stored (1000).
 	DedupScan int
-	Logger    *slog.Logger
+	// SilenceIndex finds the silences the other hubs' silence actions
+	// name (storage); with SetTargets' Silencer it carries them out here.
+	SilenceIndex SilenceIndex
+	// LaterDelay is how long an action that cannot apply yet (its
+	// incident or silence is not here yet: the other hub saw the failure
+	// first) waits before it comes again (10s); LaterFor is how long it
+	// is tried before it is dropped with a warning (2m: the hubs read
+	// the same agents, so by then the incident is here or never will be).
+	LaterDelay time.Duration
+	LaterFor   time.Duration
+	// Host is this hub's name as a fleet host: its own checks and rules
+	// are shared qualified with it ("web@<Host>", incident.SiteRef), so
+	// they never match another hub's own check of the same name. Default:
+	// fleet.host, else the short host name (what an agent on this host
+	// is called by default), else the hub's name.
+	Host   string
+	Logger *slog.Logger
 }
 
 // Actions makes several hubs one site: what users do on this hub (chat
-// messages so far) goes to the other hubs through the actions stream,
-// and what they do on the others is stored here and shown live.
+// messages, incident actions, silences) goes to the other hubs through
+// the actions stream, and what they do on the others is stored here and
+// shown live.
 //
 // Sending: Chat, called after the local store committed, writes the
 // action to the outbox (a Spool of its own) and wakes the sender, which
 // publishes with a Nats-Msg-Id and removes it from the outbox once the
-// stream has it. Receiving: a durable consumer "actions-<hub>" reads the
-// stream from where it left off (a hub that was away catches up), skips
-// the hub's own actions, stores each other hub's message under its
-// original room, author and time, pushes it to the room's live pages and
-// acknowledges it only then. A message already in the room (the same
+// stream has it (or drops it with a warning when the stream refuses it
+// for good, so it never holds back the rest). Receiving: the durable
+// consumers "actions-<hub>" (chat, silences) and "incidents-<hub>"
+// (incident actions, which may wait for their incident: a lane of their
+// own) read the stream from where they left off (a hub that was away
+// catches up), skip the hub's own actions, store each other hub's
+// message under its original room, author and time, push it to the
+// room's live pages and acknowledge it only then. A message already in the room (the same
 // time, author and text: a redelivery after a stop between the store and
 // the acknowledgement) is acknowledged without storing it again.
 type Actions struct {
@@ -73,17 +95,31 @@ type Actions struct {
 	spool *Spool
 	wake  chan struct{}
 
+	// incidents and silences are set once before Run (SetTargets).
+	incidents IncidentApplier
+	silences  Silencer
+
 	closeOnce sync.Once
 
 	sent, stored, skipped, duplicates, refused atomic.Uint64
+	moot, retried, unmatched, dropped          atomic.Uint64
 }
 
 // ActionStats count what Actions did since it started.
 type ActionStats struct {
 	// Sent: own actions the stream took. Stored: other hubs' actions
-	// stored here. Skipped: own actions read back. Duplicates: other
-	// hubs' actions that were stored already. Refused: undecodable.
+	// stored (applied) here. Skipped: own actions read back. Duplicates:
+	// other hubs' actions that were stored already. Refused: undecodable
+	// or never applicable.
 	Sent, Stored, Skipped, Duplicates, Refused uint64
+	// Moot: other hubs' actions with nothing left to do here (the
+	// incident resolved here already, the silence ended). Retried: times
+	// an action that could not apply yet was put back (no incident here
+	// matches it yet). Unmatched: those dropped after LaterFor.
+	Moot, Retried, Unmatched uint64
+	// Dropped: own actions the stream refused for good (too large, or
+	// a bad request), removed from the outbox so the rest go on.
+	Dropped uint64
 	// Waiting is how many own actions the outbox holds.
 	Waiting int
 }
@@ -110,6 +146,18 @@ func NewActions(o ActionsOptions) (*Actions, error) {
 	if o.DedupScan <= 0 {
 		o.DedupScan = 1000
 	}
+	if o.LaterDelay <= 0 {
+		o.LaterDelay = 10 * time.Second
+	}
+	if o.LaterFor <= 0 {
+		o.LaterFor = 2 * time.Minute
+	}
+	if o.Host == "" {
+		o.Host = defaultActionsHost(o.Hub.o.Fleet, name)
+	}
+	if !config.ValidFleetHost(o.Host) {
+		return nil, fmt.Errorf("fleet: actions: this hub's fleet host name %q: %s", o.Host, config.FleetHostRule)
+	}
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -120,13 +168,35 @@ func NewActions(o ActionsOptions) (*Actions, error) {
 	return &Actions{o: o, name: name, log: o.Logger, spool: sp, wake: make(chan struct{}, 1)}, nil
 }
 
-// Durable is the name of this hub's consumer of the actions stream.
+// defaultActionsHost is ActionsOptions.Host's default: fleet.host, else
+// the short host name, else the hub's name.
+func defaultActionsHost(f *config.Fleet, hub string) string {
+	if f != nil && f.Host != "" {
+		return f.Host
+	}
+	if hostname, err := os.Hostname(); err == nil {
+		if h := config.FleetHostFrom(hostname); h != "" {
+			return h
+		}
+	}
+	return hub
+}
+
+// Durable is the name of this hub's consumer of the actions stream that
+// handles chat and silences.
 func (a *Actions) Durable() string { return "actions-" + a.name }
+
+// IncidentDurable is the name of this hub's consumer of the actions
+// stream that handles incident actions (its own lane: an action waiting
+// for its incident never holds back chat and silences). Its prefix is
+// not "actions-", so no hub's name makes it another hub's Durable.
+func (a *Actions) IncidentDurable() string { return "incidents-" + a.name }
 
 // Stats returns the counters.
 func (a *Actions) Stats() ActionStats {
 	return ActionStats{Sent: a.sent.Load(), Stored: a.stored.Load(), Skipped: a.skipped.Load(),
-		Duplicates: a.duplicates.Load(), Refused: a.refused.Load(), Waiting: a.spool.Len()}
+		Duplicates: a.duplicates.Load(), Refused: a.refused.Load(), Moot: a.moot.Load(), Retried: a.retried.Load(),
+		Unmatched: a.unmatched.Load(), Dropped: a.dropped.Load(), Waiting: a.spool.Len()}
 }
 
 // Chat shares m, a chat message this hub has just stored, with the other
@@ -135,10 +205,17 @@ func (a *Actions) Stats() ActionStats {
 func (a *Actions) Chat(m model.ChatMessage) error {
 	msg, err := ChatAction(a.name, m)
 	if err == nil {
-		err = a.spool.Append([]Message{msg})
+		err = a.enqueue(msg)
 	}
 	if err != nil {
 		a.log.Warn("chat message not shared with the other hubs", "room", m.Room, "id", m.ID, "err", err)
+	}
+	return err
+}
+
+// enqueue puts msg in the outbox and wakes the sender.
+func (a *Actions) enqueue(msg Message) error {
+	if err := a.spool.Append([]Message{msg}); err != nil {
 		return err
 	}
 	select {
@@ -205,7 +282,7 @@ func (h *Hub) Connect() (*nats.Conn, error) {
 	if emb := h.Embedded(); emb != nil {
 		return emb.Connect(nats.Name("dashd hub actions"))
 	}
-	opts, err := ConnectOptions(h.o.Fleet.NATS, "hub", h.log)
+	opts, err := HubConnectOptions(h.o.Fleet.NATS, h.log)
 	if err != nil {
 		return nil, err
 	}

@@ -99,12 +99,17 @@ func newSiteHub(t *testing.T, name string, f *config.Fleet, dir string, store *s
 }
 
 // start runs the hub's Actions (a fresh one on the same outbox file).
-func (s *siteHub) start(t *testing.T) {
+// Each of with changes the options first.
+func (s *siteHub) start(t *testing.T, with ...func(*ActionsOptions)) {
 	t.Helper()
 	s.push = &pushed{}
+	o := ActionsOptions{Hub: s.hub, Store: s.store, Push: s.push, SpoolPath: filepath.Join(s.dir, "actions.db"),
+		Retry: 100 * time.Millisecond, Logger: testLogger(t).With("actions", s.name)}
+	for _, f := range with {
+		f(&o)
+	}
 	var err error
-	s.acts, err = NewActions(ActionsOptions{Hub: s.hub, Store: s.store, Push: s.push, SpoolPath: filepath.Join(s.dir, "actions.db"),
-		Retry: 100 * time.Millisecond, Logger: testLogger(t).With("actions", s.name)})
+	s.acts, err = NewActions(o)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -142,16 +147,23 @@ func chatTexts(t *testing.T, db *storage.DB, room string) []string {
 // their Actions running.
 func twoHubs(t *testing.T) (a, b *siteHub, emb *Embedded) {
 	t.Helper()
+	return twoHubsWith(t, hubAConfig(t, "127.0.0.1:0"))
+}
+
+// twoHubsWith is twoHubs with hub a's fleet configuration fa; each of
+// with changes both hubs' Actions options.
+func twoHubsWith(t *testing.T, fa *config.Fleet, with ...func(*ActionsOptions)) (a, b *siteHub, emb *Embedded) {
+	t.Helper()
 	dirA, dirB := t.TempDir(), t.TempDir()
-	a = newSiteHub(t, "a", hubAConfig(t, "127.0.0.1:0"), dirA, openStore(t, filepath.Join(dirA, "dashd.db")))
+	a = newSiteHub(t, "a", fa, dirA, openStore(t, filepath.Join(dirA, "dashd.db")))
 	if err := a.hub.Start(); err != nil {
 		t.Fatal(err)
 	}
 	emb = a.hub.Embedded()
 	t.Cleanup(emb.Shutdown)
 	b = newSiteHub(t, "b", hubBConfig(t, emb.ClientURL()), dirB, openStore(t, filepath.Join(dirB, "dashd.db")))
-	a.start(t)
-	b.start(t)
+	a.start(t, with...)
+	b.start(t, with...)
 	return a, b, emb
 }
 

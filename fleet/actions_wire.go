@@ -18,11 +18,14 @@ import (
 // subject.
 type ActionKind string
 
-// The kinds of action hubs share. Only chat messages so far: incident
-// acks and notes need an incident identity common to every hub (each hub
-// numbers its own incidents), silences follow with them.
+// The kinds of action hubs share: chat messages, what people do to
+// incidents (named by an incident.Ref, since each hub numbers its own
+// incidents), and silences made and expired.
 const (
-	ActionChat ActionKind = "chat"
+	ActionChat          ActionKind = "chat"
+	ActionIncident      ActionKind = "incident"
+	ActionSilence       ActionKind = "silence"
+	ActionSilenceExpire ActionKind = "silence-expire"
 )
 
 // Where the hubs' actions travel. The prefix is not "dashd", so no agent
@@ -37,10 +40,9 @@ const (
 	ActionsMaxBytes = int64(config.FleetActionsBytes)
 	// maxActionMessage bounds one action on the wire.
 	maxActionMessage = 64 << 10
-	// Bounds of a shared chat message (the server's own limit is 500
-	// characters; these only keep a peer within what storage takes).
+	// maxChatAuthor bounds a shared chat message's author (its text is
+	// held to model.CleanChatText, as the chat page holds its own).
 	maxChatAuthor = 256
-	maxChatText   = 8 << 10
 )
 
 // ActionSubject is where hub publishes actions of kind k:
@@ -62,7 +64,7 @@ func ParseActionSubject(subject string) (string, ActionKind, error) {
 		return "", "", fmt.Errorf("%w: subject %q: %s", ErrBadMessage, subject, config.FleetHostRule)
 	}
 	switch k := ActionKind(kind); k {
-	case ActionChat:
+	case ActionChat, ActionIncident, ActionSilence, ActionSilenceExpire:
 		return hub, k, nil
 	}
 	return "", "", fmt.Errorf("%w: subject %q: unknown action %q", ErrBadMessage, subject, kind)
@@ -74,7 +76,7 @@ func ParseActionSubject(subject string) (string, ActionKind, error) {
 func ActionsStreamConfig(c config.FleetStream) jetstream.StreamConfig {
 	return jetstream.StreamConfig{
 		Name:        ActionsStreamName,
-		Description: "dashd hubs: what users do on one hub (chat), for the others",
+		Description: "dashd hubs: what users do on one hub (chat, incidents, silences), for the others",
 		Subjects:    []string{ActionSubjects},
 		Storage:     jetstream.FileStorage,
 		Retention:   jetstream.LimitsPolicy,
@@ -110,18 +112,23 @@ func ChatAction(hub string, m model.ChatMessage) (Message, error) {
 }
 
 // DecodeChatAction decodes a shared chat message, refusing one that this
-// hub's chat could not hold (bad room name, empty or oversized text, no
-// time).
+// hub's chat page would refuse (bad room name; a text that
+// model.CleanChatText refuses or would change: empty, over 500
+// characters, control characters) or could not hold (no time).
 func DecodeChatAction(data []byte) (model.ChatMessage, error) {
 	var w chatWire
 	if err := decodeJSON("chat", data, &w); err != nil {
 		return model.ChatMessage{}, err
 	}
+	clean, problem := model.CleanChatText(w.Text)
+	if problem == "" && clean != w.Text {
+		problem = "The message has space around it."
+	}
 	switch {
 	case !config.ValidChatRoom(w.Room):
 		return model.ChatMessage{}, fmt.Errorf("%w: chat room %q: %s", ErrBadMessage, trunc(w.Room), config.ChatRoomRule)
-	case w.Text == "" || len(w.Text) > maxChatText || !utf8.ValidString(w.Text):
-		return model.ChatMessage{}, fmt.Errorf("%w: chat text empty, over %d bytes or not UTF-8", ErrBadMessage, maxChatText)
+	case problem != "":
+		return model.ChatMessage{}, fmt.Errorf("%w: chat text: %s", ErrBadMessage, problem)
 	case len(w.Author) > maxChatAuthor || !utf8.ValidString(w.Author):
 		return model.ChatMessage{}, fmt.Errorf("%w: chat author over %d bytes or not UTF-8", ErrBadMessage, maxChatAuthor)
 	case w.Time.IsZero():

@@ -19,18 +19,33 @@ import (
 // spool instead of a buffer that dies with the process) and a reply inbox
 // of its own (the embedded server lets an agent subscribe only there).
 func ConnectOptions(n config.FleetNATS, host string, log *slog.Logger) ([]nats.Option, error) {
+	return connectOptions(n, "dashd "+host, InboxPrefix(host), log)
+}
+
+// HubConnectOptions are ConnectOptions for a hub connecting by URL (its
+// ingester and its Actions): the same settings, with the reply inbox
+// HubInboxPrefix, which no agent may subscribe to (an agent's own inbox,
+// InboxPrefix("hub") for an agent named "hub", would let it read what
+// the hubs fetch from the streams).
+func HubConnectOptions(n config.FleetNATS, log *slog.Logger) ([]nats.Option, error) {
+	return connectOptions(n, "dashd hub", HubInboxPrefix, log)
+}
+
+// connectOptions are the options ConnectOptions describes, with the
+// connection name and the reply inbox prefix.
+func connectOptions(n config.FleetNATS, name, inbox string, log *slog.Logger) ([]nats.Option, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
 	opts := []nats.Option{
-		nats.Name("dashd " + host),
+		nats.Name(name),
 		nats.MaxReconnects(-1),
 		nats.ReconnectWait(time.Second),
 		nats.ReconnectJitter(200*time.Millisecond, time.Second),
 		nats.RetryOnFailedConnect(true),
 		nats.ReconnectBufSize(-1),
 		nats.Timeout(3 * time.Second),
-		nats.CustomInboxPrefix(InboxPrefix(host)),
+		nats.CustomInboxPrefix(inbox),
 		nats.DisconnectErrHandler(func(_ *nats.Conn, err error) {
 			if err != nil {
 				log.Warn("disconnected from NATS", "err", err)

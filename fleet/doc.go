@@ -17,10 +17,14 @@
 // Samples, the bulk of the traffic, are binary (EncodeSample): the time in
 // ms and the points with front-coded series names (a name shares its
 // prefix with the previous one) and float32 values where exact. Results,
-// events and hellos are the model's JSON. Every message carries a
-// Nats-Msg-Id made of its host, kind and original time (MessageID), so a
-// message published twice within the stream's duplicate window is stored
-// once.
+// events and hellos are the model's JSON. An event of kind alert (one of
+// the agent's host metric rules firing or resolving, keyed
+// "rule:<rule>[:<instance>]") carries its alert beside it, under "alert"
+// (RuleAlert: severity, summary, reason and the rule's own labels; see
+// AlertEventMessage and DecodeEvent): the hub refuses one without it.
+// Every message carries a Nats-Msg-Id made of its host, kind and original
+// time (MessageID), so a message published twice within the stream's
+// duplicate window is stored once.
 //
 // # Agent
 //
@@ -60,8 +64,11 @@
 //
 // What people do on a hub goes to the others through a stream of its
 // own, DASHD_HUB_ACTIONS, on subjects agents may not publish to (Actions:
-// chat messages so far): sent from an outbox after the local commit, read
-// by every other hub with its own durable consumer actions-<name>, stored
-// under the original room, author and time, shown live, then
-// acknowledged; a copy already in the room is not stored twice.
+// chat messages, incident actions and silences): sent from an outbox
+// after the local commit, read by every other hub with its own durable
+// consumers (actions-<name> for chat and silences, incidents-<name> for
+// incident actions, which may wait for their incident without holding
+// chat back), applied there under the original author and
+// time with the hub it came from (Origin, shown as "via <hub>"), shown
+// live, then acknowledged; a copy already applied is not applied twice.
 package fleet

@@ -54,6 +54,9 @@ type HubOptions struct {
 	Cluster *ClusterOptions
 	// Name names the embedded server (default "dashd-hub").
 	Name string
+	// Committed, when set, hears of every batch the ingester stored (the
+	// fleet pages); see SetCommitted for one built after the hub.
+	Committed CommitListener
 }
 
 // Hub is the hub's side of the fleet: the embedded NATS server (unless
@@ -64,10 +67,11 @@ type Hub struct {
 	log      *slog.Logger
 	registry *Registry
 
-	mu     sync.Mutex
-	emb    *Embedded
-	nc     *nats.Conn // while Run runs
-	alerts HostAlerter
+	mu        sync.Mutex
+	emb       *Embedded
+	nc        *nats.Conn // while Run runs
+	alerts    HostAlerter
+	committed CommitListener
 }
 
 // NewHub returns a Hub, or an error naming a missing part.
@@ -86,7 +90,7 @@ func NewHub(o HubOptions) (*Hub, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Hub{o: o, log: o.Logger, registry: r, alerts: o.Alerts}, nil
+	return &Hub{o: o, log: o.Logger, registry: r, alerts: o.Alerts, committed: o.Committed}, nil
 }
 
 // SetAlerts makes a the alerter of the agents' events; call it before Run
@@ -96,6 +100,14 @@ func (h *Hub) SetAlerts(a HostAlerter) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
 	h.alerts = a
+}
+
+// SetCommitted makes c hear of every batch the ingester stores; call it
+// before Run (the daemon builds its fleet pages after the hub).
+func (h *Hub) SetCommitted(c CommitListener) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.committed = c
 }
 
 // Durable is the name of this hub's consumer of the fleet stream.
@@ -159,7 +171,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		nc, err = emb.Connect()
 	} else {
 		var opts []nats.Option
-		if opts, err = ConnectOptions(h.o.Fleet.NATS, "hub", h.log); err == nil {
+		if opts, err = HubConnectOptions(h.o.Fleet.NATS, h.log); err == nil {
 			nc, err = Connect(h.o.Fleet.NATS.URLs, opts)
 		}
 	}
@@ -173,7 +185,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	}
 	h.mu.Lock()
 	h.nc = nc
-	alerts := h.alerts
+	alerts, committed := h.alerts, h.committed
 	h.mu.Unlock()
 	defer func() {
 		h.mu.Lock()
@@ -181,7 +193,7 @@ func (h *Hub) Run(ctx context.Context) error {
 		h.mu.Unlock()
 	}()
 	in, err := NewIngester(IngestOptions{JS: js, Store: h.o.Store, Stream: h.o.Fleet.Stream, Registry: h.registry,
-		Alerts: alerts, Durable: h.Durable(), Logger: h.log.With("part", "fleet-ingest")})
+		Alerts: alerts, Committed: committed, Durable: h.Durable(), Logger: h.log.With("part", "fleet-ingest")})
 	if err != nil {
 		return err
 	}

@@ -44,11 +44,14 @@ type PublisherOptions struct {
 // Publisher sends one agent's messages to JetStream, in order, through
 // the spool whenever they cannot go directly. See the package doc.
 type Publisher struct {
-	o    PublisherOptions
-	log  *slog.Logger
-	js   jetstream.JetStream
-	in   chan model.Sample
-	wake chan struct{}
+	o   PublisherOptions
+	log *slog.Logger
+	js  jetstream.JetStream
+	in  chan model.Sample
+	// alerts are the agent's alert events, with their alerts, from the
+	// tee (alertEvent).
+	alerts chan Message
+	wake   chan struct{}
 
 	helloDue  atomic.Bool
 	published atomic.Uint64
@@ -90,7 +93,8 @@ func NewPublisher(o PublisherOptions) (*Publisher, error) {
 	if err != nil {
 		return nil, fmt.Errorf("fleet: jetstream: %w", err)
 	}
-	p := &Publisher{o: o, log: o.Logger, js: js, in: make(chan model.Sample, o.Queue), wake: make(chan struct{}, 1)}
+	p := &Publisher{o: o, log: o.Logger, js: js, in: make(chan model.Sample, o.Queue),
+		alerts: make(chan Message, alertQueue), wake: make(chan struct{}, 1)}
 	p.helloDue.Store(true)
 	o.Conn.SetReconnectHandler(func(*nats.Conn) {
 		p.helloDue.Store(true)
@@ -139,6 +143,8 @@ func (p *Publisher) Run(ctx context.Context) error {
 			batch = p.take([]Message{SampleMessage(p.o.Hello.Host, s)})
 		case m := <-p.o.Events.C():
 			batch = p.take(p.encode(nil, m))
+		case m := <-p.alerts:
+			batch = p.take([]Message{m})
 		case <-p.wake:
 		case <-retry.C:
 		}
@@ -161,6 +167,8 @@ func (p *Publisher) take(batch []Message) []Message {
 			batch = append(batch, SampleMessage(p.o.Hello.Host, s))
 		case m := <-p.o.Events.C():
 			batch = p.encode(batch, m)
+		case m := <-p.alerts:
+			batch = append(batch, m)
 		default:
 			return batch
 		}
@@ -175,6 +183,11 @@ func (p *Publisher) encode(batch []Message, m flow.Message) []Message {
 	case flow.KindResult:
 		msg, err = ResultMessage(p.o.Hello.Host, m.Result)
 	case flow.KindEvent:
+		if m.Event.Kind == model.EventAlert {
+			// The tee sent it already, with the alert the hub needs
+			// (alertEvent); without one the hub would refuse it.
+			return batch
+		}
 		msg, err = EventMessage(p.o.Hello.Host, m.Event)
 	default:
 		return batch
@@ -282,9 +295,39 @@ func (p *Publisher) publish(ctx context.Context, msgs []Message) int {
 	return n
 }
 
+// alertQueue bounds the alert events waiting for the publishing
+// goroutine (host rule transitions: a handful an hour).
+const alertQueue = 256
+
+// alertEvent queues an agent's alert event with its alert for the hub,
+// waiting for room until ctx ends (the recorder's bound on storing one
+// event); what cannot be queued is logged, never silently dropped.
+func (p *Publisher) alertEvent(ctx context.Context, e model.Event, al model.Alert) {
+	m, err := AlertEventMessage(p.o.Hello.Host, e, al)
+	if err != nil {
+		p.log.Error("not publishing an alert that cannot be encoded", "key", e.Check, "err", err)
+		return
+	}
+	select {
+	case p.alerts <- m:
+		p.poke()
+		return
+	default:
+	}
+	select {
+	case p.alerts <- m:
+		p.poke()
+	case <-ctx.Done():
+		p.log.Error("alert not published: the fleet publisher's queue stayed full", "key", e.Check, "to", e.To)
+	}
+}
+
 // Tee returns a flow.Store that writes to st and publishes every sample
 // it writes: the agent's recorder stores a sample (with dashd's footprint
-// and the checks' latency points) and the hub receives the same one.
+// and the checks' latency points) and the hub receives the same one. An
+// event of kind alert stored with its alert (the agent's rules attach it)
+// is published from here too, with the alert, whether or not storage took
+// it; the flow subscription's copy, which has no alert, is not.
 func (p *Publisher) Tee(st flow.Store) flow.Store { return teeStore{Store: st, p: p} }
 
 type teeStore struct {
@@ -295,4 +338,16 @@ type teeStore struct {
 func (t teeStore) WriteSample(s model.Sample) error {
 	t.p.Sample(s)
 	return t.Store.WriteSample(s)
+}
+
+func (t teeStore) AddEventWith(ctx context.Context, e model.Event, c model.AlertChange) (model.Event, []model.OutboxItem, error) {
+	stored, items, err := t.Store.AddEventWith(ctx, e, c)
+	if e.Kind == model.EventAlert && len(c.Alerts) == 1 {
+		ev := stored
+		if err != nil {
+			ev = e // held or refused: the hub still hears of it
+		}
+		t.p.alertEvent(ctx, ev, c.Alerts[0])
+	}
+	return stored, items, err
 }

@@ -40,6 +40,13 @@ func HistorySubject(host string) string { return SubjectPrefix + "." + host + ".
 // only under it, so it never hears another agent's acknowledgements.
 func InboxPrefix(host string) string { return "_INBOX_" + host }
 
+// HubInboxPrefix is the reply inbox prefix of a hub that connects to NATS
+// by URL. No agent can have it: InboxPrefix of a fleet host name is
+// "_INBOX_" and a letter or digit (config.FleetHostRule), and an agent
+// may subscribe only under its own, so no agent (not even one named
+// "hub") hears what the hubs fetch.
+const HubInboxPrefix = "_INBOX_-hub"
+
 // ParseSubject splits a fleet subject into its host and kind, refusing
 // anything else.
 func ParseSubject(subject string) (string, Kind, error) {

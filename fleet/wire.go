@@ -175,16 +175,33 @@ func DecodeResult(data []byte) (model.Result, error) {
 	return r, nil
 }
 
-// DecodeEvent decodes and checks an event message.
-func DecodeEvent(data []byte) (model.Event, error) {
-	var e model.Event
-	if err := decodeJSON(KindEvent, data, &e); err != nil {
-		return e, err
+// DecodeEvent decodes and checks an event message. An event of kind
+// alert is an agent's host metric rule firing or resolving and must come
+// with its alert (RuleAlert), returned as al; al is nil for every other
+// event.
+func DecodeEvent(data []byte) (e model.Event, al *model.Alert, err error) {
+	var w eventWire
+	if err := decodeJSON(KindEvent, data, &w); err != nil {
+		return w.Event, nil, err
 	}
+	e = w.Event
 	if e.Kind == "" || e.Time.IsZero() || len(e.Check) > maxCheckNameLen {
-		return e, fmt.Errorf("%w: event: kind or time missing, or check name too long", ErrBadMessage)
+		return e, nil, fmt.Errorf("%w: event: kind or time missing, or check name too long", ErrBadMessage)
 	}
-	return e, nil
+	if e.Kind != model.EventAlert && w.Alert == nil {
+		return e, nil, nil
+	}
+	if e.Kind != model.EventAlert {
+		return e, nil, fmt.Errorf("%w: event: an alert on an event of kind %q", ErrBadMessage, e.Kind)
+	}
+	if w.Alert == nil {
+		return e, nil, fmt.Errorf("%w: event: alert event %q without its alert", ErrBadMessage, e.Check)
+	}
+	if err := w.Alert.check(e); err != nil {
+		return e, nil, fmt.Errorf("%w: event: alert %q: %v", ErrBadMessage, e.Check, err)
+	}
+	return e, &model.Alert{Key: e.Check, Source: model.AlertSourceRule, Severity: w.Alert.Severity,
+		Summary: w.Alert.Summary, Reason: w.Alert.Reason, Labels: w.Alert.Labels}, nil
 }
 
 // DecodeHello decodes and checks a hello for host (a hello naming another
@@ -231,7 +248,8 @@ func ResultMessage(host string, r model.Result) (Message, error) {
 	return Message{Subject: Subject(host, KindResult), ID: MessageID(host, KindResult, r.Time, strconv.FormatUint(h.Sum64(), 36)), Data: data}, nil
 }
 
-// EventMessage: see SampleMessage.
+// EventMessage: see SampleMessage. An event of kind alert goes with its
+// alert: AlertEventMessage.
 func EventMessage(host string, e model.Event) (Message, error) {
 	data, err := json.Marshal(e)
 	if err != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/storage"
 	"github.com/dashd/dashd/ui"
@@ -16,8 +17,8 @@ import (
 // chart and the list) and its events.
 
 // Bounds of one agent check page: the days of history it reads, and how
-// many of the host's results it scans for the check's (the results of all
-// a host's checks share one bucket).
+// many of the host's newest results it scans for the check's (the results
+// of all a host's checks share one bucket).
 const (
 	checkDays = 90
 	checkScan = 200_000
@@ -26,9 +27,16 @@ const (
 // CheckPage builds the page of check on the agent host (view.ErrNoHost
 // when the hub has no result of that check from that host).
 func (f *Fleet) CheckPage(host, check, rng string) (ui.CheckDetailView, error) {
+	v, _, err := f.checkPage(host, check, rng)
+	return v, err
+}
+
+// checkPage builds the page and returns the check's state it shows (Run
+// redraws the summary's age from it between builds).
+func (f *Fleet) checkPage(host, check, rng string) (ui.CheckDetailView, collectors.Status, error) {
 	h, err := f.Host(host)
 	if err != nil {
-		return ui.CheckDetailView{}, err
+		return ui.CheckDetailView{}, collectors.Status{}, err
 	}
 	for _, st := range h.Statuses {
 		if st.Name != check {
@@ -37,19 +45,21 @@ func (f *Fleet) CheckPage(host, check, rng string) (ui.CheckDetailView, error) {
 		now := f.o.Now()
 		hc := &hostChecks{store: f.o.Store, host: host, check: check, now: now}
 		if err := hc.load(); err != nil {
-			return ui.CheckDetailView{}, err
+			return ui.CheckDetailView{}, st, fmt.Errorf("fleetview: check page %s on %s: %w", check, host, err)
 		}
 		v, err := view.CheckPage(hc, st, "", rng, now)
 		if err != nil {
-			return v, fmt.Errorf("fleetview: check page %s on %s: %w", check, host, err)
+			return v, st, fmt.Errorf("fleetview: check page %s on %s: %w", check, host, err)
 		}
-		return v, nil
+		return v, st, nil
 	}
-	return ui.CheckDetailView{}, view.ErrNoHost
+	return ui.CheckDetailView{}, collectors.Status{}, view.ErrNoHost
 }
 
 // hostChecks is view.CheckStore for one check of one agent, from its
-// results of the last checkDays days read once (oldest first).
+// newest results of the last checkDays days read once (oldest first):
+// the newest checkScan results of the host, so on a busy host the oldest
+// days of the strip are blank rather than the newest ones missing.
 type hostChecks struct {
 	store        Store
 	host, check  string
@@ -59,7 +69,7 @@ type hostChecks struct {
 }
 
 func (h *hostChecks) load() error {
-	rs, err := h.store.HostCheckResults(h.host, h.check, h.now.AddDate(0, 0, -checkDays), h.now.Add(time.Minute),
+	rs, err := h.store.HostCheckRecentResults(h.host, h.check, h.now.AddDate(0, 0, -checkDays), h.now.Add(time.Minute),
 		checkScan, checkScan)
 	if err != nil {
 		return err

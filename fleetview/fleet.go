@@ -19,10 +19,10 @@ import (
 // Store is what the fleet pages read of storage (a *storage.DB).
 type Store interface {
 	Hosts() ([]storage.HostInfo, error)
-	HostLatestState(host string, scan, perCheck int) (storage.HostLatest, bool, error)
+	HostLatestState(host string, scan, perCheck int, checks ...string) (storage.HostLatest, bool, error)
 	HostEvents(host string, limit int) ([]model.Event, error)
 	HostSamples(host string, from, to time.Time, limit int) ([]model.Sample, error)
-	HostCheckResults(host, check string, from, to time.Time, limit, scan int) ([]model.Result, error)
+	HostCheckRecentResults(host, check string, from, to time.Time, limit, scan int) ([]model.Result, error)
 }
 
 // Checks is the hub's own live check state (a *collectors.Runner).
@@ -34,6 +34,8 @@ type Checks interface {
 type Rooms interface {
 	BroadcastToRoom(room string, events ...hub.Event)
 	RoomCounts() map[string]int
+	// LastJoin changes whenever a stream joins room (hub.Hub.LastJoin).
+	LastJoin(room string) uint64
 }
 
 // Options configures a Fleet. Store, Latest, Checks and Hub are required.
@@ -68,6 +70,8 @@ type Fleet struct {
 
 	mu     sync.Mutex
 	sparks map[string]*hostSparks // by host: the host pages' sparklines
+
+	latest *latest // the overview's agents, fed by HostsCommitted
 }
 
 // hostSparks are one fleet host's sparklines and when a page last read
@@ -93,7 +97,7 @@ func New(o Options) (*Fleet, error) {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
-	return &Fleet{o: o, log: o.Logger, sparks: map[string]*hostSparks{}}, nil
+	return &Fleet{o: o, log: o.Logger, sparks: map[string]*hostSparks{}, latest: newLatest()}, nil
 }
 
 // LocalName is the hub's own host's name in the fleet: fleet.host, or
@@ -148,7 +152,7 @@ func (f *Fleet) local() view.FleetHost {
 // agent reads one agent's newest state; ok is false for a host the hub
 // has never heard from.
 func (f *Fleet) agent(name string, perCheck int) (view.FleetHost, storage.HostLatest, []model.Event, bool, error) {
-	l, ok, err := f.o.Store.HostLatestState(name, resultScan, perCheck)
+	l, ok, err := f.o.Store.HostLatestState(name, resultScan, perCheck, f.latest.checks(name)...)
 	if err != nil || !ok {
 		return view.FleetHost{}, l, nil, ok, err
 	}
@@ -165,16 +169,21 @@ func (f *Fleet) agent(name string, perCheck int) (view.FleetHost, storage.HostLa
 
 // Hosts reads every host: the hub's own first, then the agents by name.
 // An agent whose state cannot be read is shown from its record alone
-// (and logged): one damaged host does not blank the overview.
+// (and logged): one damaged host does not blank the overview. Once the
+// ingester feeds f (HostsCommitted), the agents' state comes from memory
+// (see latest.go) and only the host records are read every time.
 func (f *Fleet) Hosts() ([]view.FleetHost, error) {
 	agents, err := f.Agents()
 	if err != nil {
 		return nil, err
 	}
+	now := f.o.Now()
 	out := make([]view.FleetHost, 0, len(agents)+1)
 	out = append(out, f.local())
+	names := make(map[string]bool, len(agents))
 	for _, a := range agents {
-		h, _, _, _, err := f.agent(a.Name, 1)
+		names[a.Name] = true
+		h, err := f.overviewHost(a, now)
 		if err != nil {
 			f.log.Warn("fleet host state not read", "host", a.Name, "err", err)
 			h = view.FleetHost{Info: a}
@@ -183,6 +192,7 @@ func (f *Fleet) Hosts() ([]view.FleetHost, error) {
 		h.Info = a
 		out = append(out, h)
 	}
+	f.latest.keepOnly(names)
 	return out, nil
 }
 

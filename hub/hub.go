@@ -9,6 +9,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/dashd/dashd/internal/grid"
 )
 
 // Hub fans Datastar events out to long-lived SSE streams, grouped by rooms
@@ -64,6 +66,9 @@ type Hub struct {
 	clients  map[*client]struct{}
 	rooms    map[string]map[*client]struct{}
 	sessions map[string]map[*client]struct{}
+	// lastJoin is, per room with streams, the ID of the newest stream
+	// that joined it (see LastJoin).
+	lastJoin map[string]uint64
 	perAddr  map[string]int // streams per client address; only addresses with streams
 
 	ping *frame
@@ -103,6 +108,7 @@ func New(opts ...Option) *Hub {
 		clients:  make(map[*client]struct{}),
 		rooms:    make(map[string]map[*client]struct{}),
 		sessions: make(map[string]map[*client]struct{}),
+		lastJoin: make(map[string]uint64),
 		perAddr:  make(map[string]int),
 		ping:     newFrame([]byte(": ping\n\n"), 0, true),
 
@@ -118,7 +124,7 @@ func (h *Hub) Run(ctx context.Context) error {
 	if !h.running.CompareAndSwap(false, true) {
 		return ErrAlreadyRunning
 	}
-	t := time.NewTimer(h.cfg.heartbeat)
+	t := time.NewTimer(h.untilBeat())
 	defer t.Stop()
 	beating := true
 	for {
@@ -128,7 +134,7 @@ func (h *Hub) Run(ctx context.Context) error {
 			return nil
 		case <-h.beat:
 			if !beating {
-				t.Reset(h.cfg.heartbeat)
+				t.Reset(h.untilBeat())
 				beating = true
 			}
 		case <-t.C:
@@ -136,10 +142,18 @@ func (h *Hub) Run(ctx context.Context) error {
 			h.deliver(h.ping, func() map[*client]struct{} { return h.clients })
 			// A stream added after this count signals beat.
 			if beating = h.ClientCount() > 0; beating {
-				t.Reset(h.cfg.heartbeat)
+				t.Reset(h.untilBeat())
 			}
 		}
 	}
+}
+
+// untilBeat is the wait for the next heartbeat, on the whole-second grid
+// the sampler and the scheduler tick on: a beat at a moment of its own
+// would wake an otherwise idle process once more.
+func (h *Hub) untilBeat() time.Duration {
+	now := time.Now()
+	return grid.Next(now, h.cfg.heartbeat).Sub(now)
 }
 
 // shutdown ends every stream and waits for the stream goroutines.
@@ -153,6 +167,7 @@ func (h *Hub) shutdown() {
 	}
 	clear(h.clients)
 	clear(h.rooms)
+	clear(h.lastJoin)
 	clear(h.sessions)
 	clear(h.perAddr)
 	h.mu.Unlock()

@@ -308,3 +308,30 @@ func stormClient(e *env, query string) error {
 	}
 	return nil
 }
+
+// TestHub_LastJoin: a room's last join changes with every stream that
+// joins it, a second stream of the same room and a reconnect included,
+// and is 0 once the room is empty.
+func TestHub_LastJoin(t *testing.T) {
+	// Heartbeats find a closed stream quickly.
+	e := newEnv(t, []Option{WithHeartbeat(20 * time.Millisecond)}, nil)
+	if got := e.hub.LastJoin("r"); got != 0 {
+		t.Fatalf("LastJoin of an empty room = %d, want 0", got)
+	}
+	first := e.open(t, q("room", "r"))
+	j1 := e.hub.LastJoin("r")
+	second := e.open(t, q("room", "r"))
+	j2 := e.hub.LastJoin("r")
+	if j1 == 0 || j2 <= j1 {
+		t.Fatalf("LastJoin after two joins = %d then %d, want growing", j1, j2)
+	}
+	second.close()
+	eventually(t, "the second stream gone", func() bool { return e.hub.RoomCounts()["r"] == 1 })
+	again := e.open(t, q("room", "r"))
+	if j3 := e.hub.LastJoin("r"); j3 <= j2 {
+		t.Errorf("LastJoin after a reconnect = %d, want above %d", j3, j2)
+	}
+	first.close()
+	again.close()
+	eventually(t, "the room empty", func() bool { return e.hub.LastJoin("r") == 0 })
+}

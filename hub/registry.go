@@ -13,6 +13,9 @@ func (h *Hub) remove(c *client) bool {
 	delete(h.clients, c)
 	for _, r := range c.rooms {
 		unindex(h.rooms, r, c)
+		if h.rooms[r] == nil {
+			delete(h.lastJoin, r)
+		}
 	}
 	if c.session != "" {
 		unindex(h.sessions, c.session, c)
@@ -55,6 +58,7 @@ func (h *Hub) add(c *client) refusal {
 	}
 	for _, r := range c.rooms {
 		index(h.rooms, r, c)
+		h.lastJoin[r] = c.id
 	}
 	if c.session != "" {
 		index(h.sessions, c.session, c)
@@ -83,6 +87,17 @@ func unindex(m map[string]map[*client]struct{}, key string, c *client) {
 	if len(s) == 0 {
 		delete(m, key)
 	}
+}
+
+// LastJoin is the ID of the newest stream that joined room, 0 while none
+// is in it. Stream IDs only grow, so it changes with every join (a
+// reconnect included): a sender that keeps what it last sent a room and
+// sends only the difference can tell that a stream has since started
+// from a state of its own (its on-connect state) and send the whole.
+func (h *Hub) LastJoin(room string) uint64 {
+	h.mu.RLock()
+	defer h.mu.RUnlock()
+	return h.lastJoin[room]
 }
 
 // Sessions lists the sessions that have at least one stream open now, so a

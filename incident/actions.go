@@ -24,26 +24,31 @@ func (m *Manager) Ack(ctx context.Context, id uint64, user, addr string) error {
 		if err != nil {
 			return err
 		}
-		if !inc.IsOpen() {
-			return fmt.Errorf("%w: %s", ErrResolved, inc.Label())
-		}
-		now := m.o.Now()
-		en := model.IncidentEntry{Kind: model.EntryAck, Time: now, User: user, Address: addr, Text: "acknowledged"}
-		inc = clone(inc)
-		if inc.Acked.IsZero() {
-			inc.Acked, inc.AckedBy = now, user
-		} else {
-			en.Text = "also on it (acknowledged by " + inc.AckedBy + " first)"
-		}
-		stored, err := m.store(ctx, inc, m.automatic(inc, en)...)
-		if err != nil {
-			return err
-		}
-		m.o.Recorder.Event(model.Event{Time: now, Kind: model.EventAck, Check: first(stored.Checks),
-			From: model.StateUnknown, To: model.StateUnknown, User: user, Address: addr,
-			Reason: model.AckReasonPrefix + stored.Label()})
-		return nil
+		return m.ack(ctx, inc, actor{user: user, addr: addr, at: m.o.Now()})
 	})
+}
+
+// ack is Ack on Run's goroutine, for people here or on another hub.
+func (m *Manager) ack(ctx context.Context, inc model.Incident, a actor) error {
+	if !inc.IsOpen() {
+		return fmt.Errorf("%w: %s", ErrResolved, inc.Label())
+	}
+	en := a.entry(model.EntryAck, "acknowledged")
+	inc = clone(inc)
+	if inc.Acked.IsZero() {
+		inc.Acked, inc.AckedBy = a.at, a.user
+	} else {
+		en.Text = "also on it (acknowledged by " + inc.AckedBy + " first)"
+	}
+	stored, err := m.store(ctx, inc, m.automatic(inc, en)...)
+	if err != nil {
+		return err
+	}
+	m.o.Recorder.Event(model.Event{Time: m.o.Now(), Kind: model.EventAck, Check: first(stored.Checks),
+		From: model.StateUnknown, To: model.StateUnknown, User: a.user, Address: a.addr,
+		Reason: model.AckReasonPrefix + stored.Label() + a.via()})
+	m.share(stored, a, Shared{Kind: model.EntryAck})
+	return nil
 }
 
 // Note adds a note by user to the incident's timeline, open or resolved
@@ -58,22 +63,31 @@ func (m *Manager) Note(ctx context.Context, id uint64, user, addr, text string, 
 		return err
 	}
 	return m.do(ctx, func(ctx context.Context) error {
-		inc, err := m.findWithRoom(id)
+		inc, err := m.find(id)
 		if err != nil {
 			return err
 		}
-		now := m.o.Now()
-		en := model.IncidentEntry{Kind: model.EntryNote, Time: now, User: user, Address: addr, Text: text, Public: public}
-		if _, err := m.appendEntries(ctx, inc, en); err != nil {
-			return err
-		}
-		what := "noted on"
-		if public {
-			what = "posted a public update on"
-		}
-		m.announce(inc, model.StateUnknown, what, user, addr)
-		return nil
+		return m.note(ctx, inc, actor{user: user, addr: addr, at: m.o.Now()}, text, public)
 	})
+}
+
+// note is Note on Run's goroutine.
+func (m *Manager) note(ctx context.Context, inc model.Incident, a actor, text string, public bool) error {
+	if err := hasRoom(inc); err != nil {
+		return err
+	}
+	en := a.entry(model.EntryNote, text)
+	en.Public = public
+	if _, err := m.appendEntries(ctx, inc, en); err != nil {
+		return err
+	}
+	what := "noted on"
+	if public {
+		what = "posted a public update on"
+	}
+	m.announceBy(inc, model.StateUnknown, what, a)
+	m.share(inc, a, Shared{Kind: model.EntryNote, Text: text, Public: public})
+	return nil
 }
 
 // Chat adds a line of the incident's chat (its room, where responders
@@ -88,14 +102,26 @@ func (m *Manager) Chat(ctx context.Context, id uint64, user, addr, text string) 
 		return err
 	}
 	return m.do(ctx, func(ctx context.Context) error {
-		inc, err := m.findWithRoom(id)
+		inc, err := m.find(id)
 		if err != nil {
 			return err
 		}
-		_, err = m.appendEntries(ctx, inc, model.IncidentEntry{Kind: model.EntryChat, Time: m.o.Now(),
-			User: user, Address: addr, Text: text})
-		return err
+		return m.chat(ctx, inc, actor{user: user, addr: addr, at: m.o.Now()}, text)
 	})
+}
+
+// chat is Chat on Run's goroutine. The other hubs get the line with the
+// incident's Ref, not its number here: each hub numbers its own
+// incidents, so "incident 5" names another incident there.
+func (m *Manager) chat(ctx context.Context, inc model.Incident, a actor, text string) error {
+	if err := hasRoom(inc); err != nil {
+		return err
+	}
+	if _, err := m.appendEntries(ctx, inc, a.entry(model.EntryChat, text)); err != nil {
+		return err
+	}
+	m.share(inc, a, Shared{Kind: model.EntryChat, Text: text})
+	return nil
 }
 
 // Resolve ends the incident by hand with a summary of what happened, even
@@ -115,19 +141,24 @@ func (m *Manager) Resolve(ctx context.Context, id uint64, user, addr, summary st
 		if err != nil {
 			return err
 		}
-		if !inc.IsOpen() {
-			return fmt.Errorf("%w: %s", ErrResolved, inc.Label())
-		}
-		now := m.o.Now()
-		inc = clone(inc)
-		inc.State, inc.Resolved, inc.ResolvedBy, inc.Summary, inc.Held = model.IncidentResolved, now, user, summary, false
-		stored, err := m.store(ctx, inc, model.IncidentEntry{Kind: model.EntryResolve, Time: now, User: user, Address: addr, Text: summary})
-		if err != nil {
-			return err
-		}
-		m.announce(stored, model.StateUp, "resolved", user, addr)
-		return nil
+		return m.resolve(ctx, inc, actor{user: user, addr: addr, at: m.o.Now()}, summary)
 	})
+}
+
+// resolve is Resolve on Run's goroutine.
+func (m *Manager) resolve(ctx context.Context, inc model.Incident, a actor, summary string) error {
+	if !inc.IsOpen() {
+		return fmt.Errorf("%w: %s", ErrResolved, inc.Label())
+	}
+	inc = clone(inc)
+	inc.State, inc.Resolved, inc.ResolvedBy, inc.Summary, inc.Held = model.IncidentResolved, a.at, a.user, summary, false
+	stored, err := m.store(ctx, inc, a.entry(model.EntryResolve, summary))
+	if err != nil {
+		return err
+	}
+	m.announceBy(stored, model.StateUp, "resolved", a)
+	m.share(stored, a, Shared{Kind: model.EntryResolve, Text: summary})
+	return nil
 }
 
 // Hold keeps the incident open after everything recovered (held true),
@@ -144,35 +175,40 @@ func (m *Manager) Hold(ctx context.Context, id uint64, user, addr string, held b
 		if err != nil {
 			return err
 		}
-		if !inc.IsOpen() {
-			return fmt.Errorf("%w: %s", ErrResolved, inc.Label())
-		}
-		if inc.Held == held {
-			return nil
-		}
-		now := m.o.Now()
-		inc = clone(inc)
-		inc.Held = held
-		es := []model.IncidentEntry{{Kind: model.EntryHold, Time: now, User: user, Address: addr, Text: "held open"}}
-		what := "held open"
-		resolves := !held && len(inc.Failing) == 0
-		if !held {
-			es[0].Text, what = "let go", "let go of"
-		}
-		if resolves {
-			inc.State, inc.Resolved, inc.ResolvedBy = model.IncidentResolved, now, ""
-			es = append(es, model.IncidentEntry{Kind: model.EntryResolve, Time: now, Text: "everything had recovered"})
-		}
-		stored, err := m.store(ctx, inc, m.automatic(inc, es...)...)
-		if err != nil {
-			return err
-		}
-		m.announce(stored, model.StateUnknown, what, user, addr)
-		if resolves {
-			m.announce(stored, model.StateUp, "resolved", "", "")
-		}
-		return nil
+		return m.hold(ctx, inc, actor{user: user, addr: addr, at: m.o.Now()}, held)
 	})
+}
+
+// hold is Hold on Run's goroutine.
+func (m *Manager) hold(ctx context.Context, inc model.Incident, a actor, held bool) error {
+	if !inc.IsOpen() {
+		return fmt.Errorf("%w: %s", ErrResolved, inc.Label())
+	}
+	if inc.Held == held {
+		return nil
+	}
+	inc = clone(inc)
+	inc.Held = held
+	es := []model.IncidentEntry{a.entry(model.EntryHold, "held open")}
+	what := "held open"
+	resolves := !held && len(inc.Failing) == 0
+	if !held {
+		es[0].Text, what = "let go", "let go of"
+	}
+	if resolves {
+		inc.State, inc.Resolved, inc.ResolvedBy = model.IncidentResolved, a.at, ""
+		es = append(es, model.IncidentEntry{Kind: model.EntryResolve, Time: a.at, Text: "everything had recovered"})
+	}
+	stored, err := m.store(ctx, inc, m.automatic(inc, es...)...)
+	if err != nil {
+		return err
+	}
+	m.announceBy(stored, model.StateUnknown, what, a)
+	if resolves {
+		m.announce(stored, model.StateUp, "resolved", "", "")
+	}
+	m.share(stored, a, Shared{Kind: model.EntryHold, Held: held})
+	return nil
 }
 
 // find returns the incident with id, from memory when it is open or just
@@ -194,16 +230,12 @@ func (m *Manager) find(id uint64) (model.Incident, error) {
 	return inc, nil
 }
 
-// findWithRoom is find for people's entries: the timeline must have room.
-func (m *Manager) findWithRoom(id uint64) (model.Incident, error) {
-	inc, err := m.find(id)
-	if err != nil {
-		return inc, err
-	}
+// hasRoom refuses people's entries when the timeline is full.
+func hasRoom(inc model.Incident) error {
 	if inc.Entries >= MaxEntries {
-		return inc, fmt.Errorf("%w: %s has %d entries", ErrFull, inc.Label(), inc.Entries)
+		return fmt.Errorf("%w: %s has %d entries", ErrFull, inc.Label(), inc.Entries)
 	}
-	return inc, nil
+	return nil
 }
 
 // checkWho refuses an action without a user, or with a user or address

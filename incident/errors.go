@@ -27,3 +27,15 @@ var (
 	// stopping).
 	ErrStopped = errors.New("incident: not running")
 )
+
+// Errors of ApplyRemote, the other hubs' actions.
+var (
+	// ErrNoMatch is returned by ApplyRemote when no incident here matches
+	// the action's reference (yet: the other hub may have seen the
+	// failure first).
+	ErrNoMatch = errors.New("incident: no incident here matches")
+
+	// ErrDuplicate is returned by ApplyRemote for an action an entry
+	// records already (a redelivery).
+	ErrDuplicate = errors.New("incident: the action was applied already")
+)

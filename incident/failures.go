@@ -109,12 +109,20 @@ func (m *Manager) alertChanged(ctx context.Context, e model.Event) {
 		}
 		return
 	}
+	m.ruleChanged(ctx, key, e.Reason, e)
+}
+
+// ruleChanged follows the alert keyed key (a host rule's or dashd's own,
+// here or on a fleet host): firing (e.To down) opens, joins or reopens an
+// incident titled title; anything else recovers it. The entry's text is
+// the event's.
+func (m *Manager) ruleChanged(ctx context.Context, key, title string, e model.Event) {
 	s := subject{name: key, rule: true}
 	en := s.entry(model.EntryAlert, e.Time)
 	en.Text = e.Reason
 	if e.To == model.StateDown {
 		en.From, en.To = model.StateUp, model.StateDown
-		m.fail(ctx, s, e.Time, e.Reason, en, true)
+		m.fail(ctx, s, e.Time, title, en, true)
 		return
 	}
 	en.From, en.To = model.StateDown, model.StateUp

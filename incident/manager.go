@@ -94,6 +94,10 @@ type Options struct {
 	// Hub and View, when both are set, carry changes to the live pages.
 	Hub  Hub
 	View View
+	// Sharer, when set, hands what people do here to the other hubs of
+	// the site (see share.go). Leave it nil (not a nil pointer in an
+	// interface) on a dashd that shares nothing.
+	Sharer Sharer
 	// DeliveryPoll is how often the outbox's finished items are read
 	// while an incident is open or just ended (default 5s).
 	DeliveryPoll time.Duration
@@ -124,6 +128,9 @@ type Manager struct {
 	recent  map[uint64]model.Incident // resolved within recentFor
 	cursor  deliveryCursor
 	dropped uint64
+	// hostSeen is the last fleet host check event followed, by kind and
+	// subject: a redelivered one is not followed twice (see HostEvent).
+	hostSeen map[string]seenEvent
 
 	// polls counts the delivery poll timer's firings: tests see that an
 	// idle Manager is not woken by it.
@@ -152,7 +159,7 @@ func New(o Options) (*Manager, error) {
 		o.DeliveryPoll = 5 * time.Second
 	}
 	m := &Manager{o: o, log: o.Logger, reqs: make(chan request), stopped: make(chan struct{}),
-		open: map[uint64]model.Incident{}, recent: map[uint64]model.Incident{}}
+		open: map[uint64]model.Incident{}, recent: map[uint64]model.Incident{}, hostSeen: map[string]seenEvent{}}
 	if err := m.load(); err != nil {
 		return nil, err
 	}

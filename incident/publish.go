@@ -136,8 +136,14 @@ func (m *Manager) push(ctx context.Context, inc model.Incident, es []model.Incid
 // announce records what happened to an incident as an event on the flow:
 // the event log shows it, the audit log when user is set.
 func (m *Manager) announce(inc model.Incident, to model.State, what, user, addr string) {
+	m.announceBy(inc, to, what, actor{user: user, addr: addr})
+}
+
+// announceBy is announce for what a did: another hub's action says which
+// hub it came from.
+func (m *Manager) announceBy(inc model.Incident, to model.State, what string, a actor) {
 	m.o.Recorder.Event(model.Event{Time: m.o.Now(), Kind: model.EventIncident, Check: first(inc.Checks), To: to,
-		From: opposite(to), User: user, Address: addr, Reason: what + " " + inc.Label()})
+		From: opposite(to), User: a.user, Address: a.addr, Reason: what + " " + inc.Label() + a.via()})
 }
 
 func first(list []string) string {

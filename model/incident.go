@@ -126,6 +126,14 @@ type IncidentEntry struct {
 	// Public marks a note meant for the outside world: the status page
 	// shows public notes, nothing else of the timeline.
 	Public bool `json:"public,omitempty"`
+	// Origin is the hub of the site where someone did what the entry
+	// records, when that is another hub ("" for what was done here or by
+	// dashd itself): the timeline shows "via <hub>".
+	Origin string `json:"origin,omitempty"`
+	// Action is the site-wide ID of a shared action this entry applied
+	// (set with Origin): a redelivered action whose ID an entry holds
+	// already is not applied twice.
+	Action string `json:"-"`
 }
 
 // HasStates reports whether From and To mean something (state and alert

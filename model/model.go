@@ -191,4 +191,8 @@ type ChatMessage struct {
 	Room   string    `json:"room"`
 	Author string    `json:"author"`
 	Text   string    `json:"text"`
+	// Origin is the hub of the site the message was said on, when that is
+	// another hub than this one ("" for a message said here): people see
+	// "via <hub>" and know the author is on another hub's page.
+	Origin string `json:"origin,omitempty"`
 }

@@ -107,6 +107,13 @@ type Silence struct {
 	// Address is where the author created it from, for the audit log
 	// (recorded with its event, not kept with the silence).
 	Address string `json:"-"`
+	// Origin and OriginID say where a silence shared by another hub of
+	// the site was made: that hub's name and its own ID there. Both are
+	// empty for a silence made here. Together they name the silence on
+	// every hub, so a redelivered copy is stored once and an expiry made
+	// on any hub finds it.
+	Origin   string `json:"origin,omitempty"`
+	OriginID uint64 `json:"origin_id,omitempty"`
 }
 
 // Active reports whether the silence is in force at t.

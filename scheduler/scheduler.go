@@ -509,6 +509,9 @@ func sameModel(a, b any) bool {
 	case view.Tile:
 		y, ok := b.(view.Tile)
 		return ok && x == y
+	case view.Meta:
+		y, ok := b.(view.Meta)
+		return ok && x == y
 	case ui.CheckRow:
 		y, ok := b.(ui.CheckRow)
 		return ok && x == y
@@ -618,6 +621,12 @@ func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot, sel
 		}
 	}
 
+	// A tile's meta line follows its tile in the fragments: a tile sent
+	// whole carried it, so it is only remembered.
+	carried := map[string]bool{}
+	for name := range tileSent {
+		carried[ui.CheckMetaID(name)] = true
+	}
 	for _, f := range view.DashboardFragments(v) {
 		if prev, known := s.models[f.ID]; known && sameModel(prev, f.Model) {
 			continue
@@ -630,9 +639,13 @@ func (s *Scheduler) dashboardDiff(ctx context.Context, snap system.Snapshot, sel
 		s.models[f.ID] = f.Model
 		if !bytes.Equal(s.sent[f.ID], buf.Bytes()) {
 			s.sent[f.ID] = bytes.Clone(buf.Bytes())
+			if carried[f.ID] {
+				continue
+			}
 			evs = append(evs, hub.PatchElements(buf.String()))
 			if tile, ok := f.Model.(view.Tile); ok {
 				tileSent[tile.Name] = true
+				carried[ui.CheckMetaID(tile.Name)] = true
 			}
 		}
 	}

@@ -274,20 +274,22 @@ func TestTick_OnlyChanges(t *testing.T) {
 	e.s.Tick(ctx)
 	golden.Assert(t, "tick-check-down.txt", e.hub.take(t, view.RoomDashboard))
 
-	// A result that only moves latency re-sends that tile, not the grid;
-	// sub-millisecond jitter re-sends no tile, only the result's bar.
+	// A result that only moves latency re-sends that tile's meta line,
+	// not the tile or the grid; sub-millisecond jitter re-sends neither,
+	// only the result's bar.
 	e.change("web", func(sts []collectors.Status) { sts[0].Latency = 40 * time.Millisecond })
 	e.drain(ctx)
 	e.s.Tick(ctx)
 	got := e.hub.take(t, view.RoomDashboard)
-	if bytes.Contains(got, []byte(`id="checks"`)) || !bytes.Contains(got, []byte(`id="check-web"`)) || bytes.Contains(got, []byte(`id="check-db"`)) {
-		t.Errorf("a latency change should re-send only web's tile, sent:\n%s", got)
+	if bytes.Contains(got, []byte(`id="checks"`)) || bytes.Contains(got, []byte(`id="check-web"`)) ||
+		!bytes.Contains(got, []byte(`id="meta-web"`)) || bytes.Contains(got, []byte(`id="meta-db"`)) {
+		t.Errorf("a latency change should re-send only web's meta line, sent:\n%s", got)
 	}
 	e.change("web", func(sts []collectors.Status) { sts[0].Latency = 41 * time.Millisecond })
 	e.drain(ctx)
 	e.s.Tick(ctx)
 	got = e.hub.take(t, view.RoomDashboard)
-	if bytes.Contains(got, []byte(`id="check-web"`)) || !bytes.Contains(got, []byte("selector #hb-web")) || len(got) > 200 {
+	if bytes.Contains(got, []byte(`id="meta-web"`)) || !bytes.Contains(got, []byte("selector #hb-web")) || len(got) > 200 {
 		t.Errorf("1 ms of jitter re-sent more than its heartbeat bar (%d bytes):\n%s", len(got), got)
 	}
 }

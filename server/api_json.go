@@ -140,11 +140,17 @@ type silenceOut struct {
 	Comment   string     `json:"comment"`
 	CreatedAt time.Time  `json:"created_at"`
 	ExpiredAt *time.Time `json:"expired_at,omitempty"`
+	// Origin and OriginID are the hub of the site a silence was made on
+	// and its ID there, for one another hub shared (absent for one made
+	// here, which every silence created through this API is).
+	Origin   string `json:"origin,omitempty"`
+	OriginID uint64 `json:"origin_id,omitempty"`
 }
 
 func newSilenceOut(s model.Silence) silenceOut {
 	return silenceOut{ID: s.ID, Checks: s.Checks, Groups: s.Groups, Rules: s.Rules, StartsAt: s.Start, EndsAt: s.End,
-		Author: s.Author, Comment: s.Comment, CreatedAt: s.Created, ExpiredAt: instant(s.Expired)}
+		Author: s.Author, Comment: s.Comment, CreatedAt: s.Created, ExpiredAt: instant(s.Expired),
+		Origin: s.Origin, OriginID: s.OriginID}
 }
 
 // alertJSON is an alert as the API answers it (model.Alert already

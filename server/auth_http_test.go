@@ -553,6 +553,7 @@ func authTRoutes() map[string]struct {
 		"GET /hosts/:host":                          {authTRuleViewer, false},
 		"GET /hosts/:host/events":                   {authTRuleViewer, false},
 		"GET /hosts/:host/checks/:name":             {authTRuleViewer, false},
+		"GET /hosts/:host/checks/:check/incidents":  {authTRuleViewer, false},
 		"GET /hosts/:host/badge/:check.svg":         {authTRulePublic, false},
 		"GET /hosts/:host/badge/:check/latency.svg": {authTRulePublic, false},
 		// Incidents (issue #16): read by viewers, acted on by operators.

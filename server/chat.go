@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -20,8 +19,9 @@ import (
 
 // Chat limits.
 const (
-	// MaxChatMessage is the longest chat message, in characters.
-	MaxChatMessage = 500
+	// MaxChatMessage is the longest chat message, in characters (the
+	// rule is model.CleanChatText's, shared with the other hubs' chat).
+	MaxChatMessage = model.MaxChatText
 	// ChatHistory is how many messages a joining page loads.
 	ChatHistory = 100
 )
@@ -132,16 +132,7 @@ func (s *Server) handleChatSend(c *fiber.Ctx) error {
 		c.Status(status)
 		return w.Send(hub.PatchComponent(c.UserContext(), ui.ChatError(problem)))
 	}
-	text := strings.TrimSpace(sig.Message)
-	problem := ""
-	switch n := utf8.RuneCountInString(text); {
-	case !utf8.ValidString(text):
-		problem = "The message is not valid text."
-	case n == 0:
-		problem = "Type a message first."
-	case n > MaxChatMessage:
-		problem = "Message too long: " + strconv.Itoa(n) + " characters, the limit is " + strconv.Itoa(MaxChatMessage) + "."
-	}
+	text, problem := model.CleanChatText(sig.Message)
 	if problem != "" {
 		return w.Send(hub.PatchComponent(c.UserContext(), ui.ChatError(problem)))
 	}

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"net/url"
+	"slices"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/dashd/dashd/auth"
+	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/fleetview"
 	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/incident"
 	"github.com/dashd/dashd/ui"
 	"github.com/dashd/dashd/view"
 )
@@ -35,6 +38,16 @@ func (s *Server) fleet() *fleetview.Fleet {
 	return f
 }
 
+// hostScope tells what a host-scoped route serves for host: an agent
+// (local false, with the fleet reader), or this dashd's own host (local;
+// known false when a dashd without agents is asked for another name).
+func (s *Server) hostScope(host string) (f *fleetview.Fleet, local, known bool) {
+	if f = s.fleet(); f == nil {
+		return nil, true, host == s.deps.Hostname
+	}
+	return f, host == f.LocalName(), true
+}
+
 // fleetRoutes registers the fleet's pages and streams.
 func (s *Server) fleetRoutes() {
 	view := s.allow("", auth.View)
@@ -42,6 +55,7 @@ func (s *Server) fleetRoutes() {
 	s.app.Get("/hosts/:host", view, s.handleHostPage)
 	s.app.Get("/hosts/:host/events", view, s.handleHostEvents)
 	s.app.Get("/hosts/:host/checks/:name", view, s.handleHostCheckPage)
+	s.app.Get("/hosts/:host/checks/:check/incidents", view, s.handleHostCheckIncidents)
 }
 
 // isFleet reports whether / is the fleet overview: the Store keeps
@@ -148,9 +162,9 @@ func (s *Server) handleHostPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := s.fleet()
-	if f == nil || host == f.LocalName() {
-		if f == nil && host != s.deps.Hostname {
+	f, local, known := s.hostScope(host)
+	if local {
+		if !known {
 			return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
 		}
 		return s.handleLocalDashboard(c)
@@ -171,23 +185,31 @@ func (s *Server) handleHostPage(c *fiber.Ctx) error {
 	return s.renderPage(c, ui.FleetHostPage(s.page(), ch, v))
 }
 
-// handleHostEvents is an agent's page stream: room fleetview.HostRoom.
+// handleHostEvents is an agent's page stream: room fleetview.HostRoom;
+// with ?check=NAME that check's page stream (hostCheckEvents).
 func (s *Server) handleHostEvents(c *fiber.Ctx) error {
 	host, err := hostParam(c)
 	if err != nil {
 		return err
 	}
+	if err := unknownParam(queryKeys(c), []string{"check", "datastar"}); err != nil {
+		return fiber.NewError(fiber.StatusBadRequest, err.Error())
+	}
 	f := s.fleet()
 	if f == nil {
 		return fiber.NewError(fiber.StatusNotFound, "this dashd keeps no fleet hosts")
 	}
-	if _, err := f.Host(host); err != nil {
+	h, err := f.Host(host)
+	if err != nil {
 		if errors.Is(err, view.ErrNoHost) {
 			return fiber.NewError(fiber.StatusNotFound, "no fleet host named "+quoteHost(host))
 		}
 		return internal(err)
 	}
 	host = strings.Clone(host)
+	if c.Context().QueryArgs().Has("check") {
+		return s.hostCheckEvents(c, f, h, c.Query("check"))
+	}
 	return s.fleetStream(c, fleetview.HostRoom(host), func(send func(...hub.Event)) {
 		v, err := f.HostPage(host)
 		if err != nil {
@@ -198,6 +220,38 @@ func (s *Server) handleHostEvents(c *fiber.Ctx) error {
 	})
 }
 
+// hostCheckEvents is an agent's check page stream: room
+// fleetview.CheckRoom of the check and of the chart range its page asks
+// for (signal "range"), 404 for a check the hub has no result of.
+func (s *Server) hostCheckEvents(c *fiber.Ctx, f *fleetview.Fleet, h view.FleetHost, check string) error {
+	host := h.Info.Name
+	known := false
+	for _, st := range h.Statuses {
+		known = known || st.Name == check
+	}
+	if !known {
+		return fiber.NewError(fiber.StatusNotFound, "no check "+quoteHost(check)+" on host "+quoteHost(host))
+	}
+	var sig struct {
+		Range string `json:"range"`
+	}
+	if err := hub.ReadSignals(c, &sig); err != nil {
+		return err
+	}
+	if err := checkRange(sig.Range); err != nil {
+		return err
+	}
+	check, rng := strings.Clone(check), strings.Clone(sig.Range)
+	return s.fleetStream(c, fleetview.CheckRoom(host, check, rng), func(send func(...hub.Event)) {
+		v, err := f.CheckPage(host, check, rng)
+		if err != nil {
+			s.log.Warn("fleet check state", "host", host, "check", check, "err", err)
+			return
+		}
+		send(fleetview.CheckState(context.Background(), v)...)
+	})
+}
+
 // handleHostCheckPage serves /hosts/{host}/checks/{name}: the hub's own
 // check page for its own name, an agent's check page otherwise.
 func (s *Server) handleHostCheckPage(c *fiber.Ctx) error {
@@ -205,9 +259,9 @@ func (s *Server) handleHostCheckPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	f := s.fleet()
-	if f == nil || host == f.LocalName() {
-		if f == nil && host != s.deps.Hostname {
+	f, local, known := s.hostScope(host)
+	if local {
+		if !known {
 			return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
 		}
 		return s.handleCheckPage(c)
@@ -228,7 +282,55 @@ func (s *Server) handleHostCheckPage(c *fiber.Ctx) error {
 		return internal(err)
 	}
 	sid := s.session(c)
-	ch := s.chrome(c, sid, "check", "")
+	ch := s.chrome(c, sid, "check", ui.FleetHostHref(host)+"/events?check="+url.QueryEscape(name))
 	ch.Heading = name + " on " + host
-	return s.renderPage(c, ui.CheckDetailPage(s.page(), ch, v))
+	// "Run now" runs the hub's own checks: the agent's is not one.
+	ch.CanRun = false
+	return s.renderPage(c, ui.FleetCheckDetailPage(s.page(), ch, host, v))
+}
+
+// handleHostCheckIncidents answers the incidents panel of a fleet host's
+// check page (/checks/{check}/incidents, handleCheckIncidents, for the
+// hub's own checks): the figures of the incidents about
+// "<check>@<host>", the subject the hub's incidents give an agent's
+// check. The hub's own name is its own check's; a host or check the hub
+// has no result of is a 404.
+func (s *Server) handleHostCheckIncidents(c *fiber.Ctx) error {
+	host, err := hostParam(c)
+	if err != nil {
+		return err
+	}
+	f, local, known := s.hostScope(host)
+	if local {
+		if !known {
+			return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
+		}
+		return s.handleCheckIncidents(c)
+	}
+	check, err := pathParam(c, "check")
+	if err != nil {
+		return err
+	}
+	h, err := f.Host(host)
+	if errors.Is(err, view.ErrNoHost) {
+		return fiber.NewError(fiber.StatusNotFound, "no fleet host named "+quoteHost(host))
+	}
+	if err != nil {
+		return internal(err)
+	}
+	if !slices.ContainsFunc(h.Statuses, func(st collectors.Status) bool { return st.Name == check }) {
+		return fiber.NewError(fiber.StatusNotFound, "no check "+quoteHost(check)+" on host "+quoteHost(host))
+	}
+	subject := incident.RemoteCheck(check, host)
+	v := ui.CheckIncidentsView{Check: strings.Clone(check), Loaded: true}
+	for _, w := range incidentWindows {
+		figs, err := s.deps.Incidents.Stats(subject, w.span)
+		if err != nil {
+			s.log.Warn("incident figures not read", "host", host, "check", check, "err", err)
+			v.Windows, v.Problem = nil, "The incident figures could not be read; reload to try again."
+			break
+		}
+		v.Windows = append(v.Windows, view.IncidentStats(w.label, figs.Count, figs.Acked, figs.Resolved, figs.MTTA, figs.MTTR))
+	}
+	return hub.SSE(c).Send(hub.PatchComponent(c.UserContext(), ui.CheckIncidents(v)))
 }

@@ -66,9 +66,9 @@ func (s *Server) hostAPI(local fiber.Handler, agent func(*fiber.Ctx, *fleetview.
 		if err != nil {
 			return err
 		}
-		f := s.fleet()
-		if f == nil || host == f.LocalName() {
-			if f == nil && host != s.deps.Hostname {
+		f, own, known := s.hostScope(host)
+		if own {
+			if !known {
 				return fiber.NewError(fiber.StatusNotFound, fmt.Sprintf("unknown host %q (GET /api/v1/hosts lists them)", host))
 			}
 			return local(c)

@@ -42,9 +42,9 @@ func (s *Server) hostBadge(kind badgeKind, local fiber.Handler) fiber.Handler {
 		if err != nil {
 			return err
 		}
-		f := s.fleet()
-		if f == nil || host == f.LocalName() {
-			if f == nil && host != s.deps.Hostname {
+		f, own, known := s.hostScope(host)
+		if own {
+			if !known {
 				return s.sendMissingBadge(c, o, name, false)
 			}
 			return local(c)

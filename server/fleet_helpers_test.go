@@ -1,8 +1,11 @@
 package server
 
 import (
+	"bufio"
 	"context"
+	"net/http"
 	"path/filepath"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -169,4 +172,54 @@ func waitFor(t testing.TB, what string, cond func() bool) {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// fleetTStream is a stream read on a goroutine until the test ends.
+type fleetTStream struct {
+	mu  sync.Mutex
+	buf strings.Builder
+}
+
+// text is everything the stream has sent so far.
+func (s *fleetTStream) text() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.buf.String()
+}
+
+// openStream opens path on the stack's listener as a browser's stream.
+func (fs *fleetStack) openStream(t *testing.T, path string) *fleetTStream {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, fs.url+path, nil)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	req.Header.Set("Datastar-Request", "true")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		cancel()
+		t.Fatalf("open %s: %v", path, err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		cancel()
+		t.Fatalf("open %s: status %d", path, resp.StatusCode)
+	}
+	s := &fleetTStream{}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer resp.Body.Close()
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 0, 64<<10), 1<<20)
+		for sc.Scan() {
+			s.mu.Lock()
+			s.buf.WriteString(sc.Text() + "\n")
+			s.mu.Unlock()
+		}
+	}()
+	t.Cleanup(func() { cancel(); <-done })
+	return s
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/dashd/dashd/fleetview"
 	"github.com/dashd/dashd/model"
 )
 
@@ -95,7 +96,10 @@ func TestFleet_HTTP(t *testing.T) {
 		{"host page", "/hosts/web-1", 200, []string{"nginx", `href="/hosts/web-1/checks/nginx"`, `/hosts/web-1/events`, "env:prod", `id="stats"`}, nil},
 		{"unknown host page", "/hosts/nope", 404, []string{"nope"}, nil},
 		{"hub's own host page", "/hosts/testhost", 200, []string{`id="stats"`, "/api/events?have="}, []string{"fleet-grid"}},
-		{"agent check page", "/hosts/web-1/checks/nginx", 200, []string{"nginx", "HTTP 200"}, nil},
+		{"agent check page", "/hosts/web-1/checks/nginx", 200, []string{"nginx", "HTTP 200", "/hosts/web-1/events?check=nginx"}, []string{"/api/v1/checks/nginx/run"}},
+		{"agent check stream unknown check", "/hosts/web-1/events?check=nope", 404, []string{`no check "nope" on host "web-1"`}, nil},
+		{"agent check stream bad range", "/hosts/web-1/events?check=nginx&datastar=" + url.QueryEscape(`{"range":"2y"}`), 400, []string{"range"}, nil},
+		{"agent stream unknown parameter", "/hosts/web-1/events?chek=nginx", 400, []string{"unknown query parameter"}, nil},
 		{"agent unknown check page", "/hosts/web-1/checks/nope", 404, nil, nil},
 		{"api host", "/api/v1/hosts/web-1", 200, []string{`"name":"web-1"`, `"cpu.total":20`, `"checks":[{"name":"nginx"`}, nil},
 		{"api hub host", "/api/v1/hosts/testhost", 200, []string{`"hub":true`}, nil},
@@ -182,4 +186,37 @@ func TestFleet_SingleHostUnchanged(t *testing.T) {
 			t.Errorf("/ of a single host is the fleet overview")
 		}
 	}
+}
+
+// TestFleet_CheckStream: an agent check page's stream is in its check's
+// room (counted as room kind "fleetcheck"), starts with the whole page,
+// and the check going down on the agent arrives as the fragments that
+// changed.
+func TestFleet_CheckStream(t *testing.T) {
+	fs := newFleetStack(t)
+	web, _ := startTwoAgents(t, fs)
+	s := fs.openStream(t, "/hosts/web-1/events?check=nginx")
+	ids := []string{`id="check-summary"`, `id="check-uptime"`, `id="check-latency"`, `id="check-results"`, `id="check-events"`}
+	waitFor(t, "the whole page on connect", func() bool {
+		b := s.text()
+		for _, id := range ids {
+			if !strings.Contains(b, id) {
+				return false
+			}
+		}
+		return strings.Contains(b, "_live")
+	})
+	if n := fs.testStack.hub.RoomCounts()[fleetview.CheckRoom("web-1", "nginx", "")]; n != 1 {
+		t.Errorf("streams in nginx's room: %d, want 1", n)
+	}
+	if n := fs.testStack.hub.Stats().RoomKinds["fleetcheck"]; n != 1 {
+		t.Errorf("streams of room kind fleetcheck: %d, want 1", n)
+	}
+	before := len(s.text())
+	web.check("nginx", model.StateUp, model.StateDown, "HTTP 503")
+	waitFor(t, "nginx down on the stream", func() bool {
+		after := s.text()[before:]
+		return strings.Contains(after, `id="check-summary"`) && strings.Contains(after, "st-down") &&
+			strings.Contains(after, "up → down: HTTP 503")
+	})
 }

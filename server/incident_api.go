@@ -73,11 +73,14 @@ type incidentEntryJSON struct {
 	Address   string          `json:"address,omitempty"`
 	Text      string          `json:"text,omitempty"`
 	Public    bool            `json:"public,omitempty"`
+	// Origin is the hub of the site where someone did what the entry
+	// records, when that is another hub (not for public callers).
+	Origin string `json:"origin,omitempty"`
 }
 
 func newIncidentEntryJSON(e model.IncidentEntry) incidentEntryJSON {
 	v := incidentEntryJSON{Seq: e.Seq, Time: e.Time, Kind: e.Kind, Check: e.Check, Rule: e.Rule,
-		User: e.User, Address: e.Address, Text: e.Text, Public: e.Public}
+		User: e.User, Address: e.Address, Text: e.Text, Public: e.Public, Origin: e.Origin}
 	if e.HasStates() {
 		from, to := e.From, e.To
 		v.FromState, v.ToState = &from, &to
@@ -146,7 +149,7 @@ func (a incidentAudience) entries(es []model.IncidentEntry) []model.IncidentEntr
 			default:
 				continue
 			}
-			e.User, e.Rule = "", ""
+			e.User, e.Rule, e.Origin = "", "", ""
 		}
 		out = append(out, e)
 	}

@@ -405,7 +405,7 @@ func TestIncidentHTTP_PublicAPI(t *testing.T) {
 	if e := d.entry("note", "Checkout is slow; we are on it."); e == nil {
 		t.Errorf("no public note: %s", r.body)
 	}
-	for _, secret := range []string{"db01", "10.0.0.5", authTOperator, `"chat"`, `"address"`, "500"} {
+	for _, secret := range []string{"db01", "10.0.0.5", authTOperator, `"chat"`, `"address"`, "HTTP 500"} {
 		if strings.Contains(r.body, secret) {
 			t.Errorf("the public API shows %q:\n%s", secret, r.body)
 		}

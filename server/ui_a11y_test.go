@@ -44,16 +44,17 @@ type a11yPage struct {
 
 // a11yNotPages are the GET routes that render no HTML page, with why.
 var a11yNotPages = map[string]string{
-	"/healthz":                   "plain-text probe",
-	"/readyz":                    "plain-text probe",
-	"/metrics":                   "Prometheus text",
-	"/licenses":                  "plain-text notices",
-	"/auth/login":                "OIDC redirect (mode oidc only)",
-	"/auth/callback":             "OIDC redirect (mode oidc only)",
-	"/checks/:check/incidents":   "SSE patch of the check page's incident figures (audited within /checks/:name)",
-	"/status/feed.atom":          "Atom feed",
-	"/api/events":                "SSE stream",
-	"/api/notifications/connect": "SSE stream",
+	"/healthz":                             "plain-text probe",
+	"/readyz":                              "plain-text probe",
+	"/metrics":                             "Prometheus text",
+	"/licenses":                            "plain-text notices",
+	"/auth/login":                          "OIDC redirect (mode oidc only)",
+	"/auth/callback":                       "OIDC redirect (mode oidc only)",
+	"/hosts/:host/checks/:check/incidents": "SSE patch of an agent check page's incident figures (audited within /hosts/:host/checks/:name)",
+	"/checks/:check/incidents":             "SSE patch of the check page's incident figures (audited within /checks/:name)",
+	"/status/feed.atom":                    "Atom feed",
+	"/api/events":                          "SSE stream",
+	"/api/notifications/connect":           "SSE stream",
 }
 
 // a11yIsPage reports whether the GET route renders an HTML page: every

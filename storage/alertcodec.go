@@ -163,11 +163,15 @@ type silenceRecord struct {
 	Comment string   `json:"comment,omitempty"`
 	Created int64    `json:"created"`
 	Expired int64    `json:"expired,omitempty"`
+	// Origin and OriginID: a copy of another hub's silence (model.Silence).
+	Origin   string `json:"origin,omitempty"`
+	OriginID uint64 `json:"origin_id,omitempty"`
 }
 
 func encodeSilence(s model.Silence) []byte {
 	return mustJSON(silenceRecord{Checks: s.Checks, Groups: s.Groups, Rules: s.Rules, Start: nsOf(s.Start),
-		End: nsOf(s.End), Author: s.Author, Comment: s.Comment, Created: nsOf(s.Created), Expired: nsOf(s.Expired)})
+		End: nsOf(s.End), Author: s.Author, Comment: s.Comment, Created: nsOf(s.Created), Expired: nsOf(s.Expired),
+		Origin: s.Origin, OriginID: s.OriginID})
 }
 
 func decodeSilence(id uint64, v []byte) (model.Silence, error) {
@@ -177,7 +181,7 @@ func decodeSilence(id uint64, v []byte) (model.Silence, error) {
 	}
 	return model.Silence{ID: id, Checks: r.Checks, Groups: r.Groups, Rules: r.Rules, Start: nsTime(r.Start),
 		End: nsTime(r.End), Author: r.Author, Comment: r.Comment, Created: nsTime(r.Created),
-		Expired: nsTime(r.Expired)}, nil
+		Expired: nsTime(r.Expired), Origin: r.Origin, OriginID: r.OriginID}, nil
 }
 
 // silenceEnd is when s stops being in force: its End, or when it was

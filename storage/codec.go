@@ -467,11 +467,18 @@ func decodeNotification(id uint64, v []byte) (model.Notification, error) {
 	return n, r.err
 }
 
+// encodeChat writes time, author and text, then the origin hub only when
+// there is one: a message said here is stored as before Origin existed,
+// and a record without it decodes with Origin "".
 func encodeChat(m model.ChatMessage) []byte {
-	b := make([]byte, 8, 16+len(m.Author)+len(m.Text))
+	b := make([]byte, 8, 16+len(m.Author)+len(m.Text)+len(m.Origin))
 	binary.BigEndian.PutUint64(b, uint64(m.Time.UnixNano()))
 	b = appendString(b, m.Author)
-	return appendString(b, m.Text)
+	b = appendString(b, m.Text)
+	if m.Origin != "" {
+		b = appendString(b, m.Origin)
+	}
+	return b
 }
 
 func decodeChat(id uint64, room string, v []byte) (model.ChatMessage, error) {
@@ -480,6 +487,9 @@ func decodeChat(id uint64, room string, v []byte) (model.ChatMessage, error) {
 	m.Time = time.Unix(0, int64(r.u64()))
 	m.Author = r.string()
 	m.Text = r.string()
+	if r.err == nil && len(r.b) > 0 {
+		m.Origin = r.string()
+	}
 	return m, r.err
 }
 

@@ -68,6 +68,11 @@ func (db *DB) commit(batch []*request) error {
 		out.dropped.add(r.kind)
 		answers[i] = reply{err: droppedErr(r.kind, cause)}
 	}
+	for _, r := range batch {
+		if r.kind == reqResult {
+			db.waitingResults.Add(-1) // stored, held or dropped: through
+		}
+	}
 	out.at = db.now()
 	out.held, out.heldB = len(db.held.reqs), db.held.bytes
 	db.health.note(db.log, out)

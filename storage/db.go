@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	bolt "go.etcd.io/bbolt"
@@ -86,6 +87,11 @@ type DB struct {
 
 	// health is written by the owner of w and read from any goroutine.
 	health *healthTracker
+
+	// waitingResults counts results queued and not yet through a commit
+	// (stored, held or dropped): a read of results commits them first
+	// (see catchUp).
+	waitingResults atomic.Int64
 }
 
 // Open opens (or creates) the database at path with the given options,

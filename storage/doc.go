@@ -33,6 +33,23 @@
 // transaction. Readers merge the log with what was folded (see # Crash
 // safety for why the two never overlap).
 //
+// # Commit cadence
+//
+// Every commit costs two fdatasyncs, and on an idle host those (and the
+// runtime wake-ups around a blocking syscall) were about a sixth of dashd's CPU.
+// With Options.CommitInterval (the daemon's storage.commit_interval,
+// 5 s by default) samples wait in the queue like results do, and
+// everything without a waiter is committed together at the next multiple
+// of the interval on the wall clock: the moment the sampler ticks anyway.
+// What someone waits for (an event and its alert change, chat, a session)
+// is committed at once and takes whatever waits along, so a result is
+// never stored after the state change it caused. A read of results
+// (Results, LastResults) commits waiting results first, so a heartbeat
+// strip or a check page read once and then kept up from the flow misses
+// none; samples may show up to one interval late in ranges. A stop
+// commits what waits; a crash loses at most one interval of samples and
+// results, which readers show as a gap.
+//
 // # Buckets
 //
 // Root buckets (all created by Open):

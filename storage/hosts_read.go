@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"slices"
 	"sort"
 	"time"
 
@@ -31,7 +32,14 @@ type HostLatest struct {
 
 // HostLatestState returns host's newest state, reading at most scan of its
 // newest results; ok is false when the hub has never heard of host.
-func (db *DB) HostLatestState(host string, scan, perCheck int) (HostLatest, bool, error) {
+//
+// checks, when given, are the host's checks as the caller last knew them:
+// the scan stops as soon as each of them has perCheck results (the
+// results of other checks met on the way are kept too), instead of
+// walking all scan results of a host whose checks all ran moments ago.
+// A check that is no longer run is simply not found: the scan then ends
+// at scan, as without checks.
+func (db *DB) HostLatestState(host string, scan, perCheck int, checks ...string) (HostLatest, bool, error) {
 	out := HostLatest{Results: map[string][]model.Result{}}
 	found := false
 	err := db.view(func(tx *bolt.Tx) error {
@@ -62,9 +70,16 @@ func (db *DB) HostLatestState(host string, scan, perCheck int) (HostLatest, bool
 		if rb == nil {
 			return nil
 		}
+		// missing counts the known checks that still lack perCheck
+		// results; the scan is over when it reaches 0.
+		want := make(map[string]bool, len(checks))
+		for _, ch := range checks {
+			want[ch] = true
+		}
+		missing := len(want)
 		c := rb.Cursor()
 		n := 0
-		for k, v := c.Last(); k != nil && n < scan; k, v = c.Prev() {
+		for k, v := c.Last(); k != nil && n < scan && (missing > 0 || len(want) == 0); k, v = c.Prev() {
 			n++
 			if len(k) <= 8 {
 				continue
@@ -79,6 +94,9 @@ func (db *DB) HostLatestState(host string, scan, perCheck int) (HostLatest, bool
 				continue
 			}
 			out.Results[check] = append(out.Results[check], r)
+			if want[check] && len(out.Results[check]) == perCheck {
+				missing--
+			}
 		}
 		return nil
 	})
@@ -120,6 +138,59 @@ func (db *DB) HostCheckResults(host, check string, from, to time.Time, limit, sc
 	if err != nil {
 		return nil, fmt.Errorf("storage: host %s check %s results: %w", host, check, err)
 	}
+	return out, nil
+}
+
+// HostCheckRecentResults returns up to limit of the newest results of one
+// check of host with from <= time < to, oldest first, reading at most scan
+// results of the host backwards from to. HostCheckResults starts at from
+// and, on a host with many checks, stops at scan long before the newest:
+// a page that shows a check's last results, its state and its recent
+// uptime reads this instead. A zero from reads back as far as scan goes.
+func (db *DB) HostCheckRecentResults(host, check string, from, to time.Time, limit, scan int) ([]model.Result, error) {
+	var out []model.Result
+	err := db.view(func(tx *bolt.Tx) error {
+		hb := hostBucket(tx, host)
+		if hb == nil {
+			return nil
+		}
+		rb := hb.Bucket(bHostResults)
+		if rb == nil {
+			return nil
+		}
+		c := rb.Cursor()
+		// The newest key before to: the one before the first at or after it.
+		var k, v []byte
+		if at, _ := c.Seek(timeKey(to.UnixMilli())); at == nil {
+			k, v = c.Last()
+		} else {
+			k, v = c.Prev()
+		}
+		start := int64(math.MinInt64)
+		if !from.IsZero() {
+			start = from.UnixMilli()
+		}
+		for n := 0; k != nil && len(out) < limit && n < scan; k, v = c.Prev() {
+			n++
+			if len(k) < 8 || getTime(k) < start {
+				break
+			}
+			if string(k[8:]) != check {
+				continue
+			}
+			var r model.Result
+			if err := json.Unmarshal(v, &r); err != nil {
+				db.log.Warn("skipping a host result that cannot be decoded", "host", host, "check", check, "err", err)
+				continue
+			}
+			out = append(out, r)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("storage: host %s check %s recent results: %w", host, check, err)
+	}
+	slices.Reverse(out)
 	return out, nil
 }
 

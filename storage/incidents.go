@@ -105,8 +105,11 @@ func (db *DB) incidentWrite(ctx context.Context, op string, r *incidentReq) (mod
 			return r.inc, nil, fmt.Errorf("storage: %s: %w: entry %d: %s", op, ErrInvalid, i, p)
 		}
 	}
+	// On an error r is not read again: a request whose waiter gave up
+	// (ctx) may still be applied, by the writer, which sets r.inc then.
+	asked := r.inc
 	if _, err := db.sync(ctx, request{kind: reqIncident, incident: r}); err != nil {
-		return r.inc, nil, fmt.Errorf("storage: %s: %w", op, err)
+		return asked, nil, fmt.Errorf("storage: %s: %w", op, err)
 	}
 	return r.inc, r.entries, nil
 }
@@ -148,7 +151,8 @@ func entryProblem(e model.IncidentEntry) string {
 	switch {
 	case e.Kind == "" || len(e.Kind) > maxEntryKind:
 		return "empty or too long kind"
-	case len(e.Check) > maxNameLen || len(e.Rule) > maxNameLen || len(e.User) > maxNameLen || len(e.Address) > maxNameLen:
+	case len(e.Check) > maxNameLen || len(e.Rule) > maxNameLen || len(e.User) > maxNameLen || len(e.Address) > maxNameLen ||
+		len(e.Origin) > maxNameLen || len(e.Action) > maxNameLen:
 		return "too long a name"
 	case len(e.Text) > maxTextLen:
 		return "text too long"

@@ -73,11 +73,14 @@ type entryRecord struct {
 	Address string `json:"a,omitempty"`
 	Text    string `json:"x,omitempty"`
 	Public  bool   `json:"p,omitempty"`
+	Origin  string `json:"o,omitempty"`
+	Action  string `json:"id,omitempty"`
 }
 
 func encodeEntry(e model.IncidentEntry) []byte {
 	return mustJSON(entryRecord{Time: nsOf(e.Time), Kind: string(e.Kind), Check: e.Check, Rule: e.Rule,
-		From: uint8(e.From), To: uint8(e.To), User: e.User, Address: e.Address, Text: e.Text, Public: e.Public})
+		From: uint8(e.From), To: uint8(e.To), User: e.User, Address: e.Address, Text: e.Text, Public: e.Public,
+		Origin: e.Origin, Action: e.Action})
 }
 
 func decodeEntry(incident, seq uint64, v []byte) (model.IncidentEntry, error) {
@@ -87,7 +90,7 @@ func decodeEntry(incident, seq uint64, v []byte) (model.IncidentEntry, error) {
 	}
 	return model.IncidentEntry{Incident: incident, Seq: seq, Time: nsTime(r.Time), Kind: model.EntryKind(r.Kind),
 		Check: r.Check, Rule: r.Rule, From: model.State(r.From), To: model.State(r.To), User: r.User,
-		Address: r.Address, Text: r.Text, Public: r.Public}, nil
+		Address: r.Address, Text: r.Text, Public: r.Public, Origin: r.Origin, Action: r.Action}, nil
 }
 
 // entryKey is an entry's key: the incident's ID, then its sequence

@@ -44,6 +44,14 @@ type Options struct {
 	// Default 1 s.
 	FlushInterval time.Duration
 
+	// CommitInterval, when positive, makes samples wait like results:
+	// every record without a waiter is committed together at the next
+	// multiple of CommitInterval on the wall clock (the grid the sampler
+	// ticks on), and a synchronous request commits whatever waits with it.
+	// Zero (the default) commits each sample at once. See the package
+	// doc, # Commit cadence.
+	CommitInterval time.Duration
+
 	// QueueSize is the capacity of the writer queue in records. Default 4096
 	// (about an hour of 1 s ticks if the writer is stuck).
 	QueueSize int

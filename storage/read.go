@@ -252,8 +252,10 @@ func (db *DB) SeriesNames() ([]string, error) {
 // Results returns the results of check in [from, to] (both inclusive),
 // oldest first, at most limit of them (limit <= 0: all). To page forward,
 // call again with from just after the last result's time. Result times are
-// stored with millisecond precision.
+// stored with millisecond precision. Results waiting for the commit
+// interval are committed first (see catchUp).
 func (db *DB) Results(check string, from, to time.Time, limit int) ([]model.Result, error) {
+	db.catchUp()
 	f, t := from.UnixMilli(), to.UnixMilli()
 	var out []model.Result
 	full := func() bool { return limit > 0 && len(out) >= limit }
@@ -306,8 +308,10 @@ func (db *DB) Results(check string, from, to time.Time, limit int) ([]model.Resu
 	return out, nil
 }
 
-// LastResults returns the n newest results of check, newest first.
+// LastResults returns the n newest results of check, newest first,
+// those waiting for the commit interval included (see catchUp).
 func (db *DB) LastResults(check string, n int) ([]model.Result, error) {
+	db.catchUp()
 	var out []model.Result
 	err := db.view(func(tx *bolt.Tx) error {
 		unfolded, err := logResults(tx, check)

@@ -44,8 +44,10 @@ func silenceProblem(s model.Silence) string {
 		return fmt.Sprintf("time out of range (years %d-%d)", nsMinYear, nsMaxYear)
 	case !s.End.After(s.Start):
 		return fmt.Sprintf("end %s is not after start %s", s.End.Format(time.RFC3339), s.Start.Format(time.RFC3339))
-	case len(s.Author) > maxNameLen || len(s.Comment) > maxTextLen:
-		return "author or comment too long"
+	case len(s.Author) > maxNameLen || len(s.Comment) > maxTextLen || len(s.Origin) > maxNameLen:
+		return "author, comment or origin too long"
+	case (s.Origin == "") != (s.OriginID == 0):
+		return "origin and origin ID go together"
 	}
 	for _, m := range []struct {
 		what  string
@@ -106,6 +108,49 @@ func (w *writer) applyExpireSilence(tx *bolt.Tx, id uint64, at time.Time) (refus
 	}
 	s.Expired = at
 	return nil, b.Put(k, encodeSilence(s))
+}
+
+// Silence returns the silence with id (ok false when none has it).
+func (db *DB) Silence(id uint64) (s model.Silence, ok bool, err error) {
+	err = db.view(func(tx *bolt.Tx) error {
+		v := tx.Bucket(bSilences).Get(u64Key(id))
+		if v == nil {
+			return nil
+		}
+		var derr error
+		if s, derr = decodeSilence(id, v); derr != nil {
+			return fmt.Errorf("%w: %v", ErrCorrupt, derr)
+		}
+		ok = true
+		return nil
+	})
+	if err != nil {
+		return model.Silence{}, false, fmt.Errorf("storage: silence %d: %w", id, err)
+	}
+	return s, ok, nil
+}
+
+// SilenceFrom returns the copy of the silence that hub origin shared as
+// its silence originID (ok false when none is stored): how a hub finds
+// the silence another hub's action names. Silences are few (retention
+// deletes the ended ones), so it reads them all.
+func (db *DB) SilenceFrom(origin string, originID uint64) (s model.Silence, ok bool, err error) {
+	if origin == "" || originID == 0 {
+		return model.Silence{}, false, nil
+	}
+	err = db.view(func(tx *bolt.Tx) error {
+		return tx.Bucket(bSilences).ForEach(func(k, v []byte) error {
+			c, derr := decodeSilence(beUint64(k), v)
+			if derr == nil && c.Origin == origin && c.OriginID == originID && !ok {
+				s, ok = c, true
+			}
+			return nil
+		})
+	})
+	if err != nil {
+		return model.Silence{}, false, fmt.Errorf("storage: silence %d of hub %s: %w", originID, origin, err)
+	}
+	return s, ok, nil
 }
 
 // Silences returns every silence that had not ended before since (by End,

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/dashd/dashd/internal/grid"
 	"github.com/dashd/dashd/model"
 	bolt "go.etcd.io/bbolt"
 )
@@ -217,8 +218,16 @@ func trunc(s string) string {
 }
 
 // enqueue sends r, waiting at most wait on a full queue (0: not at all).
-func (db *DB) enqueue(r request, wait time.Duration) error {
+func (db *DB) enqueue(r request, wait time.Duration) (err error) {
 	req := &r
+	if r.kind == reqResult {
+		db.waitingResults.Add(1)
+		defer func() {
+			if err != nil {
+				db.waitingResults.Add(-1)
+			}
+		}()
+	}
 	db.enqMu.RLock()
 	defer db.enqMu.RUnlock()
 	if db.closed {
@@ -283,8 +292,11 @@ var alwaysReady = func() chan struct{} { c := make(chan struct{}); close(c); ret
 // Run is the single writer. It drains the queue and commits one transaction
 // per tick: a sample (or a synchronous request) commits at once together with
 // everything queued before it; lone results and events wait at most
-// Options.FlushInterval, and so do records held after a failed commit
-// before they are retried on their own. It also runs the retention pass, at
+// Options.FlushInterval, and records held after a failed commit wait that
+// long before they are retried on their own. With Options.CommitInterval,
+// samples, results and events without a waiter all wait for the next
+// multiple of it on the wall clock instead (a synchronous request, a read
+// of results, or the stop still commit them at once). It also runs the retention pass, at
 // once and then every Options.RetentionInterval, in bounded transactions
 // interleaved with ingest. Run returns nil when ctx is done or Close is
 // called, after committing what was queued; records queued later are
@@ -337,7 +349,7 @@ func (db *DB) Run(ctx context.Context) error {
 			return nil
 		case r := <-db.reqs:
 			pending = append(pending, r)
-			if r.kind == reqSample || r.reply != nil {
+			if r.reply != nil || (r.kind == reqSample && db.opts.CommitInterval <= 0) {
 				_ = db.commit(db.drain(pending))
 				pending = pending[:0]
 				if flushArmed {
@@ -345,7 +357,7 @@ func (db *DB) Run(ctx context.Context) error {
 					flushArmed = false
 				}
 			} else if !flushArmed {
-				flush.Reset(db.opts.FlushInterval)
+				flush.Reset(db.flushWait())
 				flushArmed = true
 			}
 		case <-flush.C:
@@ -362,6 +374,33 @@ func (db *DB) Run(ctx context.Context) error {
 			retActive = more && err == nil
 		}
 	}
+}
+
+// catchUp commits the results that wait to be written (Options.
+// CommitInterval) before they are read: a heartbeat strip or a check page
+// read once and then kept up from the flow must not miss the results of
+// the last seconds for good. It costs nothing when none waits, and at
+// most the commit that was due anyway, brought forward. A failure only
+// leaves the read as it would have been.
+func (db *DB) catchUp() {
+	if db.opts.CommitInterval <= 0 || db.waitingResults.Load() <= 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_ = db.Flush(ctx)
+}
+
+// flushWait is how long records without a waiter wait to be committed:
+// FlushInterval, or with a CommitInterval until its next multiple on the
+// wall clock, where the sampler's tick that queued them is (so the commit
+// shares its wake-up).
+func (db *DB) flushWait() time.Duration {
+	if db.opts.CommitInterval <= 0 {
+		return db.opts.FlushInterval
+	}
+	now := time.Now()
+	return grid.Next(now, db.opts.CommitInterval).Sub(now)
 }
 
 // drain appends everything queued right now to batch.

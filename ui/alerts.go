@@ -44,6 +44,9 @@ type SilenceRow struct {
 	Until    string
 	UntilAt  time.Time
 	Pending  bool // starts later
+	// Origin is the hub of the site the silence was made on, when that is
+	// another hub ("" for one made here): the line says "via <hub>".
+	Origin string
 }
 
 // ChannelRow is one channel's delivery health.

@@ -1,6 +1,7 @@
 package ui
 
 import (
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -70,6 +71,10 @@ type IncidentEntryRow struct {
 	User    string
 	Text    string
 	Public  bool
+	// Origin is the hub of the site where someone did what the entry
+	// records, when that is another hub ("" for this one's and dashd's
+	// own): the line says "via <hub>".
+	Origin string
 }
 
 // IncidentPageView is /incidents/{id}.
@@ -114,6 +119,43 @@ type CheckIncidentsView struct {
 	Loaded  bool
 	Windows []IncidentStatsWindow
 	Problem string
+}
+
+// IncidentCheckHref is the page of a check an incident involves: a fleet
+// host's check ("<check>@<host>", the subject incidents give it; the
+// configuration's check names hold no "@") on its host's pages, else this
+// dashd's own.
+func IncidentCheckHref(check string) string {
+	if i := strings.LastIndexByte(check, '@'); i > 0 && i < len(check)-1 {
+		return FleetCheckHref(check[i+1:], check[:i])
+	}
+	return "/checks/" + url.PathEscape(check)
+}
+
+// HostCheckIncidentsURL is where the page of check on fleet host host gets
+// its incidents panel: /hosts/{host}/checks/{check}/incidents. The names
+// are the agent's, and the URL goes into a Datastar expression, where "$"
+// and "@" are code: every byte but letters, digits, '.', '_' and '-' is
+// %-escaped.
+func HostCheckIncidentsURL(host, check string) string {
+	return "/hosts/" + exprSegment(host) + "/checks/" + exprSegment(check) + "/incidents"
+}
+
+// exprSegment %-escapes s for a path segment inside an expression.
+func exprSegment(s string) string {
+	const hex = "0123456789ABCDEF"
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '.', c == '_', c == '-':
+			b.WriteByte(c)
+		default:
+			b.WriteByte('%')
+			b.WriteByte(hex[c>>4])
+			b.WriteByte(hex[c&15])
+		}
+	}
+	return b.String()
 }
 
 // FormatSpan renders a time to acknowledge or resolve: "42s", "4m 10s",

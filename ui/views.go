@@ -341,6 +341,9 @@ type ChatRow struct {
 	When   string
 	Author string
 	Text   string
+	// Origin is the hub of the site the message was said on when that is
+	// another hub ("" for one said here): the line says "via <hub>".
+	Origin string
 }
 
 // Formatting helpers shared by the scheduler and handlers, so the same value
@@ -389,6 +392,9 @@ func FormatUptimePct(v float64) string {
 
 // CheckTileID is the element id of a check's tile on the dashboard.
 func CheckTileID(name string) string { return "check-" + Slug(name) }
+
+// CheckMetaID is the element id of a check tile's meta line (CheckMeta).
+func CheckMetaID(name string) string { return "meta-" + Slug(name) }
 
 // TileLatency renders a latency coarsely for the dashboard grid, so that
 // microsecond jitter of a healthy service does not re-send its tile every run;

@@ -14,7 +14,7 @@ import (
 // (ChatPush) all render through it, so a message looks the same wherever
 // it was sent.
 func ChatRow(m model.ChatMessage, now time.Time) ui.ChatRow {
-	return ui.ChatRow{ID: m.ID, At: m.Time, When: ui.FormatWhen(m.Time, now), Author: m.Author, Text: m.Text}
+	return ui.ChatRow{ID: m.ID, At: m.Time, When: ui.FormatWhen(m.Time, now), Author: m.Author, Text: m.Text, Origin: m.Origin}
 }
 
 // ChatAppend is the event that appends m to the chat log of the open

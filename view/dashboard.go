@@ -107,28 +107,40 @@ func DashboardFragments(v ui.DashboardView) []Fragment {
 	for gi := range v.Groups {
 		for ci := range v.Groups[gi].Checks {
 			c := &v.Groups[gi].Checks[ci]
-			f = append(f, Fragment{ui.CheckTileID(c.Name), TileModel(*c), func() templ.Component { return ui.CheckTile(*c) }})
+			f = append(f, Fragment{ui.CheckTileID(c.Name), TileModel(*c), func() templ.Component { return ui.CheckTile(*c) }},
+				Fragment{ui.CheckMetaID(c.Name), MetaModel(*c), func() templ.Component { return ui.CheckMeta(*c) }})
 		}
 	}
 	return f
 }
 
-// Tile is a check row without its heartbeat strip: what decides whether a
-// tile is re-sent. Comparable with ==, and small, since it is built for
-// every check on every tick.
+// Tile is a check row without its heartbeat strip and its meta line:
+// what decides whether a tile is re-sent. Comparable with ==, and small,
+// since it is built for every check on every tick.
 type Tile struct {
-	Name, Group, Reason, Latency, Since, Held string
-	State                                     model.State
-	SinceAt                                   time.Time
-	Flapping                                  bool
+	Name, Group, Reason string
+	State               model.State
 }
 
 // TileModel is what decides whether a tile is re-sent: the row without
 // its heartbeat strip, which grows bar by bar instead (the scheduler
-// appends each new result's bar); a re-sent tile carries the whole strip.
+// appends each new result's bar), and without its meta line, a fragment
+// of its own (Meta). A re-sent tile carries both.
 func TileModel(c ui.CheckRow) Tile {
-	return Tile{Name: c.Name, Group: c.Group, Reason: c.Reason, Latency: c.Latency, Since: c.Since, Held: c.Held,
-		State: c.State, SinceAt: c.SinceAt, Flapping: c.Flapping}
+	return Tile{Name: c.Name, Group: c.Group, Reason: c.Reason, State: c.State}
+}
+
+// Meta is what decides whether a tile's meta line is re-sent: latency,
+// age, flapping and hold, the parts that change between state changes.
+type Meta struct {
+	Latency, Since, Held string
+	SinceAt              time.Time
+	Flapping             bool
+}
+
+// MetaModel is the model of c's meta line (ui.CheckMeta).
+func MetaModel(c ui.CheckRow) Meta {
+	return Meta{Latency: c.Latency, Since: c.Since, Held: c.Held, SinceAt: c.SinceAt, Flapping: c.Flapping}
 }
 
 // StatValues are the cards' live values, sent as signals.
@@ -156,7 +168,7 @@ func DashboardState(ctx context.Context, v ui.DashboardView) []hub.Event {
 	}
 	for _, f := range DashboardFragments(v) {
 		switch f.Model.(type) {
-		case ui.SparkView, Tile:
+		case ui.SparkView, Tile, Meta:
 			continue // inside the grids
 		}
 		evs = append(evs, hub.PatchComponent(ctx, f.Comp()))

@@ -61,27 +61,33 @@ func TestDashboardState_TilesOnce(t *testing.T) {
 	}
 }
 
-// TestTileModel: the model leaves the strip out (a new bar alone does not
-// re-send the tile) and keeps everything the tile shows besides.
+// TestTileModel: the tile model leaves the strip and the meta line out (a
+// new bar or a new latency alone does not re-send the tile) and keeps
+// everything else the tile shows; the meta model has the rest.
 func TestTileModel(t *testing.T) {
 	row := ui.CheckRow{Name: "web", Group: "edge", State: model.StateUp, Reason: "HTTP 200", Latency: "3 ms", Since: "5m", SinceAt: t0}
 	more := row
 	more.Beats.Push(ui.Beat{At: t0, State: model.StateUp, Latency: time.Millisecond})
 	tests := []struct {
-		name string
-		b    ui.CheckRow
-		same bool
+		name               string
+		b                  ui.CheckRow
+		sameTile, sameMeta bool
 	}{
-		{"a new bar", more, true},
-		{"latency", func() ui.CheckRow { r := row; r.Latency = "40 ms"; return r }(), false},
-		{"age", func() ui.CheckRow { r := row; r.Since = "6m"; return r }(), false},
-		{"held", func() ui.CheckRow { r := row; r.Held = "silenced"; return r }(), false},
-		{"flapping", func() ui.CheckRow { r := row; r.Flapping = true; return r }(), false},
+		{"a new bar", more, true, true},
+		{"latency", func() ui.CheckRow { r := row; r.Latency = "40 ms"; return r }(), true, false},
+		{"age", func() ui.CheckRow { r := row; r.Since = "6m"; return r }(), true, false},
+		{"held", func() ui.CheckRow { r := row; r.Held = "silenced"; return r }(), true, false},
+		{"flapping", func() ui.CheckRow { r := row; r.Flapping = true; return r }(), true, false},
+		{"state", func() ui.CheckRow { r := row; r.State = model.StateDown; return r }(), false, true},
+		{"reason", func() ui.CheckRow { r := row; r.Reason = "HTTP 500"; return r }(), false, true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			if got := TileModel(row) == TileModel(tt.b); got != tt.same {
-				t.Errorf("same model = %v, want %v", got, tt.same)
+			if got := TileModel(row) == TileModel(tt.b); got != tt.sameTile {
+				t.Errorf("same tile model = %v, want %v", got, tt.sameTile)
+			}
+			if got := MetaModel(row) == MetaModel(tt.b); got != tt.sameMeta {
+				t.Errorf("same meta model = %v, want %v", got, tt.sameMeta)
 			}
 		})
 	}

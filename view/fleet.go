@@ -102,8 +102,26 @@ func Fleet(in FleetInput) ui.FleetView {
 			v.Status.Unknown++
 		}
 	}
-	slices.SortStableFunc(v.Tiles, FleetCompare)
+	sortTiles(v.Tiles)
 	return v
+}
+
+// sortTiles sorts tiles as FleetCompare does, working each tile's keys
+// out once rather than on every comparison (the overview sorts every
+// host every tick).
+func sortTiles(tiles []ui.FleetTile) {
+	type keyed struct {
+		k sortKeys
+		t ui.FleetTile
+	}
+	ks := make([]keyed, len(tiles))
+	for i, t := range tiles {
+		ks[i] = keyed{keysOf(t), t}
+	}
+	slices.SortStableFunc(ks, func(a, b keyed) int { return compareKeys(a.k, b.k) })
+	for i := range ks {
+		tiles[i] = ks[i].t
+	}
 }
 
 // sortKeys are what FleetCompare orders tiles by, worst first.
@@ -111,16 +129,26 @@ type sortKeys struct {
 	rank           int // unreachable above any check state
 	cpu, mem, disk int // 10 % bands, -1 without a sample
 	down           int
-	seen           time.Time
+	seen           time.Time // unreachable hosts only: zero for the others
 	name           string
 }
 
 // FleetCompare orders tiles worst first: unreachable hosts, then by the
 // worst check state, then CPU, memory and the fullest disk (each in 10 %
 // bands, so tiles do not swap places on every sample), then checks down,
-// then the longest silent, then by name.
+// then, among unreachable hosts, the longest silent, then by name.
+//
+// When a reachable host last spoke is no sort key: hosts sample at
+// different phases, so ordering by it reshuffled the healthy tiles on
+// every sample and the overview re-sent its whole grid every tick
+// (issue #18). Healthy tiles keep their place; only those that changed
+// are patched.
 func FleetCompare(a, b ui.FleetTile) int {
-	ka, kb := keysOf(a), keysOf(b)
+	return compareKeys(keysOf(a), keysOf(b))
+}
+
+// compareKeys is FleetCompare on keys worked out.
+func compareKeys(ka, kb sortKeys) int {
 	return cmp.Or(
 		cmp.Compare(kb.rank, ka.rank),
 		cmp.Compare(kb.cpu, ka.cpu),
@@ -133,9 +161,9 @@ func FleetCompare(a, b ui.FleetTile) int {
 }
 
 func keysOf(t ui.FleetTile) sortKeys {
-	k := sortKeys{rank: int(t.State), down: t.ChecksDown, seen: t.SeenAt, name: t.Name}
+	k := sortKeys{rank: int(t.State), down: t.ChecksDown, name: t.Name}
 	if t.Unreachable {
-		k.rank = 100
+		k.rank, k.seen = 100, t.SeenAt
 	}
 	k.cpu, k.mem, k.disk = band(t.CPU), band(t.Mem), band(t.Disk)
 	return k
@@ -154,7 +182,7 @@ func band(pct string) int {
 // FleetTileOf builds one host's tile.
 func FleetTileOf(h FleetHost, filter []LabelFilter, now time.Time) ui.FleetTile {
 	t := ui.FleetTile{Name: h.Info.Name, Hub: h.Hub, OS: h.Info.OS, Unreachable: !h.Info.UnreachableSince.IsZero(),
-		SeenAt: h.Info.LastSeen, Checks: len(h.Statuses)}
+		Checks: len(h.Statuses)}
 	if h.Snapshot.Host != nil && h.Snapshot.Host.OS != "" && t.OS == "" {
 		t.OS = h.Snapshot.Host.OS
 	}
@@ -192,7 +220,10 @@ func FleetTileOf(h FleetHost, filter []LabelFilter, now time.Time) ui.FleetTile 
 		}
 	}
 	if quiet := now.Sub(h.Info.LastSeen); !h.Hub && (t.Unreachable || quiet >= time.Minute) && !h.Info.LastSeen.IsZero() {
-		t.Seen = ui.FormatAge(quiet)
+		// SeenAt only with the text that shows it: a reporting host's
+		// arrival time changes every sample and would make its tile
+		// differ from the one last sent on every tick.
+		t.Seen, t.SeenAt = ui.FormatAge(quiet), h.Info.LastSeen
 	}
 	t.Labels = FleetLabels(h.Info.Labels, filter)
 	return t

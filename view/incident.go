@@ -58,7 +58,7 @@ var entryLabels = map[model.EntryKind]string{
 // IncidentEntryRow is one line of an incident's timeline.
 func IncidentEntryRow(e model.IncidentEntry, now time.Time) ui.IncidentEntryRow {
 	r := ui.IncidentEntryRow{Seq: e.Seq, At: e.Time, When: ui.FormatWhen(e.Time.In(now.Location()), now),
-		Kind: string(e.Kind), Label: entryLabels[e.Kind], User: e.User, Text: e.Text, Public: e.Public}
+		Kind: string(e.Kind), Label: entryLabels[e.Kind], User: e.User, Text: e.Text, Public: e.Public, Origin: e.Origin}
 	if r.Label == "" {
 		r.Label = string(e.Kind)
 	}

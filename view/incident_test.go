@@ -74,13 +74,14 @@ func TestIncidentEntryRow(t *testing.T) {
 		{"reopen", model.IncidentEntry{Kind: model.EntryReopen, Check: "web", From: model.StateUp, To: model.StateDown}, "reopened", "web", "", "down"},
 		{"hold", model.IncidentEntry{Kind: model.EntryHold, User: "alice", Text: "held open"}, "hold", "", "", ""},
 		{"update", model.IncidentEntry{Kind: model.EntryUpdate, Text: "everything recovered; held open"}, "update", "", "", ""},
+		{"note from another hub", model.IncidentEntry{Kind: model.EntryNote, User: "carol", Text: "on it", Origin: "hub-b", Action: "hub-b/12"}, "note", "", "", ""},
 	}
 	for i, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			tt.e.Seq, tt.e.Time = uint64(i+1), at
 			r := IncidentEntryRow(tt.e, t0)
 			if r.Label != tt.label || r.Subject != tt.subject || r.Change != tt.change || r.State != tt.st ||
-				r.Kind != string(tt.e.Kind) || r.User != tt.e.User || r.Text != tt.e.Text || r.Public != tt.e.Public || r.When != "14:59:00" {
+				r.Kind != string(tt.e.Kind) || r.User != tt.e.User || r.Text != tt.e.Text || r.Public != tt.e.Public || r.Origin != tt.e.Origin || r.When != "14:59:00" {
 				t.Errorf("row %+v", r)
 			}
 		})
@@ -115,6 +116,8 @@ func TestIncidentPush(t *testing.T) {
 			"restart $web @post(&#39;/x&#39;) &lt;script&gt;", "bob &lt;b&gt;", `"_incOpen":true`, `id="incident-head"`, "unacknowledged"}},
 		{"entry-resolve", p.Entry(ctx, incByHand, model.IncidentEntry{Incident: 2, Seq: 9, Time: incByHand.Resolved, Kind: model.EntryResolve,
 			User: "bob", Text: "rolled back the deploy"}), []string{`"_incOpen":false`, "resolved", "rolled back the deploy", "acknowledged by"}},
+		{"entry-remote", p.Entry(ctx, incOpen, model.IncidentEntry{Incident: 3, Seq: 4, Time: t0, Kind: model.EntryAck,
+			User: "carol", Text: "acknowledged", Origin: "hub-b <i>", Action: "hub-b/3"}), []string{`id="ie-4"`, "carol", "via hub-b &lt;i&gt;"}},
 		{"open", p.Open(ctx, []model.Incident{incAcked, incOpen}), []string{`id="incident-banner"`, "2 open incidents",
 			`href="/incidents/4"`, "acknowledged by", "alice", "unacknowledged", "held open"}},
 		{"open-none", p.Open(ctx, nil), []string{`id="incident-banner"`, "hidden"}},

@@ -83,6 +83,15 @@ type fleetFigures struct {
 	checkAPIMissing            bool
 	agent, single              fleetFootprint
 	footprintErr               error
+
+	// The browser on the fleet overview (fleet_overview.go).
+	windowFrom, windowTo         time.Time    // the measurement window
+	browser                      browserMatch // every host's samples of the window
+	browserHosts                 int          // hosts whose tile showed a sample of the window
+	view                         overviewWindow
+	viewErr                      error
+	checkView, unreachView       time.Duration
+	checkAlertWhy, unreachAlrWhy string
 }
 
 func (b *fleetBench) run() (err error) {
@@ -175,12 +184,45 @@ func (b *fleetBench) run() (err error) {
 		}()
 	}
 	defer func() { stopLoad(); wg.Wait() }()
-	time.Sleep(b.warmup)
 
-	if err := b.measure(&f, hub, hubDir, hubProc, agents, &c); err != nil {
+	// A browser on the fleet overview, open from the warm-up on.
+	br, err := newOverviewReader(hub.base)
+	if err != nil {
 		return err
 	}
-	b.events(&f, hub, hook, agents)
+	viewCtx, stopView := context.WithCancel(context.Background())
+	ready := make(chan error, 1)
+	var viewWG sync.WaitGroup
+	viewWG.Add(1)
+	go func() { defer viewWG.Done(); br.run(viewCtx, ready) }()
+	defer func() { stopView(); viewWG.Wait() }()
+	time.Sleep(b.warmup)
+	select {
+	case f.viewErr = <-ready:
+	default:
+		f.viewErr = errors.New("the overview stream did not open during the warm-up")
+	}
+
+	if err := b.measure(&f, hub, hubDir, hubProc, agents, &c, br); err != nil {
+		return err
+	}
+	b.events(&f, hub, hook, agents, br)
+	stopView()
+	viewWG.Wait()
+	if f.viewErr == nil {
+		f.viewErr = br.lastErr()
+	}
+	for _, a := range agents {
+		m := matchBrowser(a.sampleMarks(), br.seen(a.host), f.windowFrom, f.windowTo)
+		f.browser.latencies = append(f.browser.latencies, m.latencies...)
+		f.browser.exact += m.exact
+		f.browser.overtaken += m.overtaken
+		f.browser.missed += m.missed
+		f.browser.shows = append(f.browser.shows, m.shows...)
+		if m.exact+m.overtaken > 0 {
+			f.browserHosts++
+		}
+	}
 
 	stopLoad()
 	wg.Wait()
@@ -237,7 +279,7 @@ func connectSims(url string, n int, c *simCounters) ([]*simAgent, error) {
 
 // measure reads the hub's CPU, RSS and files and the load's counters over
 // the window, and matches the hub's arrival times to publish times.
-func (b *fleetBench) measure(f *fleetFigures, hub *alertDaemon, hubDir, hubProc string, agents []*simAgent, c *simCounters) error {
+func (b *fleetBench) measure(f *fleetFigures, hub *alertDaemon, hubDir, hubProc string, agents []*simAgent, c *simCounters, br *overviewReader) error {
 	self := fmt.Sprintf("/proc/%d", os.Getpid())
 	h0, err := taskCPU(hubProc)
 	if err != nil {
@@ -251,6 +293,7 @@ func (b *fleetBench) measure(f *fleetFigures, hub *alertDaemon, hubDir, hubProc 
 	out0, in0, m0, p0 := c.wireOut.Load(), c.wireIn.Load(), c.msgs.Load(), c.payload.Load()
 	s0, r0, fail0 := c.samples.Load(), c.results.Load(), c.failed.Load()
 	c.record(true)
+	v0 := br.counters()
 	t0 := time.Now()
 	var rssSum, n uint64
 	lastSeen := map[string]time.Time{}
@@ -278,6 +321,8 @@ func (b *fleetBench) measure(f *fleetFigures, hub *alertDaemon, hubDir, hubProc 
 	}
 	elapsed := time.Since(t0)
 	f.acks = c.record(false)
+	f.view = br.counters().since(v0)
+	f.windowFrom, f.windowTo = t0, t0.Add(elapsed)
 	h1, err := taskCPU(hubProc)
 	if err != nil {
 		return err
@@ -319,16 +364,21 @@ func (b *fleetBench) measure(f *fleetFigures, hub *alertDaemon, hubDir, hubProc 
 }
 
 // events times a check going down on one agent, and an agent going
-// silent, to the hub's API and to the alert's delivery.
-func (b *fleetBench) events(f *fleetFigures, hub *alertDaemon, hook *alertHook, agents []*simAgent) {
+// silent, to the hub's API, to the overview stream br reads and to the
+// alert's delivery.
+func (b *fleetBench) events(f *fleetFigures, hub *alertDaemon, hook *alertHook, agents []*simAgent, br *overviewReader) {
 	// A check down on agents[1].
 	a := agents[1]
+	checkFiring := func(al model.Alert) bool {
+		return al.State == model.AlertFiring && (al.Labels["host"] == a.host || strings.Contains(al.Name, a.host)) &&
+			(al.Labels["check"] == "c-05" || strings.Contains(al.Name, "c-05"))
+	}
 	t0 := time.Now()
 	if err := a.checkDown("c-05", t0); err != nil {
 		fmt.Fprintf(b.out, "  check down: %v\n", err)
 	}
-	f.checkAPI, f.checkAlert = -1, -1
-	for time.Since(t0) < 30*time.Second && (f.checkAPI < 0 || f.checkAlert < 0) {
+	f.checkAPI, f.checkAlert, f.checkView = -1, -1, -1
+	for time.Since(t0) < 30*time.Second && (f.checkAPI < 0 || f.checkAlert < 0 || f.checkView < 0) {
 		if f.checkAPI < 0 && !f.checkAPIMissing {
 			st, found, err := hostCheckState(hub, a.host, "c-05")
 			switch {
@@ -338,38 +388,49 @@ func (b *fleetBench) events(f *fleetFigures, hub *alertDaemon, hook *alertHook, 
 				f.checkAPI = time.Since(t0)
 			}
 		}
+		if f.checkView < 0 {
+			if at, ok := br.firstAfter(a.host, t0, func(o tileObs) bool { return o.checksDown }); ok {
+				f.checkView = at.Sub(t0)
+			}
+		}
 		if f.checkAlert < 0 {
-			if at, ok := alertFor(hook, t0, func(al model.Alert) bool {
-				return al.State == model.AlertFiring && (al.Labels["host"] == a.host || strings.Contains(al.Name, a.host)) &&
-					(al.Labels["check"] == "c-05" || strings.Contains(al.Name, "c-05"))
-			}); ok {
+			if at, ok := alertFor(hook, t0, checkFiring); ok {
 				f.checkAlert = at.Sub(t0)
 			}
 		}
-		if f.checkAPIMissing && time.Since(t0) > 15*time.Second {
-			break
-		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if f.checkAlert < 0 {
+		f.checkAlertWhy = alertDiagnosis(hub, hook, t0, checkFiring)
 	}
 	// agents[0] goes silent.
 	s := agents[0]
+	silentFiring := func(al model.Alert) bool {
+		return al.State == model.AlertFiring && (al.Labels["host"] == s.host || strings.Contains(al.Name, s.host))
+	}
 	s.pause.Store(true)
 	t0 = time.Now()
-	f.unreachAPI, f.unreachAlert = -1, -1
-	for time.Since(t0) < time.Minute && (f.unreachAPI < 0 || f.unreachAlert < 0) {
+	f.unreachAPI, f.unreachAlert, f.unreachView = -1, -1, -1
+	for time.Since(t0) < time.Minute && (f.unreachAPI < 0 || f.unreachAlert < 0 || f.unreachView < 0) {
 		if f.unreachAPI < 0 {
 			if hosts, err := hubHosts(hub); err == nil && hosts[s.host].State == "unreachable" {
 				f.unreachAPI = time.Since(t0)
 			}
 		}
+		if f.unreachView < 0 {
+			if at, ok := br.firstAfter(s.host, t0, func(o tileObs) bool { return o.unreachable }); ok {
+				f.unreachView = at.Sub(t0)
+			}
+		}
 		if f.unreachAlert < 0 {
-			if at, ok := alertFor(hook, t0, func(al model.Alert) bool {
-				return al.State == model.AlertFiring && (al.Labels["host"] == s.host || strings.Contains(al.Name, s.host))
-			}); ok {
+			if at, ok := alertFor(hook, t0, silentFiring); ok {
 				f.unreachAlert = at.Sub(t0)
 			}
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+	if f.unreachAlert < 0 {
+		f.unreachAlrWhy = alertDiagnosis(hub, hook, t0, silentFiring)
 	}
 	s.pause.Store(false)
 }

@@ -97,7 +97,8 @@ type simAgent struct {
 	pause atomic.Bool // stops publishing (a silent host)
 
 	mu        sync.Mutex
-	published []time.Time // recent publish times, oldest first
+	published []time.Time  // recent publish times, oldest first
+	marks     []sampleMark // every sample, by sequence number (fleet_seq.go)
 }
 
 // simPassword is agent i's password in the hub's config.
@@ -174,6 +175,13 @@ func (a *simAgent) publishedTimes() []time.Time {
 	return append([]time.Time(nil), a.published...)
 }
 
+// sampleMarks returns a copy of every sample's mark, in sequence order.
+func (a *simAgent) sampleMarks() []sampleMark {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return append([]sampleMark(nil), a.marks...)
+}
+
 // simLoad is what every agent sends: the sample's points and the checks.
 type simLoad struct {
 	points []model.Point
@@ -202,10 +210,18 @@ func (a *simAgent) run(ctx context.Context, l simLoad) {
 	for {
 		now := time.Now()
 		if !a.pause.Load() {
-			s := model.Sample{Time: now, Points: l.points}
+			// The sample's sequence number shows in its tile (fleet_seq.go).
+			a.mu.Lock()
+			seq := len(a.marks)
+			a.marks = append(a.marks, sampleMark{seq: seq, at: now})
+			a.mu.Unlock()
+			s := model.Sample{Time: now, Points: seqPoints(l.points, seq)}
 			if d, ok := a.publish([]fleet.Message{fleet.SampleMessage(a.host, s)}); ok {
 				a.c.samples.Add(1)
 				a.c.ack(d)
+				a.mu.Lock()
+				a.marks[seq].acked = true
+				a.mu.Unlock()
 			}
 			if !now.Before(nextChecks) {
 				nextChecks = nextChecks.Add(l.every)

@@ -19,7 +19,7 @@ func (b *fleetBench) report(f *fleetFigures) {
 	row("messages acknowledged", fmt.Sprintf("%.0f /s", float64(f.samples+f.results)/sec), fmt.Sprintf("%.2f /s", float64(f.samples+f.results)/sec/n),
 		fmt.Sprintf("%d samples, %d results; %d publishes failed", f.samples, f.results, f.failed))
 	row("hub CPU", fmt.Sprintf("%.1f %%", f.hubCPU), fmt.Sprintf("%.3f %%", f.hubCPU/n),
-		fmt.Sprintf("of one core (goal: under 100 %%); %.1f us of CPU per message", f.hubCPU/100*sec/float64(max(f.samples+f.results, 1))*1e6))
+		fmt.Sprintf("of one core (goal: under 100 %%), one browser on the overview; %.1f us of CPU per message", f.hubCPU/100*sec/float64(max(f.samples+f.results, 1))*1e6))
 	row("load generator CPU", fmt.Sprintf("%.1f %%", f.genCPU), fmt.Sprintf("%.3f %%", f.genCPU/n),
 		fmt.Sprintf("of one core, this process (hub/generator %.2f); machine: 2 cores", f.hubCPU/max(f.genCPU, 0.001)))
 	row("hub RSS", f.hubRSS.rss(), fmt.Sprintf("%.1f KB", float64(f.hubRSS.rssAvg-min(f.hubRSS.rssAvg, f.hubRSSStart))/n/1e3),
@@ -31,7 +31,7 @@ func (b *fleetBench) report(f *fleetFigures) {
 	row("sample -> JetStream ack p50/p99", fmtDur(nearestRank(f.acks, 50))+" / "+fmtDur(nearestRank(f.acks, 99)), "", fmt.Sprintf("%d samples", len(f.acks)))
 	row("sample -> hub ingest p50/p99", fmtDur(nearestRank(f.arrivals, 50))+" / "+fmtDur(nearestRank(f.arrivals, 99)), "",
 		fmt.Sprintf("%d arrivals: the hub's last_seen (/api/v1/hosts, taken when the ingester holds the batch, just before its commit) - publish time", len(f.arrivals)))
-	row("sample -> browser (fleet overview)", "not measured", "", "the overview stream (/api/fleet/events) is not read by this tool yet")
+	b.reportBrowser(f, row)
 	catch := "more than 30 s"
 	if f.catchUp >= 0 {
 		catch = f.catchUp.Round(time.Millisecond).String()
@@ -54,9 +54,17 @@ func (b *fleetBench) report(f *fleetFigures) {
 		apiMissing = "no /api/v1/hosts/{host}/checks"
 	}
 	row("check down -> hub API", ms(f.checkAPI, apiMissing), "", "one check of one agent goes down (result + event)")
-	row("check down -> alert delivered", ms(f.checkAlert, "not delivered"), "", "webhook; the hub does not alert on agents' checks yet when not delivered")
+	row("check down -> overview shows it", ms(f.checkView, "not seen in 30 s"), "", "its tile in the browser's stream says \"1 of 20 checks down\"")
+	row("check down -> alert delivered", ms(f.checkAlert, "not delivered in 30 s"), "", "webhook on 127.0.0.1, alerts.group_wait default 5s")
 	row("agent silent -> API unreachable", ms(f.unreachAPI, "not seen in 60 s"), "", "fleet.unreachable_intervals 5 x 1 s")
-	row("agent silent -> alert delivered", ms(f.unreachAlert, "not delivered"), "", "webhook, alerts.group_wait default 5s")
+	row("agent silent -> overview shows it", ms(f.unreachView, "not seen in 60 s"), "", "its tile in the browser's stream says \"Unreachable\"")
+	row("agent silent -> alert delivered", ms(f.unreachAlert, "not delivered in 60 s"), "", "webhook, alerts.group_wait default 5s")
+	if f.checkAlertWhy != "" {
+		fmt.Fprintf(w, "  check alert not delivered: %s\n", f.checkAlertWhy)
+	}
+	if f.unreachAlrWhy != "" {
+		fmt.Fprintf(w, "  unreachable alert not delivered: %s\n", f.unreachAlrWhy)
+	}
 	if b.footprint <= 0 {
 		return
 	}
@@ -68,4 +76,42 @@ func (b *fleetBench) report(f *fleetFigures) {
 	fmt.Fprintf(w, "  %-34s %-20s %-20s %s\n", "", "dashd agent", "dashd serve", "agent / serve")
 	fmt.Fprintf(w, "  %-34s %-20s %-20s %.2f\n", "CPU (% of one core, schedstat)", fmt.Sprintf("%.3f %%", f.agent.cpuPct), fmt.Sprintf("%.3f %%", f.single.cpuPct), f.agent.cpuPct/max(f.single.cpuPct, 1e-9))
 	fmt.Fprintf(w, "  %-34s %-20s %-20s %.2f\n", "RSS avg / max", f.agent.w.rss(), f.single.w.rss(), float64(f.agent.w.rssAvg)/float64(max(f.single.w.rssAvg, 1)))
+}
+
+// reportBrowser prints the overview stream's rows: sample -> browser
+// latency over every host's samples of the window, and what the stream
+// carried to the one browser.
+func (b *fleetBench) reportBrowser(f *fleetFigures, row func(name, total, perHost, note string)) {
+	if f.viewErr != nil && len(f.browser.latencies) == 0 {
+		row("sample -> browser (fleet overview)", "FAILED", "", f.viewErr.Error())
+		return
+	}
+	m := f.browser
+	all := m.exact + m.overtaken + m.missed
+	row("sample -> browser p50/p99", fmtDur(nearestRank(m.latencies, 50))+" / "+fmtDur(nearestRank(m.latencies, 99)), "",
+		fmt.Sprintf("goal p99 < 2 s; max %s; %d samples of %d hosts: sample time (agent clock) -> its tile's figures (or a newer sample's) decoded from the overview stream", fmtDur(nearestRank(m.latencies, 100)), all, f.browserHosts))
+	row("  shown / overtaken / missed", fmt.Sprintf("%d / %d / %d", m.exact, m.overtaken, m.missed), fmt.Sprintf("%.1f / %.1f / %.1f %%", pct(m.exact, all), pct(m.overtaken, all), pct(m.missed, all)),
+		"overtaken: a newer sample reached the tile first; missed: neither it nor a newer one by the end of the run")
+	fresh := freshest(m.shows)
+	row("  freshest tile per update p50/p99", fmtDur(nearestRank(fresh, 50))+" / "+fmtDur(nearestRank(fresh, 99)), "",
+		fmt.Sprintf("%d updates: the newest sample each update showed, i.e. how far the hub's view lagged the agents (compare with hub ingest)", len(fresh)))
+	sec := f.windowTo.Sub(f.windowFrom).Seconds()
+	enc := f.view.encoding
+	if enc == "" {
+		enc = "identity"
+	}
+	row("overview stream -> one browser", fmtBytes(float64(f.view.wire)/max(sec, 1e-9))+"/s", fmtBytes(float64(f.view.wire)/max(sec, 1e-9)/float64(b.n))+"/s",
+		fmt.Sprintf("%s (%s/s decoded, %.1fx); %.2f whole grids/s, %.0f tile patches/s; %d reconnects", enc, fmtBytes(float64(f.view.plain)/max(sec, 1e-9)),
+			float64(f.view.plain)/float64(max(f.view.wire, 1)), float64(f.view.grids)/max(sec, 1e-9), float64(f.view.tiles)/max(sec, 1e-9), f.view.reconnects))
+	if f.viewErr != nil {
+		row("  overview stream error", "", "", f.viewErr.Error())
+	}
+}
+
+// pct is part of all in percent (0 for none).
+func pct(part, all int) float64 {
+	if all == 0 {
+		return 0
+	}
+	return float64(part) / float64(all) * 100
 }

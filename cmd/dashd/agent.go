@@ -15,6 +15,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/dashd/dashd/alert"
 	"github.com/dashd/dashd/collectors"
 	"github.com/dashd/dashd/collectors/system"
 	"github.com/dashd/dashd/config"
@@ -36,7 +37,7 @@ func runAgent(args []string, stdout, stderr io.Writer) int {
 	var ov overrides
 	fs.StringVar(&ov.data, "data", "", "history database file (overrides storage.path; the spool goes beside it)")
 	fs.Usage = func() {
-		fmt.Fprintln(fs.Output(), "Usage: dashd agent [--config PATH] [--data PATH]\n\nSamples this host and runs its checks like dashd serve, without the web UI,\nand publishes everything to the hub over NATS (fleet.nats.urls). SIGHUP\nreloads checks and sampling; SIGTERM or SIGINT stops it.\n\nFlags:")
+		fmt.Fprintln(fs.Output(), "Usage: dashd agent [--config PATH] [--data PATH]\n\nSamples this host, runs its checks and evaluates its alert rules like dashd\nserve, without the web UI or deliveries, and publishes everything to the hub\nover NATS (fleet.nats.urls). SIGHUP reloads checks, sampling and alert rules;\nSIGTERM or SIGINT stops it.\n\nFlags:")
 		fs.PrintDefaults()
 	}
 	if err := fs.Parse(args); err != nil {
@@ -82,6 +83,9 @@ type agentParts struct {
 	d      *daemon // its group, logger and stop: the daemon's own
 	runner *collectors.Runner
 	host   *system.Runner
+	// latest holds the configuration the host rules read (a reload
+	// sets the new one; they take it up at the next sample).
+	latest *state.Latest
 }
 
 // agentStore lets the recorder be built before the publisher that tees
@@ -120,7 +124,8 @@ func startAgent(cfg *config.Config, log *slog.Logger) (*agentParts, error) {
 		return nil, errors.Join(err, spool.Close(), store.Close())
 	}
 	tee := &agentStore{Store: store}
-	rec, err := flow.New(flow.Options{Store: tee, Latest: state.New(cfg, time.Now()), Logger: log.With("part", "flow"),
+	latest := state.New(cfg, time.Now())
+	rec, err := flow.New(flow.Options{Store: tee, Latest: latest, Logger: log.With("part", "flow"),
 		Meter: selfstat.New(selfstat.Sources{DBSize: store.Size})})
 	if err != nil {
 		return fail(err)
@@ -139,11 +144,23 @@ func startAgent(cfg *config.Config, log *slog.Logger) (*agentParts, error) {
 	if err != nil {
 		return fail(err)
 	}
+	// The host rules (alerts.rules) are evaluated here, on this host's
+	// samples; their alerts go to the hub with the events, which routes
+	// and delivers them. Channels and routes are the hub's.
+	hostRules, err := alert.NewAgentRules(alert.AgentRulesOptions{Store: store, Latest: latest, Recorder: rec,
+		Host: host, Logger: log.With("part", "rules")})
+	if err != nil {
+		return fail(err)
+	}
+	if len(cfg.Alerts.Channels)+len(cfg.Alerts.Routes) > 0 {
+		log.Info("alerts.channels and alerts.routes are not used by an agent: the hub delivers its alerts",
+			"channels", len(cfg.Alerts.Channels), "routes", len(cfg.Alerts.Routes))
+	}
 	past, err := store.Events(0, 5000)
 	if err != nil {
 		log.Warn("recent check history not read; flap detection starts afresh", "err", err)
 	}
-	a := &agentParts{d: &daemon{log: log, group: lifecycle.New(log)}}
+	a := &agentParts{d: &daemon{log: log, group: lifecycle.New(log)}, latest: latest}
 	a.runner = collectors.NewRunner(collectors.RunnerOptions{
 		Past:          collectors.PastFromEvents(past, time.Now(), collectors.DefaultFlapWindow),
 		MaxConcurrent: cfg.Collect.MaxConcurrentChecks, Align: time.Second,
@@ -155,7 +172,8 @@ func startAgent(cfg *config.Config, log *slog.Logger) (*agentParts, error) {
 	}
 	// The daemon's order: storage first and last, then the recorder,
 	// the publisher (it drains into the spool when it stops, after the
-	// producers), the producers.
+	// producers), the host rules (they stop before the publisher, so
+	// their last alert is spooled), the producers.
 	parts := []struct {
 		name string
 		run  func(context.Context) error
@@ -176,6 +194,7 @@ func startAgent(cfg *config.Config, log *slog.Logger) (*agentParts, error) {
 			nc.Close()
 			return errors.Join(err, spool.Close())
 		}},
+		{"rules", hostRules.Run},
 		{"host", a.host.Run},
 		{"checks", a.runner.Run},
 	}
@@ -186,12 +205,12 @@ func startAgent(cfg *config.Config, log *slog.Logger) (*agentParts, error) {
 	}
 	rec.Event(model.Event{Time: time.Now(), Kind: model.EventStart, Reason: fmt.Sprintf("dashd agent %s started, %d checks", version, len(cfg.Checks))})
 	log.Info("dashd agent started", "version", version, "nats", strings.Join(cfg.Fleet.NATS.URLs, ","),
-		"data", cfg.Storage.Path, "checks", len(cfg.Checks))
+		"data", cfg.Storage.Path, "checks", len(cfg.Checks), "rules", len(cfg.Alerts.Rules))
 	return a, nil
 }
 
 // wait runs until a stop signal or a part failing; SIGHUP re-applies
-// checks and sampling.
+// checks, sampling and the host rules.
 func (a *agentParts) wait(sigs <-chan os.Signal, load func() (*config.Config, error)) int {
 	for {
 		select {
@@ -213,7 +232,8 @@ func (a *agentParts) wait(sigs <-chan os.Signal, load func() (*config.Config, er
 				a.d.log.Error("applying checks", "err", err)
 			}
 			a.host.Apply(samplerOptions(cfg, a.d.log))
-			a.d.log.Info("configuration reloaded", "checks", len(cfg.Checks))
+			a.latest.SetConfig(cfg)
+			a.d.log.Info("configuration reloaded", "checks", len(cfg.Checks), "rules", len(cfg.Alerts.Rules))
 		}
 	}
 }

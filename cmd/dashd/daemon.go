@@ -130,9 +130,15 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	})
 	d.host = system.NewRunner(samplerOptions(cfg, log), d.rec.Sample)
 	hostname, _ := os.Hostname()
+	// On a hub, chat, incident actions and silences made here go to the
+	// other hubs and theirs come here (the alerter is given below).
+	acts, err := newFleetActions(fh, cfg, store, d.hub, log)
+	if err != nil {
+		return fail(err)
+	}
 	incidents, err := incident.New(incident.Options{Store: store, Recorder: d.rec,
 		Events: d.rec.Subscribe("incidents", 1024), Checks: d.runner, Hub: d.hub, View: view.IncidentPush{},
-		Logger: log.With("part", "incidents")})
+		Sharer: incidentSharer(acts), Logger: log.With("part", "incidents")})
 	if err != nil {
 		return fail(err)
 	}
@@ -145,13 +151,17 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 				RepeatInterval: d.latest.Config().Alerts.RepeatInterval.D(), Hostname: hostname})
 		},
 		Permanent: channel.IsPermanent, RetryAfter: channel.RetryAfter, Describe: channel.Describe,
-		Host: hostname, Hosts: fleetHostLabels(fh), Logger: log.With("part", "alerts"),
+		Host: alertHost(cfg, hostname), Hosts: fleetHostLabels(fh), Logger: log.With("part", "alerts"),
 	})
 	if err != nil {
 		return fail(err)
 	}
 	if fh != nil {
-		fh.SetAlerts(alerter) // the agents' check events alert per host
+		// The agents' check events alert per host and open incidents.
+		fh.SetAlerts(hostEvents{alerts: alerter, incidents: incidents})
+	}
+	if acts != nil {
+		acts.SetTargets(incidents, alerter)
 	}
 	d.auth, err = auth.NewService(cfg.Auth, store, log.With("part", "auth"))
 	if err != nil {
@@ -196,14 +206,9 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 	if title == "" {
 		title = hostname
 	}
-	// On a hub, chat said here goes to the other hubs and theirs comes here.
-	acts, err := newFleetActions(fh, cfg, store, d.hub, log)
-	if err != nil {
-		return fail(err)
-	}
 	srv, err := server.New(server.Deps{
 		Logger: log.With("part", "http"), Assets: assets, Version: version, Hostname: hostname, Title: title,
-		Latest: d.latest, Checks: d.runner, Store: serverStore(store, acts), Hub: d.hub, Sparks: sparks, Flow: d.rec, Alerts: alerter,
+		Latest: d.latest, Checks: d.runner, Store: serverStore(store, acts), Hub: d.hub, Sparks: sparks, Flow: d.rec, Alerts: serverAlerts(alerter, store, acts),
 		Auth: d.auth, Incidents: incidents, TLS: tlsConfig, TrustedProxies: cfg.Auth.Proxy.TrustedPrefixes, MetricsTextfileDir: cfg.Metrics.TextfileDirectory, Listen: ln.Addr().String(),
 		// The configured name too: ln.Addr is numeric.
 		AllowedHosts: append(listenHosts(cfg.Server.Listen), cfg.Server.AllowedHosts...),
@@ -218,6 +223,11 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 		Hostname: hostname, Version: version, Interval: cfg.Collect.Interval.D(), Logger: log.With("part", "fleet-pages")})
 	if err != nil {
 		return fail(err)
+	}
+	if fh != nil {
+		// The fleet pages keep watched agents' state from what the
+		// ingester commits, instead of reading every host each tick.
+		fh.SetCommitted(fleetPages)
 	}
 	if err := d.runner.Apply(cfg.Checks); err != nil {
 		log.Error("some checks cannot run", "err", err)
@@ -298,6 +308,7 @@ func storageOptions(cfg *config.Config, log *slog.Logger) storage.Options {
 		Events: r.Events.D(), Chat: r.Chat.D(), Notifications: r.Notifications.D(),
 	}
 	o.ChatMaxBytes = cfg.Chat.MaxStorage.Bytes()
+	o.CommitInterval = cfg.Storage.CommitInterval.D()
 	o.Logger = log.With("part", "storage")
 	return o
 }

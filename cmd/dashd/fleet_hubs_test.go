@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"syscall"
@@ -110,4 +111,119 @@ func TestFleetHubs_ChatIsOneSite(t *testing.T) {
 	third := fmt.Sprintf("third-from-hub-b-%d", time.Now().UnixNano())
 	postChat(t, b, "ops", third)
 	waitFor(t, 30*time.Second, "b's message on a", func() bool { return chatPageCount(t, a, "ops", third) == 1 })
+}
+
+// startAgentDaemon runs `dashd agent` with the configuration cfg and
+// data file data (it has no HTTP listener); it is killed at cleanup.
+func startAgentDaemon(t *testing.T, cfg, data string) *child {
+	t.Helper()
+	d := &child{t: t, done: make(chan struct{})}
+	d.cmd = exec.Command(dashdBin, "agent", "--config", cfg, "--data", data)
+	d.cmd.Stdout, d.cmd.Stderr = d, d
+	d.cmd.Env = append(os.Environ(), "DASHD_CONFIG=")
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.err = d.cmd.Wait(); close(d.done) }()
+	t.Cleanup(func() {
+		select {
+		case <-d.done:
+		default:
+			_ = d.cmd.Process.Kill()
+			<-d.done
+		}
+		if t.Failed() {
+			t.Logf("dashd agent output:\n%s", d.output())
+		}
+	})
+	return d
+}
+
+// TestFleetHubs_AckIsOneSite: an agent's check fails; both hub daemons
+// read it, so each opens its own incident about "web@web-1"; an
+// acknowledgement on a's incident shows on b's (through b's incident
+// API), once, and a does not get it back. (A check of a hub's own is
+// that hub's alone: fleet's TestActions_OwnIncidentsStayOwn.)
+func TestFleetHubs_AckIsOneSite(t *testing.T) {
+	dir := t.TempDir()
+	for _, sub := range []string{"a", "b", "agent"} {
+		if err := os.Mkdir(filepath.Join(dir, sub), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	closed := freeAddr(t) // nothing listens there: the agent's check fails
+	check := fmt.Sprintf("checks:\n  - name: web\n    type: tcp\n    address: %s\n    interval: 1s\n", closed)
+	nats := freeAddr(t)
+	cfgA := writeConfig(t, filepath.Join(dir, "a"), fmt.Sprintf(`fleet:
+  name: hub-a
+  nats:
+    embedded:
+      listen: %s
+      max_store: 64MB
+  stream:
+    max_bytes: 32MB
+  agents:
+    - host: web-1
+      password: %s
+  hubs:
+    - host: hub-b
+      password: %s
+`, nats, hubsTestPassword, hubsTestPassword))
+	cfgB := writeConfig(t, filepath.Join(dir, "b"), fmt.Sprintf(`fleet:
+  name: hub-b
+  nats:
+    urls: [nats://%s]
+    user: hub-b
+    password: %s
+  stream:
+    max_bytes: 32MB
+`, nats, hubsTestPassword))
+	cfgAgent := writeConfig(t, filepath.Join(dir, "agent"), check+fmt.Sprintf(`fleet:
+  host: web-1
+  nats:
+    urls: [nats://%s]
+    user: web-1
+    password: %s
+`, nats, hubsTestPassword))
+	a := startDaemon(t, "--config", cfgA, "--data", filepath.Join(dir, "a", "dashd.db"))
+	b := startDaemon(t, "--config", cfgB, "--data", filepath.Join(dir, "b", "dashd.db"))
+	startAgentDaemon(t, cfgAgent, filepath.Join(dir, "agent", "dashd.db"))
+
+	openID := func(d *child) string {
+		var id string
+		waitFor(t, 30*time.Second, "an open incident on "+d.addr, func() bool {
+			resp, body := get(t, d.url("/api/v1/incidents?state=open"))
+			if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), "web@web-1") {
+				return false
+			}
+			_, rest, ok := strings.Cut(string(body), `"id":`)
+			if !ok {
+				return false
+			}
+			id, _, _ = strings.Cut(rest, ",")
+			return true
+		})
+		return id
+	}
+	idA, idB := openID(a), openID(b)
+	resp, body := send(t, http.DefaultClient, "POST", a.url("/incidents/"+idA+"/ack"), []byte(`{}`),
+		map[string]string{"Content-Type": "application/json"})
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("ack on a = %d: %s", resp.StatusCode, body)
+	}
+	acks := func(d *child, id string) int {
+		resp, body := get(t, d.url("/api/v1/incidents/"+id))
+		if resp.StatusCode != http.StatusOK {
+			t.Fatalf("GET incident %s on %s = %d", id, d.addr, resp.StatusCode)
+		}
+		return strings.Count(string(body), `"kind":"ack"`)
+	}
+	waitFor(t, 30*time.Second, "a's acknowledgement on b's incident", func() bool { return acks(b, idB) == 1 })
+	time.Sleep(time.Second) // room for a wrong echo or redelivery
+	if n := acks(b, idB); n != 1 {
+		t.Errorf("b's incident holds %d acknowledgements, want 1", n)
+	}
+	if n := acks(a, idA); n != 1 {
+		t.Errorf("a's incident holds %d acknowledgements, want its own once", n)
+	}
 }

@@ -25,12 +25,15 @@ import (
 	"io"
 	"os"
 	"runtime"
+
+	"github.com/dashd/dashd/fleet"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	fleet.QuietProcessSampler()
 	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
