@@ -48,14 +48,34 @@ func (s *Server) hostScope(host string) (f *fleetview.Fleet, local, known bool) 
 	return f, host == f.LocalName(), true
 }
 
+// agentPage routes a host-scoped page: local for this dashd's own host,
+// agent (with the fleet reader and the host's name) for another one, and
+// a 404 when a dashd without agents is asked for a name not its own.
+func (s *Server) agentPage(local fiber.Handler, agent func(c *fiber.Ctx, f *fleetview.Fleet, host string) error) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		host, err := hostParam(c)
+		if err != nil {
+			return err
+		}
+		f, own, known := s.hostScope(host)
+		switch {
+		case own && !known:
+			return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
+		case own:
+			return local(c)
+		}
+		return agent(c, f, host)
+	}
+}
+
 // fleetRoutes registers the fleet's pages and streams.
 func (s *Server) fleetRoutes() {
 	view := s.allow("", auth.View)
 	s.app.Get("/api/fleet/events", view, s.handleFleetEvents)
-	s.app.Get("/hosts/:host", view, s.handleHostPage)
+	s.app.Get("/hosts/:host", view, s.agentPage(s.handleLocalDashboard, s.handleHostPage))
 	s.app.Get("/hosts/:host/events", view, s.handleHostEvents)
-	s.app.Get("/hosts/:host/checks/:name", view, s.handleHostCheckPage)
-	s.app.Get("/hosts/:host/checks/:check/incidents", view, s.handleHostCheckIncidents)
+	s.app.Get("/hosts/:host/checks/:name", view, s.agentPage(s.handleCheckPage, s.handleHostCheckPage))
+	s.app.Get("/hosts/:host/checks/:check/incidents", view, s.agentPage(s.handleCheckIncidents, s.handleHostCheckIncidents))
 }
 
 // isFleet reports whether / is the fleet overview: the Store keeps
@@ -155,20 +175,9 @@ func hostParam(c *fiber.Ctx) (string, error) {
 	return h, nil
 }
 
-// handleHostPage serves /hosts/{host}: the hub's own dashboard for its
-// own name, an agent's page otherwise.
-func (s *Server) handleHostPage(c *fiber.Ctx) error {
-	host, err := hostParam(c)
-	if err != nil {
-		return err
-	}
-	f, local, known := s.hostScope(host)
-	if local {
-		if !known {
-			return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
-		}
-		return s.handleLocalDashboard(c)
-	}
+// handleHostPage serves /hosts/{host} for an agent (agentPage serves
+// the hub's own name with its dashboard).
+func (s *Server) handleHostPage(c *fiber.Ctx, f *fleetview.Fleet, host string) error {
 	if err := unknownParam(queryKeys(c), nil); err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, err.Error())
 	}
@@ -252,20 +261,9 @@ func (s *Server) hostCheckEvents(c *fiber.Ctx, f *fleetview.Fleet, h view.FleetH
 	})
 }
 
-// handleHostCheckPage serves /hosts/{host}/checks/{name}: the hub's own
-// check page for its own name, an agent's check page otherwise.
-func (s *Server) handleHostCheckPage(c *fiber.Ctx) error {
-	host, err := hostParam(c)
-	if err != nil {
-		return err
-	}
-	f, local, known := s.hostScope(host)
-	if local {
-		if !known {
-			return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
-		}
-		return s.handleCheckPage(c)
-	}
+// handleHostCheckPage serves /hosts/{host}/checks/{name} for an agent
+// (agentPage serves the hub's own name with its check page).
+func (s *Server) handleHostCheckPage(c *fiber.Ctx, f *fleetview.Fleet, host string) error {
 	name, err := url.PathUnescape(c.Params("name"))
 	if err != nil {
 		return fiber.NewError(fiber.StatusBadRequest, "bad check name in URL")
@@ -295,18 +293,7 @@ func (s *Server) handleHostCheckPage(c *fiber.Ctx) error {
 // "<check>@<host>", the subject the hub's incidents give an agent's
 // check. The hub's own name is its own check's; a host or check the hub
 // has no result of is a 404.
-func (s *Server) handleHostCheckIncidents(c *fiber.Ctx) error {
-	host, err := hostParam(c)
-	if err != nil {
-		return err
-	}
-	f, local, known := s.hostScope(host)
-	if local {
-		if !known {
-			return fiber.NewError(fiber.StatusNotFound, "no host named "+quoteHost(host))
-		}
-		return s.handleCheckIncidents(c)
-	}
+func (s *Server) handleHostCheckIncidents(c *fiber.Ctx, f *fleetview.Fleet, host string) error {
 	check, err := pathParam(c, "check")
 	if err != nil {
 		return err
