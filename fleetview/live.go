@@ -10,6 +10,7 @@ import (
 	"github.com/a-h/templ"
 
 	"github.com/dashd/dashd/hub"
+	"github.com/dashd/dashd/internal/grid"
 	"github.com/dashd/dashd/ui"
 	"github.com/dashd/dashd/view"
 )
@@ -68,7 +69,12 @@ type sent struct {
 // Run pushes the fleet pages' changes until ctx ends (see the package
 // doc); it returns nil.
 func (f *Fleet) Run(ctx context.Context) error {
-	t := time.NewTicker(f.o.Interval)
+	// On the wall-clock grid of the interval, where host sampling and the
+	// scheduler wake the process anyway: a moment of its own would be one
+	// more wake-up a second on an idle single host, which has no fleet
+	// rooms to serve.
+	next := func() time.Duration { now := time.Now(); return grid.Next(now, f.o.Interval).Sub(now) }
+	t := time.NewTimer(next())
 	defer t.Stop()
 	last := map[string]*sent{}
 	for {
@@ -77,6 +83,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
+		t.Reset(next())
 		f.tick(ctx, last)
 		f.forgetSparks(f.o.Now())
 		f.latest.forget(f.o.Now())

@@ -362,6 +362,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 // requests in flight): the server's part in the daemon's lifecycle. A
 // serve failure before that is returned.
 func (s *Server) Run(ctx context.Context, ln net.Listener) error {
+	// The Date line refreshes until the last response of the shutdown
+	// below has gone out.
+	takeDateLine()
+	dctx, stopDate := context.WithCancel(context.Background())
+	dateDone := make(chan struct{})
+	go func() { defer close(dateDone); dateOnGrid(dctx) }()
+	defer func() { stopDate(); <-dateDone }()
 	done := make(chan error, 1)
 	go func() { done <- s.Serve(ln) }()
 	select {
