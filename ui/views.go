@@ -118,21 +118,27 @@ type CheckRow struct {
 	// Held is what holds the check's alerts back: "silenced",
 	// "maintenance" or "".
 	Held string
-	// Beats are the check's last results for the heartbeat strip. A fixed
-	// array, so a row stays comparable with == (the scheduler re-sends a
-	// tile only when its row changed).
+	// Beats are the check's last results for the heartbeat strip (cheap
+	// to copy, and comparable: see Heartbeat).
 	Beats Heartbeat
 }
 
 // HeartbeatLen is how many results a check tile's heartbeat strip shows.
 const HeartbeatLen = 30
 
-// Heartbeat is a check's last results, oldest first: the first N entries
-// of Beats are used. It is what a glance needs to tell a blip from a
-// pattern (Uptime Kuma's strip), and small enough to re-send on each result.
+// Heartbeat is a check's last results, oldest first. It is what a glance
+// needs to tell a blip from a pattern (Uptime Kuma's strip), and small
+// enough to re-send on each result.
+//
+// The beats sit in an array that is never written once a Heartbeat holds
+// it (Push makes a new one), so a Heartbeat is a few words to copy: every
+// tick builds every check's row, and a row that carried the array by
+// value was most of what a dashboard tick allocated. It stays comparable
+// with ==: equal pointers mean equal beats.
 type Heartbeat struct {
-	Beats [HeartbeatLen]Beat
-	N     int
+	beats *[HeartbeatLen]Beat
+	// N is how many beats are in use.
+	N int
 	// Seq counts every beat ever pushed, so whoever sends a strip bar by
 	// bar knows how many are new since it last looked.
 	Seq uint64
@@ -150,27 +156,39 @@ type Beat struct {
 
 // NewHeartbeat keeps the newest HeartbeatLen of beats (given oldest first).
 func NewHeartbeat(beats []Beat) Heartbeat {
-	var h Heartbeat
+	if len(beats) == 0 {
+		return Heartbeat{}
+	}
 	if len(beats) > HeartbeatLen {
 		beats = beats[len(beats)-HeartbeatLen:]
 	}
-	h.N = copy(h.Beats[:], beats)
+	h := Heartbeat{beats: new([HeartbeatLen]Beat)}
+	h.N = copy(h.beats[:], beats)
 	return h
 }
 
-// Push appends one beat, dropping the oldest when the strip is full.
+// Push appends one beat, dropping the oldest when the strip is full. The
+// beats move to a new array: copies of h taken before keep theirs.
 func (h *Heartbeat) Push(b Beat) {
-	if h.N == HeartbeatLen {
-		copy(h.Beats[:], h.Beats[1:])
-		h.N--
+	nb := new([HeartbeatLen]Beat)
+	old := h.List()
+	if len(old) == HeartbeatLen {
+		old = old[1:]
 	}
-	h.Beats[h.N] = b
-	h.N++
+	n := copy(nb[:], old)
+	nb[n] = b
+	h.beats, h.N = nb, n+1
 	h.Seq++
 }
 
-// List returns the beats in use, oldest first.
-func (h Heartbeat) List() []Beat { return h.Beats[:h.N] }
+// List returns the beats in use, oldest first. They are shared: read them,
+// never write them.
+func (h Heartbeat) List() []Beat {
+	if h.beats == nil {
+		return nil
+	}
+	return h.beats[:h.N]
+}
 
 // CheckGroup is a group of checks, worst first.
 type CheckGroup struct {

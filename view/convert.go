@@ -67,7 +67,9 @@ func level(pct, warn, crit float64) string {
 // cards lists the stat cards of a snapshot, and dashd's own card when its
 // footprint is known.
 func cards(s system.Snapshot, self *selfstat.Footprint) []card {
-	var out []card
+	// Built every sample: one allocation (CPU, memory, swap, load,
+	// network, disk I/O, processes, the filesystems, dashd itself).
+	out := make([]card, 0, 8+len(s.Filesystems))
 	cpus := 1
 	if s.Host != nil && s.Host.CPUs > 0 {
 		cpus = s.Host.CPUs

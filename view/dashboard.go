@@ -90,15 +90,20 @@ type Fragment struct {
 // stats grid and the checks grid are keyed by their layout (see the
 // scheduler), their sparklines and tiles are fragments of their own.
 func DashboardFragments(v ui.DashboardView) []Fragment {
-	f := []Fragment{
+	n := 6 + len(v.Stats) // built every tick: one allocation, at its size
+	for gi := range v.Groups {
+		n += 2 * len(v.Groups[gi].Checks)
+	}
+	f := append(make([]Fragment, 0, n), []Fragment{
 		{ui.HostID, v.Host, func() templ.Component { return ui.HostHeader(v.Host) }},
 		{ui.StatusBadgeID, v.Status, func() templ.Component { return ui.StatusBadge(v.Status) }},
 		{ui.ConfigBannerID, v.Problems, func() templ.Component { return ui.ConfigBanner(v.Problems) }},
 		{ui.StorageBannerID, v.Storage, func() templ.Component { return ui.StorageBanner(v.Storage) }},
 		{ui.TopID, v.Top, func() templ.Component { return ui.TopTables(v.Top) }},
 		{ui.EventsID, v.Events, func() templ.Component { return ui.EventList(ui.EventsID, "Recent events", v.Events) }},
-	}
-	for _, c := range v.Stats {
+	}...)
+	for i := range v.Stats {
+		c := &v.Stats[i]
 		f = append(f, Fragment{c.Spark.ID, c.Spark, func() templ.Component { return ui.Sparkline(c.Spark) }})
 	}
 	// Rows are taken by pointer into v.Groups: a row carries its strip
@@ -202,10 +207,13 @@ func Heartbeats(store ResultStore, sts []collectors.Status) (map[string]ui.Heart
 // HeartbeatOf is the strip of results given newest first (as
 // LastResults returns them).
 func HeartbeatOf(newestFirst []model.Result) ui.Heartbeat {
-	var h ui.Heartbeat
-	for i := len(newestFirst) - 1; i >= 0; i-- {
-		h.Push(Beat(newestFirst[i]))
+	n := min(len(newestFirst), ui.HeartbeatLen)
+	beats := make([]ui.Beat, n)
+	for i := range n {
+		beats[n-1-i] = Beat(newestFirst[i])
 	}
+	h := ui.NewHeartbeat(beats)
+	h.Seq = uint64(len(newestFirst))
 	return h
 }
 

@@ -14,6 +14,9 @@ type ring struct {
 	cur   time.Time // start of the open bucket
 	sum   float64
 	count int
+	// shown is what values last returned, kept until a bucket closes:
+	// the sparkline is built every tick and changes once per step.
+	shown []float64
 }
 
 func newRing(n int) *ring {
@@ -52,9 +55,16 @@ func (r *ring) add(t time.Time, v float64, step time.Duration) bool {
 }
 
 func (r *ring) push(v float64) {
+	r.shown = nil // handed out: never written, replaced
 	copy(r.vals, r.vals[1:])
 	r.vals[len(r.vals)-1] = v
 }
 
-// values returns a copy of the completed buckets, oldest first.
-func (r *ring) values() []float64 { return append([]float64(nil), r.vals...) }
+// values returns the completed buckets, oldest first: a copy shared
+// until the next bucket closes, so callers only read it.
+func (r *ring) values() []float64 {
+	if r.shown == nil {
+		r.shown = append([]float64(nil), r.vals...)
+	}
+	return r.shown
+}

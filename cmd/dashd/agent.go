@@ -22,6 +22,7 @@ import (
 	"github.com/dashd/dashd/fleet"
 	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/internal/lifecycle"
+	"github.com/dashd/dashd/internal/procs"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/state"
@@ -195,6 +196,7 @@ func startAgent(cfg *config.Config, log *slog.Logger) (*agentParts, error) {
 			return errors.Join(err, spool.Close())
 		}},
 		{"rules", hostRules.Run},
+		{"procs", procs.New(procs.Options{Source: latest, Logger: log.With("part", "procs")}).Run},
 		{"host", a.host.Run},
 		{"checks", a.runner.Run},
 	}
