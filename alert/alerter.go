@@ -416,8 +416,7 @@ func (a *Alerter) Run(ctx context.Context) error {
 	h := newHostRules(a)
 	// The periodic checks wake on the whole-second grid, with the sampler
 	// and the scheduler, not at a moment of their own.
-	next := func() time.Duration { now := time.Now(); return grid.Next(now, a.tick).Sub(now) }
-	tick := time.NewTimer(next())
+	tick := time.NewTimer(grid.Until(a.tick))
 	defer tick.Stop()
 	for {
 		select {
@@ -437,7 +436,7 @@ func (a *Alerter) Run(ctx context.Context) error {
 		case <-tick.C:
 			self.check()
 			a.remind()
-			tick.Reset(next())
+			tick.Reset(grid.Until(a.tick))
 		case <-a.remindNow:
 			a.remind()
 		}

@@ -73,8 +73,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 	// scheduler wake the process anyway: a moment of its own would be one
 	// more wake-up a second on an idle single host, which has no fleet
 	// rooms to serve.
-	next := func() time.Duration { now := time.Now(); return grid.Next(now, f.o.Interval).Sub(now) }
-	t := time.NewTimer(next())
+	t := time.NewTimer(grid.Until(f.o.Interval))
 	defer t.Stop()
 	last := map[string]*sent{}
 	for {
@@ -83,7 +82,7 @@ func (f *Fleet) Run(ctx context.Context) error {
 			return nil
 		case <-t.C:
 		}
-		t.Reset(next())
+		t.Reset(grid.Until(f.o.Interval))
 		f.tick(ctx, last)
 		f.forgetSparks(f.o.Now())
 		f.latest.forget(f.o.Now())

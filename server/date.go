@@ -40,8 +40,7 @@ func takeDateLine() {
 // whole second until ctx ends. A stopped server leaves the line as it
 // was, as fasthttp's refresher would for a process that serves no more.
 func dateOnGrid(ctx context.Context) {
-	next := func() time.Duration { now := time.Now(); return grid.Next(now, time.Second).Sub(now) }
-	t := time.NewTimer(next())
+	t := time.NewTimer(grid.Until(time.Second))
 	defer t.Stop()
 	for {
 		select {
@@ -49,7 +48,7 @@ func dateOnGrid(ctx context.Context) {
 			return
 		case <-t.C:
 			fasthttpRefreshDate()
-			t.Reset(next())
+			t.Reset(grid.Until(time.Second))
 		}
 	}
 }

@@ -23,6 +23,13 @@ func Next(t time.Time, d time.Duration) time.Time {
 	return at(t, floor(t.UnixNano(), d)+int64(d))
 }
 
+// Until returns how long until the next multiple of d after now: the
+// timer a loop on the grid sets after each tick.
+func Until(d time.Duration) time.Duration {
+	now := time.Now()
+	return Next(now, d).Sub(now)
+}
+
 // AtOrAfter returns the first multiple of d at or after t: t itself when it
 // is on the grid. It moves a due time up to the grid without skipping a tick
 // that is due exactly now. It returns t when d <= 0 (no grid).

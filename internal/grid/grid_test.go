@@ -92,3 +92,18 @@ func TestLocation(t *testing.T) {
 		}
 	}
 }
+
+// TestUntil: the wait ends on the grid, within one interval.
+func TestUntil(t *testing.T) {
+	for _, d := range []time.Duration{time.Second, 7 * time.Second, 250 * time.Millisecond} {
+		now := time.Now()
+		w := Until(d)
+		// Until read the clock a moment after now: aim falls that moment
+		// short of the grid point, never past it.
+		aim := now.Add(w)
+		g := AtOrAfter(aim, d)
+		if w <= 0 || w > d || g.Sub(aim) > 100*time.Millisecond {
+			t.Errorf("Until(%s) = %s from %s: aims at %s, grid point %s", d, w, now, aim, g)
+		}
+	}
+}
