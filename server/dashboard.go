@@ -74,7 +74,9 @@ func (s *Server) handleLocalDashboard(c *fiber.Ctx) error {
 	// The stream's first connect leaves out what this render shows already
 	// (issue #19: the first load's weight); its reconnects get everything.
 	have := s.deps.Hub.Remember(append(view.DashboardState(c.UserContext(), v), s.sessionState(sid)...)...)
-	return s.renderPage(c, ui.DashboardPage(s.page(), s.chrome(c, sid, "dashboard", "/api/events?have="+have), v))
+	ch := s.chrome(c, sid, "dashboard", "/api/events?have="+have)
+	ch.StatusLive = true // the dashboard room patches the badge
+	return s.renderPage(c, ui.DashboardPage(s.page(), ch, v))
 }
 
 // renderPage renders a full page, gzipped when the client accepts it (pages

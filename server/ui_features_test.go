@@ -116,6 +116,26 @@ func TestUI_StatusPoll(t *testing.T) {
 	pollTrue(t, ctx, "badge 1 down by polling", `document.querySelector('#status-badge').textContent.includes('1 down') && document.querySelector('#status-badge').classList.contains('st-down')`)
 }
 
+// TestUI_DashboardBadgeNotPolled: on the dashboard the header badge
+// follows the stream, which carries it, and the page does not poll GET
+// /api/status while the stream is live (an open tab's request every 5 s
+// was a wake-up of its own for an idle dashd).
+func TestUI_DashboardBadgeNotPolled(t *testing.T) {
+	target := newFlipServer(t)
+	st := newTestStack(t, stackOptions{checks: httpCheckYAML("web", "", target.url)})
+	ctx := browsertest.New(t, browsertest.WithTimeout(60*time.Second))
+	navigate(t, ctx, st.url+"/")
+	connected(t, ctx)
+	pollTrue(t, ctx, "badge all up", `document.querySelector('#status-badge').textContent.includes('All up')`)
+	target.code.Store(500)
+	pollTrue(t, ctx, "badge 1 down from the stream", `document.querySelector('#status-badge').textContent.includes('1 down')`)
+	time.Sleep(6 * time.Second) // more than one poll interval
+	polls := evalString(t, ctx, `String(performance.getEntriesByType('resource').filter(e => e.name.includes('/api/status')).length)`)
+	if polls != "0" {
+		t.Errorf("the dashboard polled /api/status %s times while its stream was live", polls)
+	}
+}
+
 // TestUI_RestartRestoresState: the server goes away and comes back (same
 // port, same database); the open page reconnects by itself and shows the
 // full current state, including what changed while it was away.

@@ -120,3 +120,13 @@ func (o *OverallStatus) Add(s model.State) {
 		o.Unknown++
 	}
 }
+
+// statusPoll is the header badge's poll: every 5 s, or, on a page whose
+// stream carries the badge, only while that stream is down ($_live is the
+// stream's connection state).
+func statusPoll(ch ChromeView) string {
+	if ch.StatusLive {
+		return "!$_live && @get('/api/status')"
+	}
+	return "@get('/api/status')"
+}

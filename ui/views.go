@@ -263,6 +263,10 @@ type ChromeView struct {
 	DisplayName   string
 	// Stream is the URL of the page's single SSE stream.
 	Stream string
+	// StatusLive says the stream carries the overall status badge (the
+	// dashboard's room does): the header then polls GET /api/status only
+	// while the stream is down, instead of every 5 s from every open tab.
+	StatusLive bool
 	// Nav marks the current section: "dashboard", "chat", "check".
 	Nav string
 	// Heading names the page in the document title ("web" gives
