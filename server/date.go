@@ -16,7 +16,13 @@ import (
 // from the whole-second grid where host sampling, the checks and the
 // scheduler wake the process anyway: on an idle dashd it was one wake-up
 // in four. The server refreshes the same line on the grid instead
-// (dateOnGrid). The links fail to build should fasthttp rename either.
+// (dateOnGrid).
+//
+// A link to a function fails to build should fasthttp rename it; a link to
+// a variable does not (it would quietly become a variable of ours, or
+// alias one of another type). TestDateOnGrid fails if fasthttp's refresher
+// runs beside the server's, and TestFasthttpVersion pins the fasthttp
+// version these links were checked against, so an upgrade is re-checked.
 //
 //go:linkname fasthttpDateOnce github.com/valyala/fasthttp.serverDateOnce
 var fasthttpDateOnce sync.Once

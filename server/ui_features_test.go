@@ -126,11 +126,16 @@ func TestUI_DashboardBadgeNotPolled(t *testing.T) {
 	ctx := browsertest.New(t, browsertest.WithTimeout(60*time.Second))
 	navigate(t, ctx, st.url+"/")
 	connected(t, ctx)
+	// Count from here: before the stream was live the page may poll.
+	evalString(t, ctx, `(performance.clearResourceTimings(), '')`)
 	pollTrue(t, ctx, "badge all up", `document.querySelector('#status-badge').textContent.includes('All up')`)
 	target.code.Store(500)
 	pollTrue(t, ctx, "badge 1 down from the stream", `document.querySelector('#status-badge').textContent.includes('1 down')`)
 	time.Sleep(6 * time.Second) // more than one poll interval
 	polls := evalString(t, ctx, `String(performance.getEntriesByType('resource').filter(e => e.name.includes('/api/status')).length)`)
+	if live := evalString(t, ctx, `String(!!document.querySelector('#conn.live'))`); live != "true" {
+		t.Fatal("the stream dropped during the test: polling was allowed")
+	}
 	if polls != "0" {
 		t.Errorf("the dashboard polled /api/status %s times while its stream was live", polls)
 	}

@@ -267,3 +267,31 @@ func TestNiceTicks_Flat(t *testing.T) {
 		}
 	}
 }
+
+// TestHeartbeat_PushLeavesCopies: a copy of a strip keeps its beats when
+// the strip is pushed to (rows built on earlier ticks share arrays).
+func TestHeartbeat_PushLeavesCopies(t *testing.T) {
+	h := NewHeartbeat([]Beat{{At: t0, State: model.StateUp}})
+	old := h
+	h.Push(Beat{At: t0.Add(time.Second), State: model.StateDown})
+	if got := old.List(); len(got) != 1 || got[0].State != model.StateUp {
+		t.Errorf("the copy now lists %+v, want its one up beat", got)
+	}
+	if got := h.List(); len(got) != 2 || got[1].State != model.StateDown || h.Seq != 1 {
+		t.Errorf("pushed strip lists %+v (seq %d), want up then down", got, h.Seq)
+	}
+	if h == old {
+		t.Error("a pushed strip compares equal to its copy from before")
+	}
+	for range HeartbeatLen + 5 {
+		before := h.List()
+		first := before[0]
+		h.Push(Beat{At: t0, State: model.StateUp})
+		if before[0] != first {
+			t.Fatal("Push wrote into an array a copy shares")
+		}
+	}
+	if l := h.List(); len(l) != HeartbeatLen || cap(l) != len(l) {
+		t.Errorf("full strip: len %d cap %d, want %d and no room to append", len(l), cap(l), HeartbeatLen)
+	}
+}

@@ -187,7 +187,7 @@ func (h Heartbeat) List() []Beat {
 	if h.beats == nil {
 		return nil
 	}
-	return h.beats[:h.N]
+	return h.beats[:h.N:h.N] // no room to append into the shared array
 }
 
 // CheckGroup is a group of checks, worst first.

@@ -106,9 +106,8 @@ func DashboardFragments(v ui.DashboardView) []Fragment {
 		c := &v.Stats[i]
 		f = append(f, Fragment{c.Spark.ID, c.Spark, func() templ.Component { return ui.Sparkline(c.Spark) }})
 	}
-	// Rows are taken by pointer into v.Groups: a row carries its strip
-	// (over a KiB), and copying it into every closure and model was most
-	// of what a tick allocated.
+	// Rows are taken by pointer into v.Groups: a row is a dozen fields,
+	// and copying it into every closure was much of what a tick allocated.
 	for gi := range v.Groups {
 		for ci := range v.Groups[gi].Checks {
 			c := &v.Groups[gi].Checks[ci]

@@ -2,6 +2,7 @@ package view
 
 import (
 	"math"
+	"slices"
 	"time"
 )
 
@@ -64,7 +65,7 @@ func (r *ring) push(v float64) {
 // until the next bucket closes, so callers only read it.
 func (r *ring) values() []float64 {
 	if r.shown == nil {
-		r.shown = append([]float64(nil), r.vals...)
+		r.shown = slices.Clone(r.vals) // exactly its length: nothing appends into it
 	}
 	return r.shown
 }

@@ -58,6 +58,34 @@ func TestRing(t *testing.T) {
 	}
 }
 
+// TestRing_ValuesShared: values hands out one copy until a bucket closes,
+// then a new one, and never writes a copy it handed out.
+func TestRing_ValuesShared(t *testing.T) {
+	r := newRing(3)
+	step := time.Second
+	r.add(t0, 1, step)
+	r.add(t0.Add(time.Second), 2, step)
+	a, b := r.values(), r.values()
+	if &a[0] != &b[0] {
+		t.Error("values copied again without a bucket closing")
+	}
+	r.add(t0.Add(1500*time.Millisecond), 9, step) // same bucket: no change
+	if c := r.values(); &c[0] != &a[0] {
+		t.Error("values copied again within a bucket")
+	}
+	r.add(t0.Add(2*time.Second), 3, step) // closes the bucket of 2 and 9
+	c := r.values()
+	if &c[0] == &a[0] || c[2] != 5.5 {
+		t.Errorf("after a bucket closed: %v, want a new copy ending in 5.5", c)
+	}
+	if a[2] != 1 {
+		t.Errorf("the copy handed out before changed to %v", a)
+	}
+	if cap(c) != len(c) {
+		t.Errorf("values has room to append into (cap %d, len %d)", cap(c), len(c))
+	}
+}
+
 func TestSparks(t *testing.T) {
 	sp := NewSparks(time.Second, 5)
 	for i := range 4 {

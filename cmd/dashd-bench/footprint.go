@@ -133,11 +133,17 @@ func runFootprint(args []string) (err error) {
 		if err != nil {
 			return err
 		}
+		defer c.close()
 		time.Sleep(*warmup)
+		if !c.alive() {
+			return fmt.Errorf("chromium %s exited before the window", *chromium)
+		}
 		tab, err = measureWindow(proc, *window)
-		c.close()
 		if err != nil {
 			return err
+		}
+		if !c.alive() {
+			return fmt.Errorf("chromium %s exited during the window", *chromium)
 		}
 	}
 	col := func(w footprintWindow, f func(footprintWindow) string) string {

@@ -22,7 +22,6 @@ import (
 	"github.com/dashd/dashd/fleet"
 	"github.com/dashd/dashd/flow"
 	"github.com/dashd/dashd/internal/lifecycle"
-	"github.com/dashd/dashd/internal/procs"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/selfstat"
 	"github.com/dashd/dashd/state"
@@ -196,7 +195,7 @@ func startAgent(cfg *config.Config, log *slog.Logger) (*agentParts, error) {
 			return errors.Join(err, spool.Close())
 		}},
 		{"rules", hostRules.Run},
-		{"procs", procs.New(procs.Options{Source: latest, Logger: log.With("part", "procs")}).Run},
+		{"procs", runProcs(true, latest, log)},
 		{"host", a.host.Run},
 		{"checks", a.runner.Run},
 	}

@@ -25,7 +25,6 @@ import (
 	"github.com/dashd/dashd/incident"
 	"github.com/dashd/dashd/internal/connlimit"
 	"github.com/dashd/dashd/internal/lifecycle"
-	"github.com/dashd/dashd/internal/procs"
 	"github.com/dashd/dashd/model"
 	"github.com/dashd/dashd/notify"
 	"github.com/dashd/dashd/scheduler"
@@ -256,7 +255,7 @@ func build(cfg *config.Config, log *slog.Logger, path string, load func() (*conf
 		{"alerts", alerter.Run},
 		{"incidents", incidents.Run},
 		{"scheduler", d.sched.Run},
-		{"procs", procs.New(procs.Options{Source: d.latest, Logger: log.With("part", "procs")}).Run},
+		{"procs", runProcs(fh == nil, d.latest, log)},
 		{"statuspage", statusFeed.Run},
 		{"fleet-pages", fleetPages.Run},
 		{"host", d.host.Run},

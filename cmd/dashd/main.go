@@ -1,7 +1,8 @@
 // Go 1.25+ re-reads the CPU affinity and cgroup limit every second to adjust
 // GOMAXPROCS, which wakes an otherwise idle dashd once more per second, and
 // every wake-up costs dashd about as much CPU as a host sample. A host
-// daemon's CPU set does not change under it; the value chosen at start stays.
+// daemon's CPU set does not change under it: the default is read at start,
+// and again only when internal/procs gives it back after a quiet spell.
 //go:debug updatemaxprocs=0
 
 // Command dashd is a live operations dashboard for one Linux host: host metrics

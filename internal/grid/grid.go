@@ -24,7 +24,8 @@ func Next(t time.Time, d time.Duration) time.Time {
 }
 
 // Until returns how long until the next multiple of d after now: the
-// timer a loop on the grid sets after each tick.
+// timer a loop on the grid sets after each tick. d must be positive (with
+// no grid it returns 0, which would make such a loop spin).
 func Until(d time.Duration) time.Duration {
 	now := time.Now()
 	return Next(now, d).Sub(now)
